@@ -1,0 +1,30 @@
+# Every dependency is a Debian package; a missing one stops configure with
+# the package name to install (README explains why each is there).
+find_package(PkgConfig)
+if(NOT PKG_CONFIG_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config")
+endif()
+find_package(Threads REQUIRED)
+
+# mojim_require(<prefix> <pkg-config module> <Debian package>)
+function(mojim_require prefix module debpkg)
+  pkg_check_modules(${prefix} IMPORTED_TARGET ${module})
+  if(NOT ${prefix}_FOUND)
+    message(FATAL_ERROR "missing ${module}: apt-get install ${debpkg}")
+  endif()
+endfunction()
+
+mojim_require(PMEM libpmem libpmem-dev)
+mojim_require(ISAL libisal libisal-dev)
+mojim_require(CHECK check check)
+mojim_require(WIREDTIGER wiredtiger libwiredtiger-dev)
+
+# RDMA is optional until its issue: off when rdma-core's headers are missing.
+pkg_check_modules(IBVERBS IMPORTED_TARGET libibverbs)
+pkg_check_modules(RDMACM IMPORTED_TARGET librdmacm)
+if(IBVERBS_FOUND AND RDMACM_FOUND)
+  set(MOJIM_HAVE_RDMA ON)
+else()
+  set(MOJIM_HAVE_RDMA OFF)
+  message(STATUS "RDMA off: apt-get install libibverbs-dev librdmacm-dev")
+endif()

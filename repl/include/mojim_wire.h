@@ -1,0 +1,209 @@
+/*
+ * mojim_wire.h: the one batch format of mojim, shared by the primary
+ * (libmojim) and the mirror (mojim-mirror). The same bytes travel on the
+ * wire and sit in the mirror's log, so a frame is checked once, on arrival,
+ * and replayed later without being rebuilt. repl/FORMAT.md describes the
+ * layout for people; this header is the layout for the compiler.
+ *
+ * Every multi-byte field is little-endian (the only byte order we build for,
+ * checked below). Every frame is:
+ *
+ *     struct mjw_hdr (64 bytes) | body | struct mjw_trailer (16 bytes)
+ *
+ * and a BATCH body is a sequence of records, each 8-byte aligned.
+ */
+#ifndef MOJIM_WIRE_H
+#define MOJIM_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mojim's wire format is little-endian; this host is not"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MJW_MAGIC 0x314a4d4du            /* "MMJ1" */
+#define MJW_VERSION 1
+#define MJW_END_MARK 0x444e454d494a4f4dull /* "MOJIMEND" */
+
+/* Frame types. Only BATCH frames are logged by the mirror. */
+enum mjw_type {
+	MJW_BATCH = 1,     /* one fragment of one atomic batch */
+	MJW_HELLO = 2,     /* primary -> mirror, first frame of a connection */
+	MJW_HELLO_ACK = 3, /* mirror -> primary, answer to HELLO */
+	MJW_ACK = 4,       /* mirror -> primary: batch hdr.seq is durable */
+	MJW_PING = 5,      /* heartbeat, either way; hdr.seq is a nonce */
+	MJW_PONG = 6,      /* answer to PING with the same nonce */
+	MJW_REFUSE = 7,    /* mirror -> primary: connection refused; body is a
+	                      reason string, hdr.seq an MJW_REFUSE_* code */
+};
+
+/* hdr.flags */
+#define MJW_F_LAST 0x01u /* last fragment of its batch */
+
+/* Codes carried by MJW_REFUSE in hdr.seq. */
+enum mjw_refuse_code {
+	MJW_REFUSE_BAD_FRAME = 1, /* the connection sent something invalid */
+	MJW_REFUSE_FENCED = 2,    /* the primary's epoch is older than ours */
+	MJW_REFUSE_BUSY = 3,      /* that connection index is in use */
+	MJW_REFUSE_VERSION = 4,   /* protocol version not supported */
+};
+
+struct mjw_hdr {
+	uint32_t magic;   /* MJW_MAGIC */
+	uint16_t version; /* MJW_VERSION */
+	uint8_t type;     /* enum mjw_type */
+	uint8_t flags;    /* MJW_F_* */
+	uint32_t nrec;    /* records in this fragment (BATCH), else 0 */
+	uint32_t frag;    /* fragment index within the batch, from 0 */
+	uint64_t epoch;   /* sender's epoch */
+	uint64_t seq;     /* batch sequence number (BATCH, ACK), nonce, code */
+	uint64_t len;     /* whole frame: header + body + trailer, multiple of 8 */
+	uint64_t total;   /* BATCH: bytes of records in the whole batch */
+	uint64_t reserved[2]; /* zero */
+};
+
+struct mjw_trailer {
+	uint32_t crc;  /* CRC32C of header and body, all bytes before the trailer */
+	uint32_t zero; /* zero */
+	uint64_t end;  /* MJW_END_MARK */
+};
+
+/* Record types inside a BATCH body. */
+enum mjw_rec_type {
+	MJW_REC_WRITE = 1,   /* name, off, len, then len bytes of data */
+	MJW_REC_CREATE = 2,  /* name: create an empty file if missing */
+	MJW_REC_SETSIZE = 3, /* name, len = new size (extend with zeros or cut) */
+	MJW_REC_RENAME = 4,  /* name -> name2, replacing name2 */
+	MJW_REC_REMOVE = 5,  /* name: remove a file (missing is not an error) */
+	MJW_REC_MKDIR = 6,   /* name: create a directory if missing */
+};
+
+struct mjw_rec {
+	uint16_t type;      /* enum mjw_rec_type */
+	uint16_t name_len;  /* bytes of name, no NUL */
+	uint16_t name2_len; /* bytes of name2 (RENAME only), no NUL */
+	uint16_t zero;
+	uint64_t off; /* WRITE: file offset */
+	uint64_t len; /* WRITE: data bytes; SETSIZE: new size */
+	/* name, name2, data follow; the record is padded to 8 bytes */
+};
+
+/* HELLO body: who is calling and on which connection index. */
+struct mjw_hello {
+	uint64_t cluster_id; /* 0 until a later issue assigns identities */
+	uint32_t conn_index; /* which of the primary's connections this is */
+	uint32_t nconns;     /* how many the primary opens */
+	uint64_t reserved;
+};
+
+/* HELLO_ACK body: where the mirror stands. */
+struct mjw_hello_ack {
+	uint64_t applied_seq; /* last batch applied to the replica directory */
+	uint64_t durable_seq; /* last batch such that all up to it are logged */
+	uint64_t epoch;       /* newest epoch the mirror has seen */
+	uint32_t slot_size;   /* largest frame the mirror accepts */
+	uint32_t reserved;
+};
+
+#define MJW_HDR_SIZE ((uint64_t)sizeof(struct mjw_hdr))
+#define MJW_TRAILER_SIZE ((uint64_t)sizeof(struct mjw_trailer))
+#define MJW_OVERHEAD (MJW_HDR_SIZE + MJW_TRAILER_SIZE)
+#define MJW_REC_SIZE ((uint64_t)sizeof(struct mjw_rec))
+
+/* Hard limits, whatever the configuration. */
+#define MJW_NAME_MAX 512u                    /* bytes of one file name */
+#define MJW_FRAME_MAX (64ull << 20)          /* largest frame of any kind */
+#define MJW_FRAME_MIN_SLOT (64ull << 10)     /* smallest slot a mirror offers */
+#define MJW_FILE_MAX (1ull << 44)            /* largest file offset/size */
+#define MJW_CTRL_BODY_MAX 4096u              /* body of a non-BATCH frame */
+
+static inline uint64_t mjw_pad8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
+
+/* CRC32C (Castagnoli) of buf, continuing from crc (start with 0). */
+uint32_t mjw_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Bytes one record takes in a frame, padding included. */
+uint64_t mjw_rec_size(uint64_t name_len, uint64_t name2_len, uint64_t data_len);
+
+/*
+ * Writes one record at dst (which must have mjw_rec_size() bytes) and
+ * returns the bytes written. data may be NULL when data_len is 0.
+ */
+uint64_t mjw_put_rec(void *dst, enum mjw_rec_type type, const char *name,
+                     const char *name2, uint64_t off, uint64_t len,
+                     const void *data, uint64_t data_len);
+
+/* Fills in a header. len is the whole frame length. */
+void mjw_put_hdr(void *dst, enum mjw_type type, uint8_t flags, uint32_t nrec,
+                 uint32_t frag, uint64_t epoch, uint64_t seq, uint64_t len,
+                 uint64_t total);
+
+/* Writes the trailer (CRC and end mark) of a frame whose header is set. */
+void mjw_seal(void *frame);
+
+/*
+ * Checks a header just read off the wire, before its body is read:
+ * magic, version, type, flags, len within [MJW_OVERHEAD, max_len] and a
+ * multiple of 8, reserved fields zero. Returns 0 or -1 with *why set.
+ */
+int mjw_check_hdr(const struct mjw_hdr *h, uint64_t max_len, const char **why);
+
+/*
+ * Checks a whole frame of len bytes: the header again, the trailer (CRC,
+ * end mark), and for BATCH every record: known type, names valid, lengths
+ * and offsets inside the frame and under MJW_FILE_MAX, nrec exact, padding
+ * zero. Returns 0 or -1 with *why set. Nothing is trusted before this.
+ */
+int mjw_check_frame(const void *frame, uint64_t len, const char **why);
+
+/*
+ * A relative file name: 1..MJW_NAME_MAX bytes, no NUL, not absolute, no
+ * empty, "." or ".." component, no trailing '/'. Returns 0 or -1.
+ */
+int mjw_check_name(const char *name, uint64_t len, const char **why);
+
+/* One record of a checked frame, pointing into the frame. */
+struct mjw_rec_view {
+	enum mjw_rec_type type;
+	const char *name;
+	uint16_t name_len;
+	const char *name2;
+	uint16_t name2_len;
+	uint64_t off;
+	uint64_t len;
+	const void *data; /* WRITE: len bytes */
+};
+
+/*
+ * Iterates over the records of a frame that passed mjw_check_frame. *pos
+ * starts at 0. Returns 1 with *out filled, 0 at the end.
+ */
+int mjw_rec_next(const void *frame, uint64_t *pos, struct mjw_rec_view *out);
+
+const char *mjw_type_name(unsigned type);
+
+/*
+ * Plain socket helpers both ends use. They return 0 or a negative errno;
+ * a peer that closes mid-way gives -ECONNRESET. EINTR is retried.
+ */
+struct sockaddr_storage;
+int mjw_parse_addr(const char *host_port, struct sockaddr_storage *out,
+                   unsigned *out_len, const char **why);
+int mjw_read_full(int fd, void *buf, size_t len);
+int mjw_write_full(int fd, const void *buf, size_t len);
+struct iovec;
+int mjw_writev_full(int fd, struct iovec *iov, int iovcnt);
+/* Sends one control frame (no records) with an optional body. */
+int mjw_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
+                  const void *body, uint32_t body_len);
+const char *mjw_rec_type_name(unsigned type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MOJIM_WIRE_H */

@@ -1,0 +1,327 @@
+/*
+ * file.c: the files of a region, their mappings, and namespace changes.
+ *
+ * Every change of the namespace is done locally at once and queued as a
+ * record in region->pending_ns; the next sync point ships the queue, in
+ * order, at the head of its batch.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <libpmem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int check_name(const char *name)
+{
+	const char *why;
+	if (!name || mjw_check_name(name, strlen(name), &why))
+		return -EINVAL;
+	return 0;
+}
+
+static mj_file *find_file(mj_region *r, const char *name)
+{
+	for (mj_file *f = r->files; f; f = f->next)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
+/* Remembers the parent directory of name, to fsync at a local sync. */
+int mj_region_note_dir(mj_region *r, const char *name)
+{
+	char parent[MJW_NAME_MAX + 1] = "";
+	const char *slash = strrchr(name, '/');
+	if (slash)
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - name), name);
+	for (int i = 0; i < r->ndirty_dirs; i++)
+		if (strcmp(r->dirty_dirs[i], parent) == 0)
+			return 0;
+	if (r->ndirty_dirs == r->cap_dirty_dirs) {
+		int cap = r->cap_dirty_dirs ? r->cap_dirty_dirs * 2 : 8;
+		void *p = realloc(r->dirty_dirs, (size_t)cap * sizeof(*r->dirty_dirs));
+		if (!p)
+			return -ENOMEM;
+		r->dirty_dirs = p;
+		r->cap_dirty_dirs = cap;
+	}
+	strcpy(r->dirty_dirs[r->ndirty_dirs++], parent);
+	return 0;
+}
+
+/* Makes namespace and size changes durable locally (modes that flush). */
+int mj_region_sync_local_meta(mj_region *r)
+{
+	int rc = 0;
+	for (mj_file *f = r->files; f; f = f->next) {
+		if (f->meta_dirty && fsync(f->fd) && !rc)
+			rc = -errno;
+		f->meta_dirty = false;
+	}
+	for (int i = 0; i < r->ndirty_dirs; i++) {
+		const char *d = r->dirty_dirs[i][0] ? r->dirty_dirs[i] : ".";
+		int fd = openat(r->dirfd, d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd)) {
+			if (!rc && errno != ENOENT)
+				rc = -errno;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	r->ndirty_dirs = 0;
+	return rc;
+}
+
+/* Maps the whole file as it is now and makes it the current mapping. */
+static int map_current(mj_file *f, uint64_t size)
+{
+	if (size == 0) {
+		atomic_store(&f->base, NULL);
+		atomic_store(&f->size, 0);
+		return 0;
+	}
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", f->region->dir, f->name);
+	size_t mapped = 0;
+	int is_pmem = 0;
+	void *addr = pmem_map_file(path, 0, 0, 0, &mapped, &is_pmem);
+	if (!addr)
+		return errno ? -errno : -EIO;
+	struct mj_mapping *m = malloc(sizeof(*m));
+	if (!m) {
+		pmem_unmap(addr, mapped);
+		return -ENOMEM;
+	}
+	*m = (struct mj_mapping){.addr = addr, .len = mapped, .older = f->maps};
+	f->maps = m;
+	f->is_pmem = is_pmem;
+	atomic_store(&f->size, (uint64_t)mapped);
+	atomic_store(&f->base, addr);
+	return 0;
+}
+
+void mj_file_destroy(mj_file *f)
+{
+	while (f->maps) {
+		struct mj_mapping *m = f->maps;
+		f->maps = m->older;
+		pmem_unmap(m->addr, m->len);
+		free(m);
+	}
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
+}
+
+/* Opens the file's descriptor; *created tells whether it is new. */
+static int open_fd(mj_region *r, const char *name, int flags, bool *created)
+{
+	int o = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
+	*created = false;
+	if ((flags & MJ_O_CREATE) && (flags & MJ_O_EXCL)) {
+		int fd = openat(r->dirfd, name, o | O_CREAT | O_EXCL, 0644);
+		*created = fd >= 0;
+		return fd >= 0 ? fd : -errno;
+	}
+	int fd = openat(r->dirfd, name, o);
+	if (fd >= 0 || errno != ENOENT || !(flags & MJ_O_CREATE))
+		return fd >= 0 ? fd : -errno;
+	fd = openat(r->dirfd, name, o | O_CREAT | O_EXCL, 0644);
+	*created = fd >= 0;
+	return fd >= 0 ? fd : -errno;
+}
+
+static int file_open_locked(mj_region *r, const char *name, int flags,
+                            mj_file **out)
+{
+	mj_file *f = find_file(r, name);
+	if (f) {
+		if ((flags & MJ_O_CREATE) && (flags & MJ_O_EXCL))
+			return -EEXIST;
+		f->refs++;
+		*out = f;
+		return 0;
+	}
+	bool created;
+	int fd = open_fd(r, name, flags, &created);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	f = calloc(1, sizeof(*f));
+	if (!f || fstat(fd, &st)) {
+		int rc = f ? -errno : -ENOMEM;
+		close(fd);
+		free(f);
+		return rc;
+	}
+	f->region = r;
+	f->fd = fd;
+	f->refs = 1;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	int rc = map_current(f, (uint64_t)st.st_size);
+	if (!rc && created) {
+		f->meta_dirty = true;
+		rc = mj_buf_add_rec(&r->pending_ns, MJW_REC_CREATE, name, NULL, 0, 0);
+		if (!rc)
+			rc = mj_region_note_dir(r, name);
+	}
+	if (rc) {
+		if (created)
+			unlinkat(r->dirfd, name, 0);
+		mj_file_destroy(f);
+		return rc;
+	}
+	f->next = r->files;
+	r->files = f;
+	*out = f;
+	return 0;
+}
+
+int mj_file_open(mj_region *r, const char *name, int flags, mj_file **out)
+{
+	int rc = check_name(name);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&r->mu);
+	rc = file_open_locked(r, name, flags, out);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+void *mj_file_base(mj_file *f) { return atomic_load(&f->base); }
+uint64_t mj_file_size(mj_file *f) { return atomic_load(&f->size); }
+const char *mj_file_name(mj_file *f) { return f->name; }
+
+int mj_file_resize(mj_file *f, uint64_t size)
+{
+	mj_region *r = f->region;
+	if (size > MJW_FILE_MAX)
+		return -EFBIG;
+	pthread_mutex_lock(&r->mu);
+	int rc = 0;
+	uint64_t cur = atomic_load(&f->size);
+	if (!f->name[0])
+		rc = -ENOENT; /* removed while open */
+	else if (size > cur)
+		rc = -posix_fallocate(f->fd, 0, (off_t)size);
+	else if (size < cur && ftruncate(f->fd, (off_t)size))
+		rc = -errno;
+	if (!rc && size != cur)
+		rc = map_current(f, size);
+	if (!rc && size != cur) {
+		f->meta_dirty = true;
+		rc = mj_buf_add_rec(&r->pending_ns, MJW_REC_SETSIZE, f->name, NULL,
+		                    0, size);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int mj_file_close(mj_file *f)
+{
+	mj_region *r = f->region;
+	pthread_mutex_lock(&r->mu);
+	if (--f->refs > 0) {
+		pthread_mutex_unlock(&r->mu);
+		return 0;
+	}
+	for (mj_file **p = &r->files; *p; p = &(*p)->next) {
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	}
+	/* In sync mode the primary never flushed this file: do it now, so
+	 * the data does not depend on the mirror once we forget the file
+	 * (the degrade flush only sees open files). */
+	if (r->cfg.mode == MJ_MODE_SYNC)
+		mj_file_flush_all(f);
+	int rc = f->meta_dirty && fsync(f->fd) ? -errno : 0;
+	pthread_mutex_unlock(&r->mu);
+	mj_file_destroy(f);
+	return rc;
+}
+
+int mj_file_flush_range(mj_file *f, uint64_t off, uint64_t len)
+{
+	char *base = atomic_load(&f->base);
+	if (!base || len == 0)
+		return 0;
+	if (f->is_pmem) {
+		pmem_flush(base + off, (size_t)len);
+		return 0;
+	}
+	return pmem_msync(base + off, (size_t)len) ? -errno : 0;
+}
+
+void mj_file_flush_all(mj_file *f)
+{
+	uint64_t size = atomic_load(&f->size);
+	mj_file_flush_range(f, 0, size);
+	pmem_drain();
+}
+
+int mj_rename(mj_region *r, const char *from, const char *to)
+{
+	int rc = check_name(from);
+	if (rc || (rc = check_name(to)))
+		return rc;
+	pthread_mutex_lock(&r->mu);
+	if (renameat(r->dirfd, from, r->dirfd, to)) {
+		rc = -errno;
+	} else {
+		mj_file *gone = find_file(r, to);
+		if (gone)
+			gone->name[0] = '\0'; /* replaced: its name is no more */
+		mj_file *f = find_file(r, from);
+		if (f)
+			snprintf(f->name, sizeof(f->name), "%s", to);
+		rc = mj_buf_add_rec(&r->pending_ns, MJW_REC_RENAME, from, to, 0, 0);
+		if (!rc && !(rc = mj_region_note_dir(r, from)))
+			rc = mj_region_note_dir(r, to);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int mj_remove(mj_region *r, const char *name)
+{
+	int rc = check_name(name);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&r->mu);
+	if (unlinkat(r->dirfd, name, 0)) {
+		rc = -errno;
+	} else {
+		mj_file *f = find_file(r, name);
+		if (f)
+			f->name[0] = '\0';
+		rc = mj_buf_add_rec(&r->pending_ns, MJW_REC_REMOVE, name, NULL, 0, 0);
+		if (!rc)
+			rc = mj_region_note_dir(r, name);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int mj_mkdir(mj_region *r, const char *name)
+{
+	int rc = check_name(name);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&r->mu);
+	if (mkdirat(r->dirfd, name, 0755) && errno != EEXIST)
+		rc = -errno;
+	else
+		rc = mj_buf_add_rec(&r->pending_ns, MJW_REC_MKDIR, name, NULL, 0, 0);
+	if (!rc)
+		rc = mj_region_note_dir(r, name);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}

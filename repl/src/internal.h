@@ -1,0 +1,162 @@
+/*
+ * internal.h: libmojim's private structures.
+ *
+ * One mutex (region->mu) guards the namespace (file table, names, pending
+ * namespace records), the batch being filled, the list of batches sent but
+ * not acknowledged, and the connections' states. Sending and waiting for an
+ * ack happen outside it, by whichever thread owns the connection (state
+ * CONN_BUSY): a caller in sync modes, a shipper thread in async mode, or
+ * the supervisor while it pings.
+ */
+#ifndef MOJIM_INTERNAL_H
+#define MOJIM_INTERNAL_H
+
+#include "mojim.h"
+#include "mojim_wire.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#define MJ_MAX_CONNS 64
+
+/* A mapping of a file; older ones are kept until the file closes. */
+struct mj_mapping {
+	void *addr;
+	size_t len;
+	struct mj_mapping *older;
+};
+
+struct mj_file {
+	mj_region *region;
+	char name[MJW_NAME_MAX + 1]; /* current name; rename updates it */
+	int fd;
+	int refs;          /* handles returned by mj_file_open */
+	int is_pmem;       /* flush with pmem_flush, else pmem_msync */
+	bool meta_dirty;   /* created or resized since the last local sync */
+	_Atomic(void *) base;  /* current mapping, NULL while size is 0 */
+	_Atomic uint64_t size;
+	struct mj_mapping *maps;
+	struct mj_file *next;
+};
+
+/* A growable byte buffer of encoded records. */
+struct mj_buf {
+	unsigned char *p;
+	uint64_t len, cap;
+	uint32_t nrec;
+};
+
+/*
+ * One batch: frames laid out back to back in buf, each at most slot bytes.
+ * frame_off is where the open frame starts; frames are sealed when the
+ * batch is shipped.
+ */
+struct mj_batch {
+	uint64_t seq;
+	struct mj_buf buf;
+	uint64_t frame_off;   /* start of the frame being filled */
+	uint32_t frame_nrec;  /* records in that frame */
+	uint32_t nframes;
+	uint64_t slot;        /* frame size limit it was built with */
+	uint64_t payload;     /* record bytes (the "total" header field) */
+	bool sealed;
+	bool needs_send;      /* built or failed; someone must (re)send it */
+	int sync_points;
+	struct mj_batch *next; /* in region->unacked, by seq */
+};
+
+enum conn_state { CONN_DOWN = 0, CONN_UP, CONN_BUSY };
+
+struct mj_conn {
+	int index;
+	int fd;
+	enum conn_state state;
+	uint64_t last_io_ns;
+};
+
+struct mj_region {
+	char *dir;
+	int dirfd;
+	struct mj_config cfg;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;        /* any change of durable, conns, batches */
+
+	/* namespace */
+	struct mj_file *files;
+	struct mj_buf pending_ns; /* records not yet in a batch */
+	char (*dirty_dirs)[MJW_NAME_MAX + 1]; /* parents to fsync locally */
+	int ndirty_dirs, cap_dirty_dirs;
+
+	/* batches */
+	uint64_t next_seq;        /* seq the next batch gets */
+	uint64_t durable_seq;     /* every batch <= this is acknowledged */
+	struct mj_batch *filling; /* open to new sync points, or NULL */
+	struct mj_batch *unacked; /* taken for sending, sorted by seq */
+	uint64_t unacked_bytes;
+	uint64_t slot;            /* largest frame the mirror accepts */
+
+	/* connections and failure state */
+	struct mj_conn conns[MJ_MAX_CONNS];
+	int nconns;
+	bool mirror_lost;
+	uint64_t lost_since_ns;
+	bool degraded;
+	bool fenced;
+	bool stopping;
+	pthread_t supervisor;
+	bool have_supervisor;
+	pthread_t shippers[MJ_MAX_CONNS];
+	void *shipper_arg[MJ_MAX_CONNS];
+	int nshippers;
+
+	struct mj_status st; /* counters, read under mu */
+};
+
+/* config.c */
+int mj_config_check(const struct mj_config *c, const char **why);
+
+/* log.c */
+void mj_log(mj_region *r, enum mj_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+uint64_t mj_now_ns(void);
+
+/* buf.c */
+int mj_buf_reserve(struct mj_buf *b, uint64_t more);
+void mj_buf_free(struct mj_buf *b);
+int mj_buf_add_rec(struct mj_buf *b, enum mjw_rec_type type, const char *name,
+                   const char *name2, uint64_t off, uint64_t len);
+
+/* batch.c */
+struct mj_batch *mj_batch_new(uint64_t seq, uint64_t slot);
+void mj_batch_free(struct mj_batch *b);
+int mj_batch_add_records(struct mj_batch *b, const struct mj_buf *recs);
+int mj_batch_add_write(struct mj_batch *b, const char *name, uint64_t off,
+                       const void *data, uint64_t len);
+int mj_batch_seal(struct mj_batch *b, uint64_t epoch);
+
+/* file.c */
+int mj_file_flush_range(mj_file *f, uint64_t off, uint64_t len);
+void mj_file_flush_all(mj_file *f);
+void mj_file_destroy(mj_file *f);
+int mj_region_note_dir(mj_region *r, const char *name);
+int mj_region_sync_local_meta(mj_region *r);
+
+/* conn.c: one TCP connection; called without region->mu held */
+int mj_conn_open(mj_region *r, int index, int *fd_out,
+                 struct mjw_hello_ack *ack_out);
+int mj_conn_send_batch(mj_region *r, int fd, struct mj_batch *b);
+int mj_conn_wait_ack(mj_region *r, int fd, uint64_t seq);
+int mj_conn_ping(mj_region *r, int fd, uint64_t nonce);
+
+/* ship.c */
+int mj_ship_one(mj_region *r, bool wait_for_work);
+void mj_handshake_done(mj_region *r, int index, int fd,
+                       const struct mjw_hello_ack *ack);
+void mj_conn_failed(mj_region *r, int index, int err);
+int mj_supervisor_start(mj_region *r);
+int mj_shippers_start(mj_region *r);
+void mj_threads_stop(mj_region *r);
+void mj_enter_degraded(mj_region *r, const char *why);
+
+#endif /* MOJIM_INTERNAL_H */

@@ -1,0 +1,362 @@
+/*
+ * region.c: opening and closing a region, status, and the sync point.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpmem.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool replicated(const mj_region *r)
+{
+	return r->cfg.mode != MJ_MODE_UNREPLICATED;
+}
+
+static bool flushes_locally(const mj_region *r)
+{
+	return r->cfg.mode != MJ_MODE_SYNC;
+}
+
+/* Connects every connection once; degraded or failed if none comes up. */
+static int connect_all(mj_region *r)
+{
+	int first_err = 0;
+	for (int i = 0; i < r->nconns; i++) {
+		int fd;
+		struct mjw_hello_ack ack;
+		int rc = mj_conn_open(r, i, &fd, &ack);
+		pthread_mutex_lock(&r->mu);
+		if (rc == 0)
+			mj_handshake_done(r, i, fd, &ack);
+		pthread_mutex_unlock(&r->mu);
+		if (rc && !first_err)
+			first_err = rc;
+		if (rc == -MJ_EFENCED)
+			return rc;
+	}
+	if (r->st.connections_up > 0)
+		return 0;
+	if (r->cfg.policy == MJ_POLICY_BLOCK) {
+		mj_log(r, MJ_LOG_ERROR, "cannot reach mirror %s: %s (policy block)",
+		       r->cfg.mirror, mj_strerror(first_err));
+		return first_err ? first_err : -ECONNREFUSED;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->mirror_lost = true;
+	r->st.mirror_lost = 1;
+	mj_enter_degraded(r, "mirror unreachable at open");
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+static void region_free(mj_region *r)
+{
+	while (r->files) {
+		mj_file *f = r->files;
+		r->files = f->next;
+		mj_file_destroy(f);
+	}
+	for (int i = 0; i < r->nconns; i++)
+		if (r->conns[i].fd >= 0)
+			close(r->conns[i].fd);
+	while (r->unacked) {
+		struct mj_batch *b = r->unacked;
+		r->unacked = b->next;
+		mj_batch_free(b);
+	}
+	mj_batch_free(r->filling);
+	mj_buf_free(&r->pending_ns);
+	free(r->dirty_dirs);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	free(r->dir);
+	free((char *)r->cfg.mirror);
+	free(r);
+}
+
+static int region_init(mj_region *r, const char *dir, const struct mj_config *cfg)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&r->mu, NULL);
+	r->cfg = *cfg;
+	r->cfg.mirror = cfg->mirror ? strdup(cfg->mirror) : NULL;
+	r->dir = strdup(dir);
+	r->dirfd = -1;
+	r->next_seq = 1;
+	r->slot = MJW_FRAME_MIN_SLOT;
+	r->nconns = replicated(r) ? cfg->connections : 0;
+	for (int i = 0; i < MJ_MAX_CONNS; i++)
+		r->conns[i] = (struct mj_conn){.index = i, .fd = -1};
+	r->st.mode = cfg->mode;
+	r->st.policy = cfg->policy;
+	r->st.connections = r->nconns;
+	r->st.epoch = cfg->epoch;
+	if (!r->dir || (cfg->mirror && !r->cfg.mirror))
+		return -ENOMEM;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return r->dirfd < 0 ? -errno : 0;
+}
+
+int mj_region_open(const char *dir, const struct mj_config *cfg,
+                   mj_region **out)
+{
+	const char *why;
+	int rc = mj_config_check(cfg, &why);
+	if (rc) {
+		mj_log(NULL, MJ_LOG_ERROR, "bad configuration: %s", why);
+		return rc;
+	}
+	mj_region *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	rc = region_init(r, dir, cfg);
+	if (!rc && replicated(r))
+		rc = connect_all(r);
+	if (!rc && replicated(r))
+		rc = mj_supervisor_start(r);
+	if (!rc && r->cfg.mode == MJ_MODE_ASYNC)
+		rc = mj_shippers_start(r);
+	if (rc) {
+		mj_threads_stop(r);
+		region_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+static int deadline_passed(mj_region *r, uint64_t start_ns)
+{
+	uint64_t limit = (uint64_t)r->cfg.block_timeout_ms * 1000000;
+	uint64_t from = r->lost_since_ns > start_ns ? r->lost_since_ns : start_ns;
+	return r->mirror_lost && mj_now_ns() - from >= limit;
+}
+
+static void wait_a_little(mj_region *r)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += 20 * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+}
+
+/*
+ * Waits, mu held, until batch seq is acknowledged, shipping batches
+ * ourselves whenever a connection is idle. Fails after block_timeout_ms of
+ * a lost mirror (policy block), at once when fenced; degrade ends the wait.
+ */
+static int wait_durable(mj_region *r, uint64_t seq, uint64_t start_ns)
+{
+	while (r->durable_seq < seq) {
+		if (r->fenced)
+			return -MJ_EFENCED;
+		if (r->degraded)
+			return 0;
+		if (r->cfg.mode != MJ_MODE_ASYNC && mj_ship_one(r, false))
+			continue;
+		if (deadline_passed(r, start_ns))
+			return -ETIMEDOUT;
+		wait_a_little(r);
+	}
+	return 0;
+}
+
+int mj_region_drain(mj_region *r, int timeout_ms)
+{
+	uint64_t start = mj_now_ns();
+	int rc = 0;
+	pthread_mutex_lock(&r->mu);
+	uint64_t want = r->next_seq - 1;
+	while (r->durable_seq < want && !rc) {
+		if (r->fenced)
+			rc = -MJ_EFENCED;
+		else if (r->degraded)
+			break;
+		else if (r->cfg.mode != MJ_MODE_ASYNC && mj_ship_one(r, false))
+			continue;
+		else if (mj_now_ns() - start >= (uint64_t)timeout_ms * 1000000)
+			rc = -ETIMEDOUT;
+		else
+			wait_a_little(r);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int mj_region_close(mj_region *r)
+{
+	int rc = 0;
+	if (replicated(r))
+		rc = mj_region_drain(r, r->cfg.block_timeout_ms);
+	mj_threads_stop(r);
+	region_free(r);
+	return rc;
+}
+
+void mj_region_status(mj_region *r, struct mj_status *out)
+{
+	pthread_mutex_lock(&r->mu);
+	*out = r->st;
+	out->fenced = r->fenced;
+	out->seq_sent = r->next_seq - 1;
+	out->seq_durable = r->durable_seq;
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Flushes the ranges from the CPU caches (modes with a local flush). */
+static int flush_ranges(const struct mj_range *ranges, int n)
+{
+	int rc = 0;
+	for (int i = 0; i < n && !rc; i++)
+		rc = mj_file_flush_range(ranges[i].file, ranges[i].off,
+		                         ranges[i].len);
+	pmem_drain();
+	return rc;
+}
+
+/* Adds pending namespace records and the ranges to the filling batch. */
+static int join_batch(mj_region *r, const struct mj_range *ranges, int n,
+                      uint64_t *seq)
+{
+	if (!r->filling) {
+		r->filling = mj_batch_new(r->next_seq, r->slot);
+		if (!r->filling)
+			return -ENOMEM;
+		r->next_seq++;
+	}
+	struct mj_batch *b = r->filling;
+	struct mj_batch before = *b; /* to take our records out on failure */
+	int rc = mj_batch_add_records(b, &r->pending_ns);
+	for (int i = 0; i < n && !rc; i++) {
+		mj_file *f = ranges[i].file;
+		if (!f->name[0] || ranges[i].len == 0)
+			continue; /* removed while open: nothing left to copy to */
+		if (ranges[i].off + ranges[i].len > atomic_load(&f->size)) {
+			rc = -EINVAL;
+			break;
+		}
+		const char *base = atomic_load(&f->base);
+		rc = mj_batch_add_write(b, f->name, ranges[i].off,
+		                        base + ranges[i].off, ranges[i].len);
+	}
+	if (rc) {
+		/* A sync point joins whole or not at all. */
+		before.buf.p = b->buf.p;
+		before.buf.cap = b->buf.cap;
+		*b = before;
+		if (b->buf.len == 0 && b->sync_points == 0) {
+			/* We opened it: give its number back. */
+			mj_batch_free(b);
+			r->filling = NULL;
+			r->next_seq--;
+		}
+		return rc;
+	}
+	r->pending_ns.len = 0;
+	r->pending_ns.nrec = 0;
+	b->sync_points++;
+	*seq = b->seq;
+	return 0;
+}
+
+static bool has_data(const mj_region *r, const struct mj_range *ranges, int n)
+{
+	if (r->pending_ns.len)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (ranges[i].len)
+			return true;
+	return false;
+}
+
+/* Async backpressure: wait while too much is unsent. mu held. */
+static int wait_for_room(mj_region *r, uint64_t start_ns)
+{
+	for (;;) {
+		uint64_t queued = r->unacked_bytes +
+		                  (r->filling ? r->filling->buf.len : 0);
+		if (queued < r->cfg.async_max_bytes || r->degraded)
+			return 0;
+		if (r->fenced)
+			return -MJ_EFENCED;
+		if (deadline_passed(r, start_ns))
+			return -ETIMEDOUT;
+		wait_a_little(r);
+	}
+}
+
+static int check_ranges(const struct mj_range *ranges, int n)
+{
+	if (n < 0 || (n > 0 && !ranges))
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		uint64_t size = ranges[i].file ? mj_file_size(ranges[i].file) : 0;
+		if (!ranges[i].file || ranges[i].off > size ||
+		    ranges[i].len > size - ranges[i].off)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int mj_gmsync(mj_region *r, const struct mj_range *ranges, int n, int flags)
+{
+	uint64_t start = mj_now_ns(), seq = 0;
+	int rc = check_ranges(ranges, n);
+	if (rc)
+		return rc;
+	if (flushes_locally(r) && (rc = flush_ranges(ranges, n)))
+		return rc;
+	pthread_mutex_lock(&r->mu);
+	if (r->fenced) {
+		rc = -MJ_EFENCED;
+	} else if (!replicated(r) || r->degraded) {
+		if (!flushes_locally(r))
+			rc = flush_ranges(ranges, n);
+		r->pending_ns.len = 0;
+		r->pending_ns.nrec = 0;
+		if (!rc)
+			rc = mj_region_sync_local_meta(r);
+	} else {
+		if (r->cfg.mode == MJ_MODE_ASYNC)
+			rc = wait_for_room(r, start);
+		if (!rc && has_data(r, ranges, n))
+			rc = join_batch(r, ranges, n, &seq);
+		else
+			seq = r->next_seq - 1; /* wait for all begun before us */
+		if (!rc && flushes_locally(r))
+			rc = mj_region_sync_local_meta(r);
+		if (!rc && r->cfg.mode == MJ_MODE_ASYNC)
+			pthread_cond_broadcast(&r->cv);
+		else if (!rc)
+			rc = wait_durable(r, seq, start);
+		/* Degraded while we waited: the degrade flush covered us. */
+	}
+	if (!rc)
+		r->st.sync_points++;
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+int mj_msync(mj_region *r, mj_file *file, uint64_t off, uint64_t len,
+             int flags)
+{
+	struct mj_range range = {.file = file, .off = off, .len = len};
+	return mj_gmsync(r, &range, 1, flags);
+}

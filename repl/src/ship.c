@@ -1,0 +1,395 @@
+/*
+ * ship.c: getting batches to the mirror, and what happens when it is lost.
+ *
+ * Any thread may ship: a caller waiting in sync modes (the paper's
+ * application thread posting its own send), a shipper thread per
+ * connection in async mode, or the supervisor resending after a
+ * reconnect. Whoever ships takes an idle connection (CONN_UP -> CONN_BUSY)
+ * and the oldest batch that needs sending, drops the lock for the I/O, and
+ * settles the outcome under the lock again.
+ *
+ * Batches are numbered when opened; durable_seq is the highest seq such
+ * that every batch up to it is acknowledged, so a sync point that waits for
+ * its own seq also waits for every sync point begun before it.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void recompute_durable(mj_region *r)
+{
+	uint64_t lowest = r->next_seq;
+	if (r->unacked)
+		lowest = r->unacked->seq;
+	else if (r->filling)
+		lowest = r->filling->seq;
+	if (r->degraded)
+		lowest = r->next_seq;
+	if (lowest - 1 > r->durable_seq)
+		r->durable_seq = lowest - 1;
+	r->st.seq_durable = r->durable_seq;
+}
+
+static void unlink_batch(mj_region *r, struct mj_batch *b)
+{
+	for (struct mj_batch **p = &r->unacked; *p; p = &(*p)->next) {
+		if (*p == b) {
+			*p = b->next;
+			r->unacked_bytes -= b->buf.len;
+			return;
+		}
+	}
+}
+
+/* Moves the filling batch to the tail of the unacked list. */
+static void take_filling(mj_region *r)
+{
+	struct mj_batch *b = r->filling, **p = &r->unacked;
+	r->filling = NULL;
+	while (*p)
+		p = &(*p)->next;
+	*p = b;
+	b->next = NULL;
+	r->unacked_bytes += b->buf.len;
+}
+
+static struct mj_batch *work_to_ship(mj_region *r, bool retries_only)
+{
+	for (struct mj_batch *b = r->unacked; b; b = b->next)
+		if (b->needs_send)
+			return b;
+	if (retries_only || !r->filling || r->filling->buf.len == 0)
+		return NULL;
+	take_filling(r);
+	return work_to_ship(r, true);
+}
+
+static bool any_conn_alive(mj_region *r)
+{
+	for (int i = 0; i < r->nconns; i++)
+		if (r->conns[i].state != CONN_DOWN)
+			return true;
+	return false;
+}
+
+static void close_conn(mj_region *r, struct mj_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->state = CONN_DOWN;
+	r->st.connections_up--;
+}
+
+/* Called with mu held after I/O on connection c failed with err. */
+static void conn_failed_locked(mj_region *r, struct mj_conn *c, int err)
+{
+	if (c->state != CONN_DOWN) {
+		mj_log(r, MJ_LOG_WARN, "connection %d to mirror %s lost: %s",
+		       c->index, r->cfg.mirror, mj_strerror(err));
+		close_conn(r, c);
+	}
+	if (err == -MJ_EFENCED && !r->fenced) {
+		r->fenced = true;
+		mj_log(r, MJ_LOG_ERROR, "fenced by the mirror: this primary's epoch "
+		       "%llu is stale; every sync point now fails",
+		       (unsigned long long)r->cfg.epoch);
+	}
+	if (!any_conn_alive(r) && !r->mirror_lost) {
+		r->mirror_lost = true;
+		r->lost_since_ns = mj_now_ns();
+		r->st.mirror_lost = 1;
+		if (!r->fenced && r->cfg.policy == MJ_POLICY_DEGRADE)
+			mj_enter_degraded(r, "mirror lost");
+		else if (!r->fenced)
+			mj_log(r, MJ_LOG_WARN, "mirror %s lost: sync points wait (policy "
+			       "block, timeout %d ms)", r->cfg.mirror,
+			       r->cfg.block_timeout_ms);
+	}
+	pthread_cond_broadcast(&r->cv);
+}
+
+void mj_conn_failed(mj_region *r, int index, int err)
+{
+	conn_failed_locked(r, &r->conns[index], err);
+}
+
+/* Ships one batch on connection c (CONN_UP); mu held, dropped for I/O. */
+static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
+{
+	struct mj_batch *b = work_to_ship(r, retries_only);
+	if (!b)
+		return 0;
+	b->needs_send = false;
+	c->state = CONN_BUSY;
+	int fd = c->fd;
+	pthread_mutex_unlock(&r->mu);
+
+	int rc = mj_batch_seal(b, r->cfg.epoch);
+	if (!rc)
+		rc = mj_conn_send_batch(r, fd, b);
+	if (!rc)
+		rc = mj_conn_wait_ack(r, fd, b->seq);
+
+	pthread_mutex_lock(&r->mu);
+	c->last_io_ns = mj_now_ns();
+	if (rc == 0) {
+		c->state = CONN_UP;
+		r->st.batches++;
+		r->st.bytes_sent += b->buf.len;
+	}
+	if (rc == 0 || r->degraded) {
+		unlink_batch(r, b);
+		mj_batch_free(b);
+	} else {
+		b->needs_send = true;
+	}
+	if (rc)
+		conn_failed_locked(r, c, rc);
+	if (c->state == CONN_BUSY) /* degraded meanwhile: we close it */
+		close_conn(r, c);
+	recompute_durable(r);
+	pthread_cond_broadcast(&r->cv);
+	return 1;
+}
+
+/*
+ * Ships one batch on any idle connection. Called with mu held. Returns 1
+ * if it shipped (successfully or not), 0 if there was nothing to do or no
+ * idle connection.
+ */
+int mj_ship_one(mj_region *r, bool retries_only)
+{
+	if (r->degraded || r->fenced)
+		return 0;
+	for (int i = 0; i < r->nconns; i++)
+		if (r->conns[i].state == CONN_UP)
+			return ship_on(r, &r->conns[i], retries_only);
+	return 0;
+}
+
+/*
+ * The mirror degrades us to local durability (policy degrade). First make
+ * everything local durable: every open file is flushed whole (the paper's
+ * window of vulnerability lasts as long as this takes), then batches that
+ * are no longer needed are dropped. Called with mu held.
+ */
+void mj_enter_degraded(mj_region *r, const char *why)
+{
+	if (r->degraded)
+		return;
+	uint64_t t0 = mj_now_ns();
+	for (mj_file *f = r->files; f; f = f->next)
+		mj_file_flush_all(f);
+	mj_region_sync_local_meta(r);
+	r->degraded = true;
+	r->st.degraded = 1;
+	r->st.degrade_flush_us = (mj_now_ns() - t0) / 1000;
+	if (r->filling) {
+		mj_batch_free(r->filling);
+		r->filling = NULL;
+	}
+	for (struct mj_batch *b = r->unacked, *next; b; b = next) {
+		next = b->next;
+		if (b->needs_send) { /* in-flight ones are freed by their sender */
+			unlink_batch(r, b);
+			mj_batch_free(b);
+		}
+	}
+	for (int i = 0; i < r->nconns; i++)
+		if (r->conns[i].state == CONN_UP)
+			close_conn(r, &r->conns[i]);
+	recompute_durable(r);
+	mj_log(r, MJ_LOG_WARN, "DEGRADED: %s; replication to %s stopped, sync "
+	       "points now flush locally only (local flush took %llu us); the "
+	       "mirror's copy is stale from batch %llu on", why, r->cfg.mirror,
+	       (unsigned long long)r->st.degrade_flush_us,
+	       (unsigned long long)r->st.mirror_applied_seq + 1);
+	pthread_cond_broadcast(&r->cv);
+}
+
+/*
+ * A handshake succeeded on connection index: adopt the mirror's numbering
+ * on the first one, drop batches the mirror already holds, and refuse a
+ * mirror that lacks batches we no longer keep. Called with mu held.
+ */
+void mj_handshake_done(mj_region *r, int index, int fd,
+                       const struct mjw_hello_ack *ack)
+{
+	struct mj_conn *c = &r->conns[index];
+	bool nothing_sent = r->next_seq == 1 && !r->filling && !r->unacked;
+	if (nothing_sent && ack->durable_seq > 0) {
+		r->next_seq = ack->durable_seq + 1;
+		r->durable_seq = ack->durable_seq;
+	}
+	uint64_t needed = r->filling ? r->filling->seq : r->next_seq;
+	if (r->unacked)
+		needed = r->unacked->seq;
+	if (ack->durable_seq + 1 < needed) {
+		mj_log(r, MJ_LOG_ERROR, "mirror %s holds batches up to %llu but this "
+		       "primary no longer has %llu..%llu; the mirror needs a resync",
+		       r->cfg.mirror, (unsigned long long)ack->durable_seq,
+		       (unsigned long long)ack->durable_seq + 1,
+		       (unsigned long long)needed - 1);
+		close(fd);
+		return;
+	}
+	/* Batches the mirror has although we missed their acks. */
+	for (struct mj_batch *b = r->unacked, *next; b; b = next) {
+		next = b->next;
+		if (b->seq <= ack->durable_seq && b->needs_send) {
+			unlink_batch(r, b);
+			mj_batch_free(b);
+		}
+	}
+	if (ack->slot_size < r->slot || r->slot == MJW_FRAME_MIN_SLOT)
+		r->slot = ack->slot_size;
+	c->fd = fd;
+	c->state = CONN_UP;
+	c->last_io_ns = mj_now_ns();
+	r->st.connections_up++;
+	r->st.mirror_applied_seq = ack->applied_seq;
+	if (r->mirror_lost) {
+		r->mirror_lost = false;
+		r->st.mirror_lost = 0;
+		r->st.reconnects++;
+		mj_log(r, MJ_LOG_INFO, "mirror %s is back (it holds batches up to "
+		       "%llu)", r->cfg.mirror, (unsigned long long)ack->durable_seq);
+	}
+	recompute_durable(r);
+	pthread_cond_broadcast(&r->cv);
+}
+
+/* Waits on the region's condition for at most ms milliseconds. */
+static void wait_ms(mj_region *r, int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+}
+
+/* Reconnects lost connections and pings idle ones. mu held. */
+static void supervise_once(mj_region *r)
+{
+	uint64_t now = mj_now_ns(), hb = (uint64_t)r->cfg.heartbeat_ms * 1000000;
+	for (int i = 0; i < r->nconns && !r->stopping; i++) {
+		struct mj_conn *c = &r->conns[i];
+		if (r->degraded || r->fenced)
+			return;
+		if (c->state == CONN_DOWN) {
+			int fd;
+			struct mjw_hello_ack ack;
+			c->state = CONN_BUSY; /* keep others off while we dial */
+			pthread_mutex_unlock(&r->mu);
+			int rc = mj_conn_open(r, i, &fd, &ack);
+			pthread_mutex_lock(&r->mu);
+			c->state = CONN_DOWN;
+			if (rc == 0)
+				mj_handshake_done(r, i, fd, &ack);
+			else if (rc == -MJ_EFENCED)
+				conn_failed_locked(r, c, rc);
+		} else if (c->state == CONN_UP && now - c->last_io_ns > hb) {
+			c->state = CONN_BUSY;
+			int fd = c->fd;
+			pthread_mutex_unlock(&r->mu);
+			int rc = mj_conn_ping(r, fd, now);
+			pthread_mutex_lock(&r->mu);
+			c->last_io_ns = mj_now_ns();
+			if (rc)
+				conn_failed_locked(r, c, rc);
+			else
+				c->state = CONN_UP;
+		}
+	}
+	/* Resend what a lost connection left behind, even with no waiter. */
+	while (!r->stopping && mj_ship_one(r, true))
+		;
+}
+
+static void *supervisor_main(void *arg)
+{
+	mj_region *r = arg;
+	pthread_mutex_lock(&r->mu);
+	while (!r->stopping) {
+		supervise_once(r);
+		int ms = r->cfg.heartbeat_ms / 2;
+		if (r->mirror_lost && ms > 100)
+			ms = 100; /* redial quickly while the mirror is away */
+		wait_ms(r, ms > 0 ? ms : 1);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+struct shipper_arg {
+	mj_region *r;
+	int index;
+};
+
+/* Async mode: one thread per connection sends batches behind callers. */
+static void *shipper_main(void *arg)
+{
+	mj_region *r = ((struct shipper_arg *)arg)->r;
+	struct mj_conn *c = &r->conns[((struct shipper_arg *)arg)->index];
+	pthread_mutex_lock(&r->mu);
+	while (!r->stopping) {
+		if (r->degraded || r->fenced || c->state != CONN_UP ||
+		    !ship_on(r, c, false))
+			wait_ms(r, 100);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int mj_supervisor_start(mj_region *r)
+{
+	int rc = pthread_create(&r->supervisor, NULL, supervisor_main, r);
+	if (rc)
+		return -rc;
+	r->have_supervisor = true;
+	return 0;
+}
+
+int mj_shippers_start(mj_region *r)
+{
+	for (int i = 0; i < r->nconns; i++) {
+		struct shipper_arg *a = malloc(sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		*a = (struct shipper_arg){.r = r, .index = i};
+		int rc = pthread_create(&r->shippers[i], NULL, shipper_main, a);
+		if (rc) {
+			free(a);
+			return -rc;
+		}
+		r->shipper_arg[i] = a;
+		r->nshippers++;
+	}
+	return 0;
+}
+
+void mj_threads_stop(mj_region *r)
+{
+	pthread_mutex_lock(&r->mu);
+	r->stopping = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	if (r->have_supervisor)
+		pthread_join(r->supervisor, NULL);
+	r->have_supervisor = false;
+	for (int i = 0; i < r->nshippers; i++) {
+		pthread_join(r->shippers[i], NULL);
+		free(r->shipper_arg[i]);
+	}
+	r->nshippers = 0;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# test.sh: the whole test suite. Installs what is missing, then builds and
+# runs ctest three times: a plain build (every test), an ASan+UBSan build
+# (every test), and a TSan build (the tests labelled "threaded").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+export PMEM_IS_PMEM_FORCE=1
+status=0
+run() { # NAME BUILD-DIR CTEST-ARGS -- CMAKE-ARGS
+	local name=$1 dir=$2
+	shift 2
+	local ctest_args=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do ctest_args+=("$1"); shift; done
+	shift
+	echo "=== $name: build in $dir"
+	bash scripts/build.sh "$dir" "$@"
+	echo "=== $name: ctest"
+	(cd "$dir" && ctest --output-on-failure --timeout 900 "${ctest_args[@]}") ||
+		status=1
+}
+run plain build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	run asan+ubsan build-asan -- -DCMAKE_BUILD_TYPE=Debug \
+	-DMOJIM_SANITIZE=address,undefined
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	run tsan build-tsan -L threaded -- -DCMAKE_BUILD_TYPE=Debug \
+	-DMOJIM_SANITIZE=thread
+exit $status

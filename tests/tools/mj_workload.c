@@ -1,0 +1,389 @@
+/*
+ * mj_workload: a primary that drives libmojim, for the demo and the
+ * process-level tests.
+ *
+ *   mj_workload --dir DIR [--mirror HOST:PORT] [--mode M] [--policy P]
+ *               [--threads N] [--ops N] [--files N] [--file-size N]
+ *               [--max-range N] [--ranges N] [--connections N] [--seed N]
+ *               [--block-timeout-ms N] [--stamp] [--seconds S]
+ *   mj_workload --check-stamps DIR     (exit 0 iff every stamp slot agrees)
+ *
+ * Random mode: each thread writes random bytes at random offsets of random
+ * files and makes 1..--ranges of them one sync point; a namespace thread
+ * meanwhile creates, grows, renames and removes files. At the end the
+ * primary drains and prints "seq_sent N" so a test can wait for the
+ * mirror to apply N and compare the directories byte for byte.
+ *
+ * Stamp mode (--stamp): one thread; sync point k writes the 8-byte value k
+ * over every byte of STAMP_SLOTS slots spread over three files (one slot
+ * larger than a mirror slot, so batches span fragments) in one gmsync and
+ * prints "acked k" once it returns. A replica where the slots disagree
+ * holds a partly applied batch.
+ */
+#include "mojim.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STAMP_FILES 3
+#define STAMP_SLOTS 9
+#define STAMP_BIG (192u << 10) /* spans fragments with a 64 KiB slot */
+
+struct opts {
+	const char *dir, *mirror, *check_dir;
+	struct mj_config cfg;
+	int threads, files, ranges;
+	long ops;
+	double seconds;
+	uint64_t file_size, max_range;
+	unsigned seed;
+	int stamp;
+};
+
+struct shared {
+	struct opts *o;
+	mj_region *region;
+	mj_file **files;
+	atomic_long ops_done;
+	atomic_int failed;
+	uint64_t deadline_ns;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int usage(const char *why)
+{
+	fprintf(stderr, "mj_workload: %s\n(see the comment at the top of "
+	        "tests/tools/mj_workload.c)\n", why);
+	return 2;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"dir", 1, 0, 'd'}, {"mirror", 1, 0, 'm'}, {"mode", 1, 0, 'M'},
+		{"policy", 1, 0, 'P'}, {"threads", 1, 0, 't'}, {"ops", 1, 0, 'n'},
+		{"files", 1, 0, 'f'}, {"file-size", 1, 0, 'z'},
+		{"max-range", 1, 0, 'r'}, {"ranges", 1, 0, 'R'},
+		{"connections", 1, 0, 'c'}, {"seed", 1, 0, 's'},
+		{"block-timeout-ms", 1, 0, 'b'}, {"stamp", 0, 0, 'S'},
+		{"seconds", 1, 0, 'T'}, {"check-stamps", 1, 0, 'C'}, {0, 0, 0, 0}};
+	mj_config_defaults(&o->cfg);
+	o->threads = 4;
+	o->ops = 2000;
+	o->files = 4;
+	o->file_size = 1 << 20;
+	o->max_range = 16384;
+	o->ranges = 4;
+	o->seed = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->dir = optarg; break;
+		case 'm': o->cfg.mirror = optarg; break;
+		case 'M':
+			if (mj_mode_parse(optarg, &o->cfg.mode))
+				return usage("--mode: unreplicated|sync|syncflush|async");
+			break;
+		case 'P':
+			if (mj_policy_parse(optarg, &o->cfg.policy))
+				return usage("--policy: block|degrade");
+			break;
+		case 't': o->threads = atoi(optarg); break;
+		case 'n': o->ops = atol(optarg); break;
+		case 'f': o->files = atoi(optarg); break;
+		case 'z': o->file_size = strtoull(optarg, NULL, 0); break;
+		case 'r': o->max_range = strtoull(optarg, NULL, 0); break;
+		case 'R': o->ranges = atoi(optarg); break;
+		case 'c': o->cfg.connections = atoi(optarg); break;
+		case 's': o->seed = (unsigned)atoi(optarg); break;
+		case 'b': o->cfg.block_timeout_ms = atoi(optarg); break;
+		case 'S': o->stamp = 1; break;
+		case 'T': o->seconds = atof(optarg); break;
+		case 'C': o->check_dir = optarg; break;
+		default: return usage("unknown option");
+		}
+	}
+	if (o->check_dir)
+		return 0;
+	if (!o->dir)
+		return usage("--dir is required");
+	if (o->threads < 1 || o->threads > 64 || o->files < 1 || o->files > 64 ||
+	    o->ranges < 1 || o->ranges > 64 || o->max_range < 1 ||
+	    o->max_range > o->file_size)
+		return usage("a number is out of range");
+	return 0;
+}
+
+static uint64_t rnd(unsigned *s, uint64_t n)
+{
+	uint64_t v = ((uint64_t)rand_r(s) << 31) ^ (uint64_t)rand_r(s);
+	return n ? v % n : 0;
+}
+
+/*
+ * One random sync point: up to --ranges random writes, one gmsync. Thread
+ * t writes only inside its stripe of each file, so no two threads race on
+ * the same bytes (the test is about the library, not about torn writes).
+ */
+static int random_sync_point(struct shared *sh, unsigned *seed, int t)
+{
+	struct opts *o = sh->o;
+	struct mj_range rg[64];
+	int n = 1 + (int)rnd(seed, (uint64_t)o->ranges);
+	for (int i = 0; i < n; i++) {
+		mj_file *f = sh->files[rnd(seed, (uint64_t)o->files)];
+		uint64_t stripe = mj_file_size(f) / (uint64_t)o->threads;
+		uint64_t len = 1 + rnd(seed, o->max_range < stripe ? o->max_range : stripe);
+		uint64_t off = stripe * (uint64_t)t + rnd(seed, stripe - len + 1);
+		unsigned char *p = (unsigned char *)mj_file_base(f) + off;
+		for (uint64_t k = 0; k < len; k++)
+			p[k] = (unsigned char)rand_r(seed);
+		rg[i] = (struct mj_range){.file = f, .off = off, .len = len};
+	}
+	return mj_gmsync(sh->region, rg, n, 0);
+}
+
+static int should_stop(struct shared *sh, long done)
+{
+	if (atomic_load(&sh->failed))
+		return 1;
+	if (sh->deadline_ns)
+		return now_ns() >= sh->deadline_ns;
+	return done >= sh->o->ops;
+}
+
+struct writer {
+	struct shared *sh;
+	int index;
+};
+
+static void *writer_main(void *arg)
+{
+	struct shared *sh = ((struct writer *)arg)->sh;
+	int t = ((struct writer *)arg)->index;
+	unsigned seed = sh->o->seed * 7919u + (unsigned)t * 104729u;
+	for (;;) {
+		long done = atomic_fetch_add(&sh->ops_done, 1);
+		if (should_stop(sh, done))
+			break;
+		int rc = random_sync_point(sh, &seed, t);
+		if (rc) {
+			fprintf(stderr, "mj_workload: gmsync: %s\n", mj_strerror(rc));
+			atomic_store(&sh->failed, rc);
+		}
+	}
+	return NULL;
+}
+
+/* Namespace churn: create, grow, write, sync, rename, sync, remove. */
+static int namespace_round(struct shared *sh, unsigned *seed, int i)
+{
+	char a[64], b[64];
+	mj_file *f;
+	snprintf(a, sizeof(a), "sub/tmp-%d", i);
+	snprintf(b, sizeof(b), "sub/kept-%d", i % 5);
+	int rc = mj_file_open(sh->region, a, MJ_O_CREATE, &f);
+	if (!rc)
+		rc = mj_file_resize(f, 4096 + rnd(seed, 60000));
+	if (!rc) {
+		uint64_t len = 1 + rnd(seed, mj_file_size(f));
+		memset(mj_file_base(f), 'a' + i % 26, len);
+		rc = mj_msync(sh->region, f, 0, len, 0);
+	}
+	if (!rc && rnd(seed, 2))
+		rc = mj_file_resize(f, mj_file_size(f) / 2);
+	if (!rc)
+		rc = mj_rename(sh->region, a, b);
+	if (f)
+		mj_file_close(f);
+	if (!rc && rnd(seed, 3) == 0)
+		rc = mj_remove(sh->region, b);
+	if (!rc)
+		rc = mj_gmsync(sh->region, NULL, 0, 0);
+	return rc;
+}
+
+static void *namespace_main(void *arg)
+{
+	struct shared *sh = arg;
+	unsigned seed = sh->o->seed + 17;
+	int rc = mj_mkdir(sh->region, "sub");
+	for (int i = 0; !rc && !should_stop(sh, atomic_load(&sh->ops_done)); i++) {
+		rc = namespace_round(sh, &seed, i);
+		usleep(2000);
+	}
+	if (rc) {
+		fprintf(stderr, "mj_workload: namespace: %s\n", mj_strerror(rc));
+		atomic_store(&sh->failed, rc);
+	}
+	return NULL;
+}
+
+static int open_files(struct shared *sh, int nfiles, uint64_t size,
+                      const char *fmt)
+{
+	for (int i = 0; i < nfiles; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), fmt, i);
+		int rc = mj_file_open(sh->region, name, MJ_O_CREATE, &sh->files[i]);
+		if (!rc && mj_file_size(sh->files[i]) < size)
+			rc = mj_file_resize(sh->files[i], size);
+		if (rc) {
+			fprintf(stderr, "mj_workload: %s: %s\n", name, mj_strerror(rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Slot k of the stamp layout: which file, where, how long. */
+static void stamp_slot(int k, int *file, uint64_t *off, uint64_t *len)
+{
+	*file = k % STAMP_FILES;
+	*off = 4096 * (uint64_t)(k / STAMP_FILES) * 3 + (uint64_t)k * 8;
+	*len = k == 0 ? STAMP_BIG : 24 + 8 * (uint64_t)k;
+	if (k == 0)
+		*off = 1 << 20;
+}
+
+static int run_stamps(struct shared *sh)
+{
+	int rc = open_files(sh, STAMP_FILES, 2 << 20, "stamp-%d");
+	for (uint64_t k = 1; !rc && !should_stop(sh, (long)k - 1); k++) {
+		struct mj_range rg[STAMP_SLOTS];
+		for (int s = 0; s < STAMP_SLOTS; s++) {
+			int fi;
+			uint64_t off, len;
+			stamp_slot(s, &fi, &off, &len);
+			uint64_t *p = (uint64_t *)((char *)mj_file_base(sh->files[fi]) + off);
+			for (uint64_t w = 0; w < len / 8; w++)
+				p[w] = k;
+			rg[s] = (struct mj_range){sh->files[fi], off, len};
+		}
+		rc = mj_gmsync(sh->region, rg, STAMP_SLOTS, 0);
+		if (!rc)
+			printf("acked %llu\n", (unsigned long long)k);
+		fflush(stdout);
+	}
+	if (rc)
+		fprintf(stderr, "mj_workload: stamp: %s\n", mj_strerror(rc));
+	return rc;
+}
+
+/* Reads every slot of a replica; all must hold one value, printed. */
+static int check_stamps(const char *dir)
+{
+	uint64_t seen = 0;
+	int have = 0;
+	for (int s = 0; s < STAMP_SLOTS; s++) {
+		int fi;
+		uint64_t off, len;
+		stamp_slot(s, &fi, &off, &len);
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/stamp-%d", dir, fi);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			printf("stamp 0 (no %s)\n", path);
+			return have ? 1 : 0; /* nothing applied yet is consistent */
+		}
+		uint64_t *buf = malloc(len);
+		ssize_t got = buf ? pread(fd, buf, len, (off_t)off) : -1;
+		close(fd);
+		for (uint64_t w = 0; got == (ssize_t)len && w < len / 8; w++) {
+			if (!have) {
+				seen = buf[w];
+				have = 1;
+			} else if (buf[w] != seen) {
+				fprintf(stderr, "slot %d word %llu holds %llu, slot 0 %llu: "
+				        "a partly applied batch\n", s, (unsigned long long)w,
+				        (unsigned long long)buf[w], (unsigned long long)seen);
+				free(buf);
+				return 1;
+			}
+		}
+		free(buf);
+		if (got != (ssize_t)len && seen != 0) {
+			fprintf(stderr, "slot %d short\n", s);
+			return 1;
+		}
+	}
+	printf("stamp %llu\n", (unsigned long long)seen);
+	return 0;
+}
+
+static void log_to_stderr(void *arg, enum mj_log_level level, const char *msg)
+{
+	static const char *const names[] = {"error", "warning", "info"};
+	fprintf(stderr, "mj_workload: libmojim %s: %s\n", names[level], msg);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	int rc = parse(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.check_dir)
+		return check_stamps(o.check_dir);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	o.cfg.log = log_to_stderr;
+	struct shared sh = {.o = &o};
+	mj_file *files[64] = {0};
+	sh.files = files;
+	if (o.seconds > 0)
+		sh.deadline_ns = now_ns() + (uint64_t)(o.seconds * 1e9);
+	rc = mj_region_open(o.dir, &o.cfg, &sh.region);
+	if (rc) {
+		fprintf(stderr, "mj_workload: open %s: %s\n", o.dir, mj_strerror(rc));
+		return 1;
+	}
+	uint64_t t0 = now_ns();
+	if (o.stamp) {
+		rc = run_stamps(&sh);
+	} else if (!(rc = open_files(&sh, o.files, o.file_size, "file-%d")) &&
+	           !(rc = mj_gmsync(sh.region, NULL, 0, 0))) {
+		pthread_t th[65];
+		struct writer w[64];
+		for (int i = 0; i < o.threads; i++) {
+			w[i] = (struct writer){&sh, i};
+			pthread_create(&th[i], NULL, writer_main, &w[i]);
+		}
+		pthread_create(&th[o.threads], NULL, namespace_main, &sh);
+		for (int i = 0; i <= o.threads; i++)
+			pthread_join(th[i], NULL);
+		rc = atomic_load(&sh.failed);
+	}
+	double secs = (double)(now_ns() - t0) / 1e9;
+	int drc = mj_region_drain(sh.region, 30000);
+	struct mj_status st;
+	mj_region_status(sh.region, &st);
+	for (int i = 0; i < 64; i++)
+		if (files[i])
+			mj_file_close(files[i]);
+	int crc = mj_region_close(sh.region);
+	printf("mode %s sync_points %llu batches %llu seconds %.2f degraded %d\n",
+	       mj_mode_name(st.mode), (unsigned long long)st.sync_points,
+	       (unsigned long long)st.batches, secs, st.degraded);
+	printf("seq_sent %llu\n", (unsigned long long)st.seq_sent);
+	if (!rc)
+		rc = drc ? drc : crc;
+	if (rc)
+		fprintf(stderr, "mj_workload: %s\n", mj_strerror(rc));
+	return rc ? 1 : 0;
+}
