@@ -60,13 +60,16 @@ struct mj_batch {
 	uint32_t nframes;
 	uint64_t slot;        /* frame size limit it was built with */
 	uint64_t payload;     /* record bytes (the "total" header field) */
+	uint64_t queued;      /* bytes counted in region->unacked_bytes */
 	bool sealed;
 	bool needs_send;      /* built or failed; someone must (re)send it */
 	int sync_points;
 	struct mj_batch *next; /* in region->unacked, by seq */
 };
 
-enum conn_state { CONN_DOWN = 0, CONN_UP, CONN_BUSY };
+/* DIALING is DOWN while the supervisor tries it: nobody else may use it,
+ * and it does not count as a live connection. */
+enum conn_state { CONN_DOWN = 0, CONN_UP, CONN_BUSY, CONN_DIALING };
 
 struct mj_conn {
 	int index;

@@ -191,7 +191,8 @@ int mj_region_drain(mj_region *r, int timeout_ms)
 			break;
 		else if (r->cfg.mode != MJ_MODE_ASYNC && mj_ship_one(r, false))
 			continue;
-		else if (mj_now_ns() - start >= (uint64_t)timeout_ms * 1000000)
+		else if (mj_now_ns() - start >= (uint64_t)timeout_ms * 1000000 ||
+		         deadline_passed(r, start))
 			rc = -ETIMEDOUT;
 		else
 			wait_a_little(r);

@@ -39,7 +39,7 @@ static void unlink_batch(mj_region *r, struct mj_batch *b)
 	for (struct mj_batch **p = &r->unacked; *p; p = &(*p)->next) {
 		if (*p == b) {
 			*p = b->next;
-			r->unacked_bytes -= b->buf.len;
+			r->unacked_bytes -= b->queued;
 			return;
 		}
 	}
@@ -54,7 +54,9 @@ static void take_filling(mj_region *r)
 		p = &(*p)->next;
 	*p = b;
 	b->next = NULL;
-	r->unacked_bytes += b->buf.len;
+	/* Sealing adds the trailer later: count what we add, subtract it. */
+	b->queued = b->buf.len;
+	r->unacked_bytes += b->queued;
 }
 
 static struct mj_batch *work_to_ship(mj_region *r, bool retries_only)
@@ -71,7 +73,7 @@ static struct mj_batch *work_to_ship(mj_region *r, bool retries_only)
 static bool any_conn_alive(mj_region *r)
 {
 	for (int i = 0; i < r->nconns; i++)
-		if (r->conns[i].state != CONN_DOWN)
+		if (r->conns[i].state == CONN_UP || r->conns[i].state == CONN_BUSY)
 			return true;
 	return false;
 }
@@ -85,20 +87,9 @@ static void close_conn(mj_region *r, struct mj_conn *c)
 	r->st.connections_up--;
 }
 
-/* Called with mu held after I/O on connection c failed with err. */
-static void conn_failed_locked(mj_region *r, struct mj_conn *c, int err)
+/* With no live connection left, the mirror is lost: apply the policy. */
+static void check_mirror_lost(mj_region *r)
 {
-	if (c->state != CONN_DOWN) {
-		mj_log(r, MJ_LOG_WARN, "connection %d to mirror %s lost: %s",
-		       c->index, r->cfg.mirror, mj_strerror(err));
-		close_conn(r, c);
-	}
-	if (err == -MJ_EFENCED && !r->fenced) {
-		r->fenced = true;
-		mj_log(r, MJ_LOG_ERROR, "fenced by the mirror: this primary's epoch "
-		       "%llu is stale; every sync point now fails",
-		       (unsigned long long)r->cfg.epoch);
-	}
 	if (!any_conn_alive(r) && !r->mirror_lost) {
 		r->mirror_lost = true;
 		r->lost_since_ns = mj_now_ns();
@@ -110,6 +101,24 @@ static void conn_failed_locked(mj_region *r, struct mj_conn *c, int err)
 			       "block, timeout %d ms)", r->cfg.mirror,
 			       r->cfg.block_timeout_ms);
 	}
+}
+
+/* Called with mu held after I/O on connection c failed with err. */
+static void conn_failed_locked(mj_region *r, struct mj_conn *c, int err)
+{
+	if (c->state == CONN_UP || c->state == CONN_BUSY) {
+		mj_log(r, MJ_LOG_WARN, "connection %d to mirror %s lost: %s",
+		       c->index, r->cfg.mirror, mj_strerror(err));
+		close_conn(r, c);
+	}
+	c->state = CONN_DOWN;
+	if (err == -MJ_EFENCED && !r->fenced) {
+		r->fenced = true;
+		mj_log(r, MJ_LOG_ERROR, "fenced by the mirror: this primary's epoch "
+		       "%llu is stale; every sync point now fails",
+		       (unsigned long long)r->cfg.epoch);
+	}
+	check_mirror_lost(r);
 	pthread_cond_broadcast(&r->cv);
 }
 
@@ -289,14 +298,14 @@ static void supervise_once(mj_region *r)
 		if (c->state == CONN_DOWN) {
 			int fd;
 			struct mjw_hello_ack ack;
-			c->state = CONN_BUSY; /* keep others off while we dial */
+			c->state = CONN_DIALING;
 			pthread_mutex_unlock(&r->mu);
 			int rc = mj_conn_open(r, i, &fd, &ack);
 			pthread_mutex_lock(&r->mu);
 			c->state = CONN_DOWN;
 			if (rc == 0)
 				mj_handshake_done(r, i, fd, &ack);
-			else if (rc == -MJ_EFENCED)
+			else
 				conn_failed_locked(r, c, rc);
 		} else if (c->state == CONN_UP && now - c->last_io_ns > hb) {
 			c->state = CONN_BUSY;

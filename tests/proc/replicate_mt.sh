@@ -3,33 +3,33 @@
 # directory must equal the primary's byte for byte.
 . "$(dirname "$0")/lib.sh"
 
-run_mode() { # MODE [mirror options...]
-	local mode=$1
-	shift
-	local m=$T/m-$mode p=$T/p-$mode
+run_mode() { # NAME MODE [mirror options...]
+	local name=$1 mode=$2
+	shift 2
+	local m=$T/m-$name p=$T/p-$name
 	start_mirror "$m" 0 "$@"
 	"$MOJIM_TOOLS/mj_workload" --dir "$p" --mirror "$MIRROR_ADDR" \
 		--mode "$mode" --threads 4 --ops 3000 --connections 2 --seed 7 \
-		>"$T/w-$mode.out" 2>"$T/w-$mode.log" || fail "$mode: workload failed"
+		>"$T/w-$name.out" 2>"$T/w-$name.log" || fail "$name: workload failed"
 	local seq
-	seq=$(sed -n 's/^seq_sent //p' "$T/w-$mode.out")
-	[ "${seq:-0}" -gt 100 ] || fail "$mode: only ${seq:-0} batches were sent"
+	seq=$(sed -n 's/^seq_sent //p' "$T/w-$name.out")
+	[ "${seq:-0}" -gt 100 ] || fail "$name: only ${seq:-0} batches were sent"
 	wait_applied "$m" "$seq"
 	local data=$m/data
 	[ -n "${DATA_DIR:-}" ] && data=$DATA_DIR
 	stop_mirror
 	same_tree "$p" "$data"
-	note "$mode: $seq batches, replica identical"
+	note "$name: $seq batches, replica identical"
 }
 
 for mode in sync syncflush async; do
-	run_mode "$mode"
+	run_mode "$mode" "$mode"
 done
 
 # M-syncdisk: the log in pmem, the replica on an ordinary file system.
 DISK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mojim-disk.XXXXXX")
 DATA_DIR=$DISK_DIR/data
-run_mode sync --data-on-disk --data-dir "$DATA_DIR"
+run_mode syncdisk sync --data-on-disk --data-dir "$DATA_DIR"
 DATA_DIR=
 
 # unreplicated: no mirror; the files must hold what was written.

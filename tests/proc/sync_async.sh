@@ -9,7 +9,8 @@ for mode in sync async; do
 	m=$T/m-$mode
 	start_mirror "$m" 0
 	"$MOJIM_TOOLS/mj_workload" --dir "$T/p-$mode" --mirror "$MIRROR_ADDR" \
-		--mode "$mode" --stamp --seconds 4 >"$T/$mode.out" 2>"$T/$mode.log" &
+		--mode "$mode" --stamp --stamp-big 4096 --interval-us 1000 \
+		--seconds 4 >"$T/$mode.out" 2>"$T/$mode.log" &
 	wl=$!
 	STARTED_PIDS+=("$wl")
 	for _ in $(seq 1 100); do

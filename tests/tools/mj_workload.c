@@ -6,6 +6,7 @@
  *               [--threads N] [--ops N] [--files N] [--file-size N]
  *               [--max-range N] [--ranges N] [--connections N] [--seed N]
  *               [--block-timeout-ms N] [--stamp] [--seconds S]
+ *               [--stamp-big BYTES] [--interval-us N]
  *   mj_workload --check-stamps DIR     (exit 0 iff every stamp slot agrees)
  *
  * Random mode: each thread writes random bytes at random offsets of random
@@ -37,7 +38,8 @@
 
 #define STAMP_FILES 3
 #define STAMP_SLOTS 9
-#define STAMP_BIG (192u << 10) /* spans fragments with a 64 KiB slot */
+#define STAMP_BIG_DEFAULT (192u << 10) /* spans fragments of a 64 KiB slot */
+static uint64_t stamp_big = STAMP_BIG_DEFAULT;
 
 struct opts {
 	const char *dir, *mirror, *check_dir;
@@ -48,6 +50,7 @@ struct opts {
 	uint64_t file_size, max_range;
 	unsigned seed;
 	int stamp;
+	int interval_us;
 };
 
 struct shared {
@@ -82,7 +85,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"max-range", 1, 0, 'r'}, {"ranges", 1, 0, 'R'},
 		{"connections", 1, 0, 'c'}, {"seed", 1, 0, 's'},
 		{"block-timeout-ms", 1, 0, 'b'}, {"stamp", 0, 0, 'S'},
-		{"seconds", 1, 0, 'T'}, {"check-stamps", 1, 0, 'C'}, {0, 0, 0, 0}};
+		{"seconds", 1, 0, 'T'}, {"check-stamps", 1, 0, 'C'},
+		{"stamp-big", 1, 0, 'B'}, {"interval-us", 1, 0, 'I'}, {0, 0, 0, 0}};
 	mj_config_defaults(&o->cfg);
 	o->threads = 4;
 	o->ops = 2000;
@@ -116,9 +120,13 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'S': o->stamp = 1; break;
 		case 'T': o->seconds = atof(optarg); break;
 		case 'C': o->check_dir = optarg; break;
+		case 'B': stamp_big = strtoull(optarg, NULL, 0) & ~7ull; break;
+		case 'I': o->interval_us = atoi(optarg); break;
 		default: return usage("unknown option");
 		}
 	}
+	if (stamp_big < 8 || stamp_big > (1 << 20))
+		return usage("--stamp-big must be 8..1M");
 	if (o->check_dir)
 		return 0;
 	if (!o->dir)
@@ -257,7 +265,7 @@ static void stamp_slot(int k, int *file, uint64_t *off, uint64_t *len)
 {
 	*file = k % STAMP_FILES;
 	*off = 4096 * (uint64_t)(k / STAMP_FILES) * 3 + (uint64_t)k * 8;
-	*len = k == 0 ? STAMP_BIG : 24 + 8 * (uint64_t)k;
+	*len = k == 0 ? stamp_big : 24 + 8 * (uint64_t)k;
 	if (k == 0)
 		*off = 1 << 20;
 }
@@ -280,6 +288,8 @@ static int run_stamps(struct shared *sh)
 		if (!rc)
 			printf("acked %llu\n", (unsigned long long)k);
 		fflush(stdout);
+		if (sh->o->interval_us)
+			usleep((useconds_t)sh->o->interval_us);
 	}
 	if (rc)
 		fprintf(stderr, "mj_workload: stamp: %s\n", mj_strerror(rc));
@@ -370,7 +380,7 @@ int main(int argc, char **argv)
 		rc = atomic_load(&sh.failed);
 	}
 	double secs = (double)(now_ns() - t0) / 1e9;
-	int drc = mj_region_drain(sh.region, 30000);
+	int drc = rc ? 0 : mj_region_drain(sh.region, 30000);
 	struct mj_status st;
 	mj_region_status(sh.region, &st);
 	for (int i = 0; i < 64; i++)

@@ -1,0 +1,186 @@
+/*
+ * control.c: DIR/control.sock, the operator's window (mojimctl).
+ *
+ * One request line per connection ("status" or "status json"), one answer,
+ * then close. The thread only takes the mirror lock long enough to copy
+ * the numbers, so a slow client cannot stall replication.
+ */
+#include "mirror.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct snapshot {
+	uint64_t epoch, received, durable, applied, used, total;
+	uint64_t bytes, rate, batches, rejected, apply_errors;
+	int conns;
+};
+
+static void take_snapshot(struct mirror *m, struct snapshot *s)
+{
+	pthread_mutex_lock(&m->lock);
+	s->epoch = m->epoch;
+	s->received = m->received_seq;
+	s->durable = m->durable_seq;
+	s->applied = m->applied_seq;
+	mirror_log_fill(m, &s->used, &s->total);
+	s->rate = m->bytes_per_sec;
+	s->batches = m->batches_applied;
+	s->apply_errors = m->apply_errors;
+	s->conns = m->nconns;
+	pthread_mutex_unlock(&m->lock);
+	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);
+	s->rejected = __atomic_load_n(&m->frames_rejected, __ATOMIC_RELAXED);
+}
+
+/* s as the inside of a JSON string (quotes, backslashes, controls). */
+static const char *json_str(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+	for (; *s && n + 7 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			n += (size_t)snprintf(out + n, len - n, "\\%c", c);
+		else if (c < 0x20)
+			n += (size_t)snprintf(out + n, len - n, "\\u%04x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+void mirror_status(struct mirror *m, int json, char *buf, size_t len)
+{
+	struct snapshot s;
+	char dir[PATH_MAX * 2], data[PATH_MAX * 2];
+	const char *d = m->cfg.dir, *dd = m->data_dir;
+	take_snapshot(m, &s);
+	if (json) {
+		d = json_str(d, dir, sizeof(dir));
+		dd = json_str(dd, data, sizeof(data));
+	}
+	double pct = s.total ? 100.0 * (double)s.used / (double)s.total : 0.0;
+	const char *backend = m->cfg.data_on_disk ? "disk" : "pmem";
+	const char *fmt = json ?
+		"{\"role\": \"mirror\", \"epoch\": %llu, \"listen\": \"%s\", "
+		"\"dir\": \"%s\", \"data_dir\": \"%s\", \"backend\": \"%s\", "
+		"\"connections\": %d, \"seq_received\": %llu, "
+		"\"seq_durable\": %llu, \"seq_applied\": %llu, "
+		"\"log_used\": %llu, \"log_total\": %llu, \"log_fill_pct\": %.1f, "
+		"\"bytes_received\": %llu, \"bytes_per_sec\": %llu, "
+		"\"batches_applied\": %llu, \"frames_rejected\": %llu, "
+		"\"apply_errors\": %llu}\n" :
+		"role: mirror\nepoch: %llu\nlisten: %s\ndir: %s\ndata_dir: %s\n"
+		"backend: %s\nconnections: %d\nseq_received: %llu\n"
+		"seq_durable: %llu\nseq_applied: %llu\n"
+		"log_fill: %llu/%llu (%.1f%%)\nbytes_received: %llu\n"
+		"bytes_per_sec: %llu\nbatches_applied: %llu\n"
+		"frames_rejected: %llu\napply_errors: %llu\n";
+	snprintf(buf, len, fmt, (unsigned long long)s.epoch, m->listen_addr,
+	         d, dd, backend, s.conns,
+	         (unsigned long long)s.received, (unsigned long long)s.durable,
+	         (unsigned long long)s.applied, (unsigned long long)s.used,
+	         (unsigned long long)s.total, pct, (unsigned long long)s.bytes,
+	         (unsigned long long)s.rate, (unsigned long long)s.batches,
+	         (unsigned long long)s.rejected,
+	         (unsigned long long)s.apply_errors);
+}
+
+/* Reads one request line (bounded, with a timeout) and answers it. */
+static void serve(struct mirror *m, int fd)
+{
+	char req[256], out[4 * PATH_MAX + 1024];
+	size_t n = 0;
+	struct timeval tv = {.tv_sec = 1};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (n < sizeof(req) - 1) {
+		ssize_t r = read(fd, req + n, sizeof(req) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (memchr(req, '\n', n))
+			break;
+	}
+	req[n] = '\0';
+	req[strcspn(req, "\r\n")] = '\0';
+	if (strcmp(req, "status") == 0)
+		mirror_status(m, 0, out, sizeof(out));
+	else if (strcmp(req, "status json") == 0)
+		mirror_status(m, 1, out, sizeof(out));
+	else
+		snprintf(out, sizeof(out), "error: unknown request\n");
+	mjw_write_full(fd, out, strlen(out));
+}
+
+static void *control_main(void *arg)
+{
+	struct mirror *m = arg;
+	struct pollfd p = {.fd = m->ctl_fd, .events = POLLIN};
+	while (!__atomic_load_n(&m->ctl_stop, __ATOMIC_ACQUIRE)) {
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		int fd = accept4(m->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		serve(m, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+/* Is a live mirror answering on path? */
+static int socket_alive(const struct sockaddr_un *a)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	int alive = connect(fd, (const struct sockaddr *)a, sizeof(*a)) == 0;
+	close(fd);
+	return alive;
+}
+
+int control_start(struct mirror *m, const char **why)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", m->sock_path);
+	if (socket_alive(&a))
+		return *why = "another mojim-mirror is running on this DIR", -EBUSY;
+	unlink(m->sock_path); /* stale, from a mirror that was killed */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return *why = "cannot create the control socket", -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16)) {
+		int e = errno;
+		close(fd);
+		return *why = "cannot bind DIR/control.sock", -e;
+	}
+	m->ctl_fd = fd;
+	int rc = pthread_create(&m->ctl_thread, NULL, control_main, m);
+	if (rc) {
+		close(fd);
+		m->ctl_fd = -1;
+		return *why = "cannot start the control thread", -rc;
+	}
+	m->ctl_started = 1;
+	return 0;
+}
+
+void control_stop(struct mirror *m)
+{
+	if (!m->ctl_started)
+		return;
+	__atomic_store_n(&m->ctl_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(m->ctl_thread, NULL);
+	close(m->ctl_fd);
+	m->ctl_fd = -1;
+	unlink(m->sock_path);
+	m->ctl_started = 0;
+}

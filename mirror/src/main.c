@@ -1,0 +1,272 @@
+/*
+ * mojim-mirror: the mirror log service of Mojim (ASPLOS'15, sections 3-4).
+ *
+ * The primary ships every sync point as one atomic batch (repl/include/
+ * mojim_wire.h) over up to 64 TCP connections. The mirror appends each
+ * batch to the log ring of its connection in persistent memory, persists
+ * it, and only then acks; later a checkpointer applies whole batches, in
+ * global sequence order, to the replica directory.
+ *
+ * Threads
+ *   main          arguments, replay at start, accept loop, shutdown
+ *   receiver      one per connection (server.c): HELLO, then frames read
+ *                 straight into the ring, checked, persisted, acked
+ *   checkpointer  one (checkpoint.c): applies complete batches to the
+ *                 replica (replica.c), persists applied_seq, frees the ring
+ *   control       one (control.c): answers mojimctl on DIR/control.sock
+ *
+ * Files under DIR
+ *   state         epoch and applied_seq (state.c), pmem
+ *   log/ring-K    the log of connection index K (ring.c), pmem, created
+ *                 on first use, --log-size bytes
+ *   data/         the replica directory (or --data-dir)
+ *   control.sock  the status socket
+ *
+ * Crash safety: a frame's bytes are persisted before its commit mark, the
+ * replica's effects before applied_seq, applied_seq before the ring head
+ * moves. So after a SIGKILL the next start replays from each ring's head,
+ * drops what was torn or incomplete, and redoes the interrupted batch
+ * (records are idempotent in order).
+ */
+#include "mirror.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: mojim-mirror --listen ADDR:PORT --dir DIR [options]\n"
+"\n"
+"The mirror of a mojim primary: logs every batch in persistent memory,\n"
+"acks it, and applies whole batches to a replica directory.\n"
+"\n"
+"  --listen ADDR:PORT        address to accept primaries on (port 0: any)\n"
+"  --dir DIR                 state, log rings (DIR/log), control socket;\n"
+"                            created if missing\n"
+"  --data-dir DIR2           replica directory (default DIR/data)\n"
+"  --data-on-disk            the replica directory is on an ordinary file\n"
+"                            system: pwrite + fdatasync (mode syncdisk);\n"
+"                            default: pmem mappings\n"
+"  --log-size BYTES          size of each ring file, a multiple of 4K\n"
+"                            (default 64M)\n"
+"  --slot-size BYTES         largest frame accepted (default 4M; at least\n"
+"                            64K, at most min(64M, log-size/4))\n"
+"  --checkpoint-thresh N     checkpoint after N logged batches (default 1)\n"
+"  --checkpoint-idle-ms MS   checkpoint after MS without batches (default 10)\n"
+"  --heartbeat-timeout-ms MS close a connection silent this long\n"
+"                            (default 5000)\n"
+"  --spin-us US              busy-poll a connection this long before\n"
+"                            sleeping (default 50; 0 = never spin)\n"
+"  --replay-only             replay the logs into the replica, then exit\n"
+"  --quiet                   log only errors\n"
+"  --help                    this text\n"
+"\n"
+"Sizes take a K, M or G suffix (powers of 1024). Exit codes: 0 ok,\n"
+"1 runtime error, 2 bad arguments.\n");
+}
+
+static int bad_arg(const char *opt, const char *why)
+{
+	fprintf(stderr, "mojim-mirror: %s: %s (see --help)\n", opt, why);
+	return 2;
+}
+
+enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
+       O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP };
+
+static const struct option options[] = {
+	{"listen", required_argument, NULL, O_LISTEN},
+	{"dir", required_argument, NULL, O_DIR},
+	{"data-dir", required_argument, NULL, O_DATA_DIR},
+	{"data-on-disk", no_argument, NULL, O_DISK},
+	{"log-size", required_argument, NULL, O_LOG},
+	{"slot-size", required_argument, NULL, O_SLOT},
+	{"checkpoint-thresh", required_argument, NULL, O_THRESH},
+	{"checkpoint-idle-ms", required_argument, NULL, O_IDLE},
+	{"heartbeat-timeout-ms", required_argument, NULL, O_HB},
+	{"spin-us", required_argument, NULL, O_SPIN},
+	{"replay-only", no_argument, NULL, O_REPLAY},
+	{"quiet", no_argument, NULL, O_QUIET},
+	{"help", no_argument, NULL, O_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+/* One option with a numeric argument; returns 0 or 2. */
+static int number_arg(int opt, const char *arg, struct mirror_cfg *c)
+{
+	const char *name = options[opt - O_LISTEN].name;
+	char flag[64];
+	snprintf(flag, sizeof(flag), "--%s", name);
+	switch (opt) {
+	case O_LOG:
+		return parse_size(arg, &c->log_size) ? bad_arg(flag, "not a size") : 0;
+	case O_SLOT:
+		return parse_size(arg, &c->slot_size) ? bad_arg(flag, "not a size") : 0;
+	case O_THRESH:
+		if (parse_uint(arg, 1u << 30, &c->ckpt_thresh) || !c->ckpt_thresh)
+			return bad_arg(flag, "must be a number >= 1");
+		return 0;
+	case O_IDLE:
+		return parse_uint(arg, 3600000, &c->ckpt_idle_ms) ?
+		       bad_arg(flag, "must be a number of ms (<= 3600000)") : 0;
+	case O_HB:
+		if (parse_uint(arg, 3600000, &c->hb_timeout_ms) || !c->hb_timeout_ms)
+			return bad_arg(flag, "must be a number of ms, 1..3600000");
+		return 0;
+	case O_SPIN:
+		return parse_uint(arg, 1000000, &c->spin_us) ?
+		       bad_arg(flag, "must be a number of us (<= 1000000)") : 0;
+	}
+	return 0;
+}
+
+static int check_cfg(const struct mirror_cfg *c)
+{
+	if (!c->dir)
+		return bad_arg("--dir", "required");
+	if (!c->listen && !c->replay_only)
+		return bad_arg("--listen", "required");
+	if (c->listen) {
+		struct sockaddr_storage ss;
+		unsigned len;
+		const char *why;
+		if (mjw_parse_addr(c->listen, &ss, &len, &why))
+			return bad_arg("--listen", why);
+	}
+	if (c->log_size % 4096 || c->log_size < 16 * 4096)
+		return bad_arg("--log-size", "must be a multiple of 4K, at least 64K");
+	uint64_t max = c->log_size / 4 < MJW_FRAME_MAX ? c->log_size / 4
+	                                               : MJW_FRAME_MAX;
+	if (c->slot_size < MJW_FRAME_MIN_SLOT || c->slot_size > max) {
+		char why[160];
+		snprintf(why, sizeof(why), "must be between %llu and %llu "
+		         "(min(64M, log-size/4))",
+		         (unsigned long long)MJW_FRAME_MIN_SLOT,
+		         (unsigned long long)max);
+		fprintf(stderr, "mojim-mirror: --slot-size: %s (see --help)\n", why);
+		return 2;
+	}
+	if (c->slot_size % 8)
+		return bad_arg("--slot-size", "must be a multiple of 8");
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct mirror_cfg *c)
+{
+	*c = (struct mirror_cfg){
+		.log_size = 64ull << 20, .slot_size = 4ull << 20,
+		.ckpt_thresh = 1, .ckpt_idle_ms = 10, .hb_timeout_ms = 5000,
+		.spin_us = 50,
+	};
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+		switch (opt) {
+		case O_LISTEN: c->listen = optarg; break;
+		case O_DIR: c->dir = optarg; break;
+		case O_DATA_DIR: c->data_dir = optarg; break;
+		case O_DISK: c->data_on_disk = 1; break;
+		case O_REPLAY: c->replay_only = 1; break;
+		case O_QUIET: c->quiet = 1; break;
+		case O_HELP: usage(stdout); exit(0);
+		case '?':
+			return bad_arg(argv[optind - 1],
+			               "unknown option or missing argument");
+		default:
+			if (number_arg(opt, optarg, c))
+				return 2;
+		}
+	}
+	if (optind < argc)
+		return bad_arg(argv[optind], "unexpected argument");
+	return check_cfg(c);
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Threads started from here on leave SIGTERM/SIGINT to the main thread,
+ * whose poll() they interrupt. */
+static void block_signals(int block)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGINT);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &s, NULL);
+}
+
+static int fail(struct mirror *m, const char *what, const char *why, int rc)
+{
+	mlog("%s: %s (%s)", what, why, strerror(-rc));
+	control_stop(m);
+	mirror_close(m);
+	return 1;
+}
+
+static int serve(struct mirror *m)
+{
+	const char *why = "";
+	int rc = server_listen(m, &why);
+	if (rc)
+		return fail(m, m->cfg.listen, why, rc);
+	block_signals(1);
+	rc = control_start(m, &why);
+	if (!rc)
+		rc = ckpt_start(m);
+	block_signals(0);
+	if (rc)
+		return fail(m, m->cfg.dir, why, rc);
+	mlog("listening on %s dir %s applied_seq %llu", m->listen_addr,
+	     m->cfg.dir, (unsigned long long)m->applied_seq);
+	server_run(m, &stop_flag);
+	ckpt_stop(m);
+	control_stop(m);
+	minfo("stopped, applied_seq %llu", (unsigned long long)m->applied_seq);
+	mirror_close(m);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct mirror m;
+	struct mirror_cfg cfg;
+	const char *why = "";
+	int rc = parse_args(argc, argv, &cfg);
+	if (rc)
+		return rc;
+	mirror_quiet = cfg.quiet;
+	setup_signals();
+	rc = mirror_open(&m, &cfg, &why);
+	if (rc)
+		return fail(&m, cfg.dir, why, rc);
+	rc = mirror_replay(&m, &why);
+	if (rc)
+		return fail(&m, cfg.dir, why, rc);
+	if (cfg.replay_only) {
+		mlog("replayed, applied_seq %llu", (unsigned long long)m.applied_seq);
+		mirror_close(&m);
+		return 0;
+	}
+	return serve(&m);
+}

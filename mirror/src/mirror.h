@@ -1,0 +1,136 @@
+/*
+ * mirror.h: the mirror's shared state and the functions that tie rings,
+ * state, replica and threads together. One mutex (lock) guards everything
+ * marked (L); the heavy work (reading frames into a ring, persisting,
+ * applying records) is done outside it.
+ */
+#ifndef MIRROR_MIRROR_H
+#define MIRROR_MIRROR_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "replica.h"
+#include "ring.h"
+#include "state.h"
+
+#define MIRROR_MAX_CONNS 128
+
+struct mirror_cfg {
+	const char *listen;    /* HOST:PORT */
+	const char *dir;       /* DIR: state, log/, control.sock, data/ */
+	const char *data_dir;  /* replica directory; NULL: DIR/data */
+	int data_on_disk;      /* replica on an ordinary file system */
+	uint64_t log_size;     /* bytes per ring file */
+	uint64_t slot_size;    /* largest frame accepted */
+	uint64_t ckpt_thresh;  /* batches between checkpoints */
+	uint64_t ckpt_idle_ms; /* checkpoint after this long without batches */
+	uint64_t hb_timeout_ms;/* close a connection silent this long */
+	uint64_t spin_us;      /* busy-poll before sleeping in the kernel */
+	int replay_only;
+	int quiet;
+};
+
+/* Sequence numbers of complete logged batches above durable_seq, sorted. */
+struct seqset {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+struct conn;
+
+struct mirror {
+	struct mirror_cfg cfg;
+	char log_dir[PATH_MAX];
+	char data_dir[PATH_MAX];
+	char state_path[PATH_MAX];
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char listen_addr[80];  /* the address actually bound */
+
+	pthread_mutex_t lock;
+	pthread_cond_t ckpt_cond;  /* the checkpointer waits here */
+	pthread_cond_t space_cond; /* receivers wait here for ring space */
+	pthread_cond_t conns_cond; /* shutdown waits here for receivers */
+	pthread_mutex_t create_lock; /* one ring file created at a time */
+
+	struct state state;
+	struct replica replica;    /* checkpointer only */
+	struct ring *rings[RING_MAX]; /* (L) NULL until first used */
+
+	uint64_t epoch;        /* (L) newest epoch seen, persisted */
+	uint64_t applied_seq;  /* (L) persisted in state */
+	uint64_t durable_seq;  /* (L) all batches 1..durable logged or applied */
+	uint64_t received_seq; /* (L) highest seq of a complete logged batch */
+	struct seqset logged;  /* (L) */
+	uint64_t since_ckpt;   /* (L) batches logged since the last run */
+	uint64_t last_batch_ns;/* (L) */
+	int space_waiters;     /* (L) receivers waiting for ring space */
+	int stopping;          /* (L) shutting down: receivers stop */
+	int ckpt_quit;         /* (L) the checkpointer's last run */
+
+	/* statistics */
+	uint64_t bytes_received;  /* atomic */
+	uint64_t frames_rejected; /* atomic */
+	uint64_t batches_applied; /* (L) */
+	uint64_t apply_errors;    /* (L) records that failed to apply */
+	uint64_t rate_bytes, rate_ns; /* (L) last rate sample */
+	uint64_t bytes_per_sec;   /* (L) */
+
+	int nconns;                             /* (L) */
+	struct conn *conns[MIRROR_MAX_CONNS];   /* (L) */
+
+	pthread_t ckpt_thread;
+	int ckpt_started;
+	pthread_t ctl_thread;
+	int ctl_fd;
+	int ctl_started;
+	int ctl_stop; /* atomic */
+	int listen_fd;
+};
+
+/* Opens DIR (state, existing rings, replica directory). No threads yet. */
+int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
+                const char **why);
+void mirror_close(struct mirror *m);
+
+/*
+ * Replays the rings at start: scans each from its head and applies every
+ * complete batch in sequence order, stopping at a gap. Returns 0 or a
+ * negative errno (with *why).
+ */
+int mirror_replay(struct mirror *m, const char **why);
+
+/* Ring k, created on first use. Returns NULL with *why set on failure. */
+struct ring *mirror_ring(struct mirror *m, int k, const char **why);
+
+/* (L) A complete batch was logged: durable/received seqs, wake the
+ * checkpointer when its threshold is reached. */
+void mirror_batch_logged(struct mirror *m, uint64_t seq);
+
+/* (L) Log bytes used and total over all rings. */
+void mirror_log_fill(struct mirror *m, uint64_t *used, uint64_t *total);
+
+/* checkpoint.c */
+/*
+ * (L held on entry and exit; dropped while applying.) Applies every batch
+ * that is ready in sequence order; returns how many.
+ */
+uint64_t ckpt_run(struct mirror *m);
+int ckpt_start(struct mirror *m);
+/* Stops the thread after a last run over what is complete. */
+void ckpt_stop(struct mirror *m);
+
+/* server.c */
+int server_listen(struct mirror *m, const char **why);
+/* Accepts until *stop becomes non-zero, then closes every connection. */
+void server_run(struct mirror *m, volatile int *stop);
+
+/* control.c */
+int control_start(struct mirror *m, const char **why);
+void control_stop(struct mirror *m);
+/* Writes the status report (key: value lines, or JSON) into buf. */
+void mirror_status(struct mirror *m, int json, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,425 @@
+/*
+ * replica.c: the replica directory, written record by record (replica.h).
+ */
+#include "replica.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpmem.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Growth preallocated by SETSIZE; beyond this a file stays sparse so that
+ * one record cannot make us allocate the whole file system. */
+#define PREALLOC_MAX (256ull << 20)
+
+static int rp_openat(struct replica *rp, int dirfd, const char *name,
+                     int flags, mode_t mode)
+{
+	flags |= O_CLOEXEC | O_NOFOLLOW;
+#ifdef SYS_openat2
+	if (!rp->no_openat2) {
+		struct open_how how = {
+			.flags = (uint64_t)flags,
+			.mode = (flags & O_CREAT) ? mode : 0,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+			           RESOLVE_NO_MAGICLINKS,
+		};
+		int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return fd;
+		rp->no_openat2 = 1;
+	}
+#endif
+	return openat(dirfd, name, flags, mode);
+}
+
+/*
+ * Opens the directory holding name and points *base at its last component
+ * (inside buf). Returns an fd the caller closes, or a negative errno.
+ */
+static int rp_parent(struct replica *rp, char *buf, const char **base)
+{
+	char *slash = strrchr(buf, '/');
+	if (!slash) {
+		*base = buf;
+		int fd = dup(rp->dirfd);
+		return fd < 0 ? -errno : fd;
+	}
+	*slash = '\0';
+	*base = slash + 1;
+	int fd = rp_openat(rp, rp->dirfd, buf, O_RDONLY | O_DIRECTORY, 0);
+	*slash = '/';
+	return fd < 0 ? -errno : fd;
+}
+
+static void copy_name(char *dst, const char *src, uint16_t len)
+{
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* Maps f's current size (pmem backend), dropping an older mapping. */
+static int rp_map(struct rp_file *f)
+{
+	if (f->map)
+		pmem_unmap(f->map, f->map_len);
+	f->map = NULL;
+	f->map_len = 0;
+	if (f->size == 0)
+		return 0;
+	/* pmem_map_file wants a path; this one is our open fd's inode, so no
+	 * lookup by name happens again. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
+	void *p = pmem_map_file(path, 0, 0, 0, &f->map_len, &f->is_pmem);
+	if (!p)
+		return -errno;
+	if (f->map_len < f->size) {
+		pmem_unmap(p, f->map_len);
+		f->map_len = 0;
+		return -EIO;
+	}
+	f->map = p;
+	return 0;
+}
+
+static int rp_fsync_parent(struct replica *rp, const char *name)
+{
+	char buf[MJW_NAME_MAX + 1];
+	const char *base;
+	snprintf(buf, sizeof(buf), "%s", name);
+	int fd = rp_parent(rp, buf, &base);
+	if (fd < 0)
+		return fd;
+	int rc = fsync(fd) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static int rp_file_sync(struct replica *rp, struct rp_file *f)
+{
+	int rc = 0;
+	if ((rp->on_disk && f->dirty) || f->meta)
+		rc = fdatasync(f->fd) ? -errno : 0;
+	f->dirty = f->meta = 0;
+	return rc;
+}
+
+static int rp_drop(struct replica *rp, int i)
+{
+	struct rp_file *f = &rp->files[i];
+	if (rp->drain) {
+		pmem_drain();
+		rp->drain = 0;
+	}
+	int rc = rp_file_sync(rp, f);
+	if (f->map)
+		pmem_unmap(f->map, f->map_len);
+	close(f->fd);
+	rp->files[i] = rp->files[--rp->nfiles];
+	return rc;
+}
+
+/* Closes cached files that are name or lie beneath it (renamed, removed). */
+static int rp_forget(struct replica *rp, const char *name)
+{
+	size_t n = strlen(name);
+	int rc = 0;
+	for (int i = rp->nfiles - 1; i >= 0; i--) {
+		const char *c = rp->files[i].name;
+		if (strncmp(c, name, n) == 0 && (c[n] == '\0' || c[n] == '/')) {
+			int r = rp_drop(rp, i);
+			rc = rc ? rc : r;
+		}
+	}
+	return rc;
+}
+
+/* Opens a regular file, creating it if missing, into the cache. */
+static int rp_open_file(struct replica *rp, const char *name, int *created)
+{
+	*created = 0;
+	int fd = rp_openat(rp, rp->dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0644);
+	if (fd >= 0)
+		*created = 1;
+	else if (errno == EEXIST)
+		fd = rp_openat(rp, rp->dirfd, name, O_RDWR, 0);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	if (rp->nfiles == REPLICA_CACHE) {
+		int old = 0;
+		for (int i = 1; i < rp->nfiles; i++)
+			if (rp->files[i].used < rp->files[old].used)
+				old = i;
+		rp_drop(rp, old);
+	}
+	struct rp_file *f = &rp->files[rp->nfiles];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->fd = fd;
+	f->size = (uint64_t)st.st_size;
+	if (!rp->on_disk) {
+		int rc = rp_map(f);
+		if (rc) {
+			close(fd);
+			return rc;
+		}
+	}
+	return rp->nfiles++;
+}
+
+/* The cached file for name, opened (and created) if needed. */
+static int rp_get(struct replica *rp, const char *name, struct rp_file **out)
+{
+	int i;
+	for (i = 0; i < rp->nfiles; i++)
+		if (strcmp(rp->files[i].name, name) == 0)
+			break;
+	if (i == rp->nfiles) {
+		int created;
+		i = rp_open_file(rp, name, &created);
+		if (i < 0)
+			return i;
+		if (created) {
+			int rc = rp_fsync_parent(rp, name);
+			if (rc)
+				return rc;
+		}
+	}
+	*out = &rp->files[i];
+	(*out)->used = ++rp->tick;
+	return 0;
+}
+
+static int rp_resize(struct replica *rp, struct rp_file *f, uint64_t size)
+{
+	if (size == f->size)
+		return 0;
+	if (ftruncate(f->fd, (off_t)size))
+		return -errno;
+	if (size > f->size && size - f->size <= PREALLOC_MAX) {
+		/* Best effort: not every file system can preallocate. */
+		(void)posix_fallocate(f->fd, (off_t)f->size,
+		                      (off_t)(size - f->size));
+	}
+	f->size = size;
+	f->meta = 1;
+	return rp->on_disk ? 0 : rp_map(f);
+}
+
+static int pwrite_full(int fd, const unsigned char *p, uint64_t len,
+                       uint64_t off)
+{
+	while (len > 0) {
+		size_t n = len > (1u << 30) ? (1u << 30) : (size_t)len;
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		off += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	return 0;
+}
+
+static int rec_write(struct replica *rp, const char *name,
+                     const struct mjw_rec_view *v)
+{
+	struct rp_file *f;
+	int rc = rp_get(rp, name, &f);
+	if (rc)
+		return rc;
+	if (v->off + v->len > f->size) {
+		rc = rp_resize(rp, f, v->off + v->len);
+		if (rc)
+			return rc;
+	}
+	if (v->len == 0)
+		return 0;
+	f->dirty = 1;
+	if (rp->on_disk)
+		return pwrite_full(f->fd, v->data, v->len, v->off);
+	if (f->is_pmem) {
+		pmem_memcpy_nodrain(f->map + v->off, v->data, (size_t)v->len);
+		rp->drain = 1;
+	} else {
+		memcpy(f->map + v->off, v->data, (size_t)v->len);
+		if (pmem_msync(f->map + v->off, (size_t)v->len))
+			return -errno;
+	}
+	return 0;
+}
+
+static int rec_setsize(struct replica *rp, const char *name, uint64_t size)
+{
+	struct rp_file *f;
+	int rc = rp_get(rp, name, &f);
+	return rc ? rc : rp_resize(rp, f, size);
+}
+
+static int rec_rename(struct replica *rp, char *from, char *to)
+{
+	const char *b1, *b2;
+	int rc = rp_forget(rp, from);
+	int rc2 = rp_forget(rp, to);
+	if (rc || rc2)
+		return rc ? rc : rc2;
+	int p1 = rp_parent(rp, from, &b1);
+	if (p1 < 0)
+		return p1;
+	int p2 = rp_parent(rp, to, &b2);
+	if (p2 < 0) {
+		close(p1);
+		return p2;
+	}
+	rc = 0;
+	if (renameat(p1, b1, p2, b2)) {
+		struct stat st;
+		rc = -errno;
+		/* Replayed after a crash: the rename already happened. */
+		if (rc == -ENOENT && fstatat(p2, b2, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			rc = 0;
+	}
+	if (!rc && (fsync(p1) || fsync(p2)))
+		rc = -errno;
+	close(p1);
+	close(p2);
+	return rc;
+}
+
+static int rec_remove(struct replica *rp, char *name)
+{
+	const char *base;
+	int rc = rp_forget(rp, name);
+	if (rc)
+		return rc;
+	int p = rp_parent(rp, name, &base);
+	if (p < 0)
+		return p == -ENOENT ? 0 : p;
+	if (unlinkat(p, base, 0)) {
+		rc = -errno;
+		if (rc == -EISDIR)
+			rc = unlinkat(p, base, AT_REMOVEDIR) ? -errno : 0;
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	if (!rc && fsync(p))
+		rc = -errno;
+	close(p);
+	return rc;
+}
+
+static int rec_mkdir(struct replica *rp, char *name)
+{
+	const char *base;
+	int p = rp_parent(rp, name, &base);
+	if (p < 0)
+		return p;
+	int rc = 0;
+	if (mkdirat(p, base, 0755)) {
+		struct stat st;
+		rc = -errno;
+		if (rc == -EEXIST && fstatat(p, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			rc = S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	}
+	if (!rc && fsync(p))
+		rc = -errno;
+	close(p);
+	return rc;
+}
+
+static int apply_rec(struct replica *rp, const struct mjw_rec_view *v,
+                     char *name, char *name2)
+{
+	copy_name(name, v->name, v->name_len);
+	switch (v->type) {
+	case MJW_REC_WRITE:
+		return rec_write(rp, name, v);
+	case MJW_REC_CREATE: {
+		struct rp_file *f;
+		return rp_get(rp, name, &f);
+	}
+	case MJW_REC_SETSIZE:
+		return rec_setsize(rp, name, v->len);
+	case MJW_REC_RENAME:
+		copy_name(name2, v->name2, v->name2_len);
+		return rec_rename(rp, name, name2);
+	case MJW_REC_REMOVE:
+		return rec_remove(rp, name);
+	case MJW_REC_MKDIR:
+		return rec_mkdir(rp, name);
+	}
+	return -EINVAL;
+}
+
+int replica_apply(struct replica *rp, const void *frame, char *err,
+                  size_t errlen)
+{
+	char name[MJW_NAME_MAX + 1], name2[MJW_NAME_MAX + 1];
+	struct mjw_rec_view v;
+	uint64_t pos = 0;
+	int failed = 0;
+	while (mjw_rec_next(frame, &pos, &v)) {
+		int rc = apply_rec(rp, &v, name, name2);
+		if (rc && failed++ == 0)
+			snprintf(err, errlen, "%s %s: %s",
+			         mjw_rec_type_name(v.type), name, strerror(-rc));
+	}
+	return failed;
+}
+
+int replica_sync(struct replica *rp)
+{
+	int rc = 0;
+	if (rp->drain) {
+		pmem_drain();
+		rp->drain = 0;
+	}
+	for (int i = 0; i < rp->nfiles; i++) {
+		int r = rp_file_sync(rp, &rp->files[i]);
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+int replica_open(struct replica *rp, const char *dir, int on_disk,
+                 const char **why)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->on_disk = on_disk;
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		*why = "cannot create the replica directory";
+		return -errno;
+	}
+	rp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rp->dirfd < 0) {
+		*why = "cannot open the replica directory";
+		return -errno;
+	}
+	return 0;
+}
+
+void replica_close(struct replica *rp)
+{
+	if (rp->dirfd <= 0 && rp->nfiles == 0)
+		return;
+	replica_sync(rp);
+	while (rp->nfiles > 0)
+		rp_drop(rp, rp->nfiles - 1);
+	close(rp->dirfd);
+	rp->dirfd = -1;
+}

@@ -1,0 +1,385 @@
+/*
+ * ring.c: the per-connection log rings (layout and invariants in ring.h).
+ */
+#include "ring.h"
+#include "util.h"
+
+#include <errno.h>
+#include <libpmem.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define RING_COMMIT_MAGIC 0x544d4d434a4d4d4dull /* "MMMJCMMT" */
+#define RING_WRAP_MAGIC 0x50415257424a4d4dull   /* "MMJBWRAP" */
+#define GOLDEN 0x9e3779b97f4a7c15ull
+
+/* Commit mark of a frame entry for batch seq at logical position pos. */
+static uint64_t entry_mark(uint64_t seq, uint64_t pos)
+{
+	uint64_t m = RING_COMMIT_MAGIC ^ seq ^ (pos * GOLDEN);
+	return m ? m : 1; /* 0 means "no entry" */
+}
+
+static uint64_t wrap_mark(uint64_t pos)
+{
+	uint64_t m = RING_WRAP_MAGIC ^ (pos * GOLDEN);
+	return m ? m : 1;
+}
+
+static struct ring_ehdr *ehdr_at(const struct ring *r, uint64_t pos)
+{
+	return (struct ring_ehdr *)(r->data + pos % r->dsize);
+}
+
+static void persist(const struct ring *r, const void *p, size_t len)
+{
+	pm_persist(p, len, r->is_pmem);
+}
+
+/* Zeroes the entry header at pos on media: "no entry here". */
+static void clear_at(struct ring *r, uint64_t pos)
+{
+	struct ring_ehdr *e = ehdr_at(r, pos);
+	e->commit = 0;
+	e->len = 0;
+	persist(r, e, sizeof(*e));
+}
+
+static int init_hdr(struct ring *r)
+{
+	struct ring_disk_hdr *h = r->hdr;
+	if (r->mapped_len <= RING_HDR_SIZE + 4 * RING_ALIGN)
+		return -EINVAL;
+	memset(r->base, 0, RING_HDR_SIZE);
+	h->version = RING_VERSION;
+	h->hdr_size = RING_HDR_SIZE;
+	h->size = r->mapped_len;
+	h->data_size = (r->mapped_len - RING_HDR_SIZE) & ~(uint64_t)(RING_ALIGN - 1);
+	h->head = 0;
+	/* The first entry header must read "no entry" before the magic
+	 * makes the ring valid. A new file is zeros; be sure anyway. */
+	memset(r->base + RING_HDR_SIZE, 0, RING_EHDR_SIZE);
+	persist(r, r->base, RING_HDR_SIZE + RING_EHDR_SIZE);
+	h->magic = RING_MAGIC;
+	persist(r, &h->magic, 8);
+	return 0;
+}
+
+static int check_hdr(const struct ring *r, const char **why)
+{
+	const struct ring_disk_hdr *h = r->hdr;
+	if (h->magic != RING_MAGIC)
+		return *why = "bad magic", -EINVAL;
+	if (h->version != RING_VERSION)
+		return *why = "unsupported version", -EINVAL;
+	if (h->hdr_size != RING_HDR_SIZE || h->size != r->mapped_len)
+		return *why = "header does not match the file size", -EINVAL;
+	if (h->data_size > h->size - RING_HDR_SIZE ||
+	    h->data_size % RING_ALIGN || h->data_size < 4 * RING_ALIGN)
+		return *why = "bad data size", -EINVAL;
+	if (h->head % RING_ALIGN)
+		return *why = "head not aligned", -EINVAL;
+	return 0;
+}
+
+int ring_open(struct ring *r, const char *path, int index, uint64_t size,
+              const char **why)
+{
+	struct stat st;
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+	int exists = stat(path, &st) == 0;
+	void *p;
+	if (exists || size == 0)
+		p = pmem_map_file(path, 0, 0, 0, &r->mapped_len, &r->is_pmem);
+	else
+		p = pmem_map_file(path, size, PMEM_FILE_CREATE | PMEM_FILE_EXCL,
+		                  0600, &r->mapped_len, &r->is_pmem);
+	if (!p) {
+		*why = "cannot map the ring file";
+		return -errno;
+	}
+	r->base = p;
+	r->hdr = p;
+	int rc = 0;
+	if (r->mapped_len < RING_HDR_SIZE + 4 * RING_ALIGN) {
+		*why = "ring file too small";
+		rc = -EINVAL;
+	} else if (r->hdr->magic == 0) {
+		/* New, or a creation interrupted before the magic. */
+		rc = init_hdr(r);
+		if (rc)
+			*why = "ring file too small";
+	}
+	if (!rc)
+		rc = check_hdr(r, why);
+	if (rc) {
+		pmem_unmap(p, r->mapped_len);
+		r->base = NULL;
+		return rc;
+	}
+	r->data = r->base + RING_HDR_SIZE;
+	r->dsize = r->hdr->data_size;
+	r->cur.head = r->cur.tail = r->cur.open = r->cur.wpos = r->hdr->head;
+	return 0;
+}
+
+void ring_close(struct ring *r)
+{
+	if (r->base)
+		pmem_unmap(r->base, r->mapped_len);
+	free(r->q);
+	memset(r, 0, sizeof(*r));
+}
+
+int ring_queue_reserve(struct ring *r)
+{
+	if (r->q_len < r->q_cap)
+		return 0;
+	size_t cap = r->q_cap ? r->q_cap * 2 : 64;
+	struct ring_batch *q = malloc(cap * sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->q_len; i++)
+		q[i] = *ring_batch_at(r, i);
+	free(r->q);
+	r->q = q;
+	r->q_cap = cap;
+	r->q_first = 0;
+	return 0;
+}
+
+static void queue_push(struct ring *r, const struct ring_batch *b)
+{
+	if (r->q_len && b->seq <= r->last_seq)
+		r->disorder = 1;
+	r->last_seq = b->seq;
+	r->q[(r->q_first + r->q_len) % r->q_cap] = *b;
+	r->q_len++;
+}
+
+/* Bytes the next entry needs from the free space, wrap and guard included. */
+static uint64_t need_bytes(const struct ring *r, uint64_t frame_len)
+{
+	uint64_t s = ring_entry_size(frame_len);
+	uint64_t p = r->cur.wpos % r->dsize;
+	uint64_t wrap = p + s > r->dsize ? r->dsize - p : 0;
+	return wrap + s + RING_ALIGN;
+}
+
+int ring_fits(const struct ring *r, uint64_t frame_len)
+{
+	if (ring_entry_size(frame_len) + RING_ALIGN > r->dsize)
+		return 0;
+	return r->cur.wpos - r->cur.head + need_bytes(r, frame_len) <= r->dsize;
+}
+
+void *ring_reserve(struct ring *r, uint64_t frame_len)
+{
+	uint64_t s = ring_entry_size(frame_len);
+	uint64_t p = r->cur.wpos % r->dsize;
+	if (p + s > r->dsize) {
+		/* The start of the area must read "no entry" before the WRAP
+		 * entry points the scan there. */
+		clear_at(r, r->cur.wpos + (r->dsize - p));
+		struct ring_ehdr *w = ehdr_at(r, r->cur.wpos);
+		w->len = 0;
+		w->commit = wrap_mark(r->cur.wpos);
+		persist(r, w, sizeof(*w));
+		r->cur.wpos += r->dsize - p;
+	}
+	struct ring_ehdr *e = ehdr_at(r, r->cur.wpos);
+	e->len = frame_len; /* commit stays 0 until ring_persist */
+	r->pending = r->cur.wpos;
+	return (unsigned char *)e + RING_EHDR_SIZE;
+}
+
+void ring_persist(struct ring *r, const struct mjw_hdr *h)
+{
+	uint64_t pos = r->pending;
+	uint64_t next = pos + ring_entry_size(h->len);
+	struct ring_ehdr *e = ehdr_at(r, pos);
+	struct ring_ehdr *n = ehdr_at(r, next);
+	n->commit = 0;
+	n->len = 0;
+	if (r->is_pmem) {
+		pmem_flush(e, RING_EHDR_SIZE + h->len);
+		pmem_flush(n, sizeof(*n));
+		pmem_drain();
+	} else {
+		persist(r, e, RING_EHDR_SIZE + h->len);
+		persist(r, n, sizeof(*n));
+	}
+	e->commit = entry_mark(h->seq, pos);
+	persist(r, &e->commit, 8);
+	r->cur.wpos = next;
+}
+
+int ring_publish(struct ring *r, const struct mjw_hdr *h)
+{
+	uint64_t pos = r->pending;
+	uint64_t end = pos + ring_entry_size(h->len);
+	if (h->frag == 0)
+		r->cur.open = pos;
+	r->cur.tail = end;
+	if (!(h->flags & MJW_F_LAST))
+		return 0;
+	struct ring_batch b = {.seq = h->seq, .start = r->cur.open, .end = end};
+	queue_push(r, &b);
+	r->cur.open = end;
+	return 1;
+}
+
+void ring_rewind(struct ring *r)
+{
+	if (r->cur.wpos == r->cur.open)
+		return;
+	clear_at(r, r->cur.open);
+	r->cur.wpos = r->cur.tail = r->cur.open;
+}
+
+int ring_release(struct ring *r, uint64_t applied)
+{
+	while (r->q_len && ring_batch_at(r, 0)->seq <= applied) {
+		r->q_first = (r->q_first + 1) % r->q_cap;
+		r->q_len--;
+	}
+	if (r->q_len == 0)
+		r->disorder = 0;
+	uint64_t head = r->q_len ? ring_batch_at(r, 0)->start : r->cur.open;
+	if (head == r->cur.head)
+		return 0;
+	r->cur.head = head;
+	r->hdr->head = head;
+	persist(r, &r->hdr->head, 8);
+	return 1;
+}
+
+const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
+                            uint64_t *len)
+{
+	while (*pos < end) {
+		const struct ring_ehdr *e = ehdr_at(r, *pos);
+		uint64_t p = *pos % r->dsize;
+		if (e->commit == wrap_mark(*pos)) {
+			*pos += r->dsize - p;
+			continue;
+		}
+		*len = e->len;
+		*pos += ring_entry_size(e->len);
+		return (const unsigned char *)e + RING_EHDR_SIZE;
+	}
+	return NULL;
+}
+
+/*
+ * Checks the entry at pos during a scan. Returns 1 for a valid frame entry
+ * (header copied to *h), 2 for a WRAP entry, 0 for the end of the log.
+ */
+static int scan_entry(const struct ring *r, uint64_t pos, struct mjw_hdr *h,
+                      const char **why)
+{
+	const struct ring_ehdr *e = ehdr_at(r, pos);
+	uint64_t p = pos % r->dsize;
+	if (e->commit == 0)
+		return *why = "end of log", 0;
+	if (e->commit == wrap_mark(pos))
+		return p ? 2 : (*why = "wrap entry at the start", 0);
+	uint64_t len = e->len;
+	if (len < MJW_OVERHEAD || len % 8 || len > r->dsize - p - RING_EHDR_SIZE)
+		return *why = "torn entry: bad length", 0;
+	const unsigned char *f = (const unsigned char *)e + RING_EHDR_SIZE;
+	if (mjw_check_frame(f, len, why))
+		return 0;
+	memcpy(h, f, sizeof(*h));
+	if (h->type != MJW_BATCH)
+		return *why = "not a batch frame", 0;
+	if (e->commit != entry_mark(h->seq, pos))
+		return *why = "commit mark does not match", 0;
+	return 1;
+}
+
+int ring_scan(struct ring *r, struct ring_scan_info *info)
+{
+	uint64_t pos = r->cur.head, open = pos, cur_seq = 0;
+	uint32_t next_frag = 0;
+	int in_batch = 0, clean = 0;
+	memset(info, 0, sizeof(*info));
+	r->q_len = 0;
+	r->q_first = 0;
+	r->disorder = 0;
+	while (pos - r->cur.head < r->dsize) {
+		struct mjw_hdr h;
+		int k = scan_entry(r, pos, &h, &info->stop);
+		if (k == 2) {
+			pos += r->dsize - pos % r->dsize;
+			if (!in_batch)
+				open = pos;
+			continue;
+		}
+		if (k == 0) {
+			clean = ehdr_at(r, pos)->commit == 0;
+			break;
+		}
+		if (in_batch ? (h.seq != cur_seq || h.frag != next_frag)
+		             : h.frag != 0) {
+			info->stop = "fragments do not follow on";
+			break;
+		}
+		if (ring_queue_reserve(r))
+			return -ENOMEM;
+		if (h.frag == 0)
+			open = pos;
+		pos += ring_entry_size(h.len);
+		info->entries++;
+		if (h.flags & MJW_F_LAST) {
+			struct ring_batch b = {.seq = h.seq, .start = open, .end = pos};
+			queue_push(r, &b);
+			info->batches++;
+			in_batch = 0;
+			open = pos;
+		} else {
+			in_batch = 1;
+			cur_seq = h.seq;
+			next_frag = h.frag + 1;
+		}
+	}
+	if (in_batch) {
+		/* Entries of a batch that never got its LAST fragment. */
+		uint64_t p = open;
+		while (p < pos) {
+			uint64_t len;
+			if (!ring_next_frame(r, &p, pos, &len))
+				break;
+			info->discarded++;
+		}
+		info->entries -= info->discarded;
+	}
+	if (in_batch || !clean)
+		clear_at(r, open);
+	r->cur.tail = r->cur.open = r->cur.wpos = open;
+	return 0;
+}
+
+int ring_append(struct ring *r, const void *frame, uint64_t len, uint64_t *pos)
+{
+	struct mjw_hdr h;
+	if (len < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, frame, sizeof(h));
+	if (!ring_fits(r, len))
+		return -ENOSPC;
+	if (ring_queue_reserve(r))
+		return -ENOMEM;
+	void *dst = ring_reserve(r, len);
+	memcpy(dst, frame, len);
+	/* The entry length is what we were given, whatever the header says,
+	 * so tests can store frames that lie about their length. */
+	h.len = len;
+	if (pos)
+		*pos = r->pending;
+	ring_persist(r, &h);
+	ring_publish(r, &h);
+	return 0;
+}

@@ -1,0 +1,495 @@
+/*
+ * server.c: the TCP listener and one receiver thread per connection.
+ *
+ * A receiver reads each frame's 64-byte header into a local struct, checks
+ * it, reserves the frame's room in its ring and reads the rest of the
+ * frame straight into the ring's pmem: the bytes are checked there and
+ * later applied from there, never copied. Only after the frame and then
+ * its commit mark are persisted is a LAST fragment acked.
+ *
+ * Errors travel back up as an END_* code with c->why set; the connection
+ * loop logs the reason once, sends a REFUSE when there is one to send,
+ * and closes. A frame that was not fully read and checked is never
+ * committed, and a batch cut short is rewound out of the ring.
+ */
+#include "mirror.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum end {
+	END_OK = 0,
+	END_CLOSED,  /* peer closed, I/O error or shutdown */
+	END_TIMEOUT, /* silent longer than the heartbeat timeout */
+	END_BAD,     /* invalid frame: REFUSE(BAD_FRAME) */
+	END_REFUSE,  /* refused (fenced, busy, version): REFUSE(c->code) */
+};
+
+struct conn {
+	struct mirror *m;
+	int fd;
+	int slot;
+	int index;       /* connection index from HELLO, -1 before */
+	struct ring *ring;
+	char peer[80];
+	uint64_t epoch;
+	int in_batch;    /* fragments of cur_seq received, LAST not yet */
+	uint64_t cur_seq;
+	uint32_t next_frag;
+	int skip;        /* the batch is a resend of a durable one */
+	const char *why;
+	char whybuf[160];
+	uint64_t code;   /* MJW_REFUSE_* for END_REFUSE */
+};
+
+static int bad(struct conn *c, const char *why)
+{
+	c->why = why;
+	c->code = MJW_REFUSE_BAD_FRAME;
+	return END_BAD;
+}
+
+static int refuse(struct conn *c, uint64_t code, const char *why)
+{
+	c->why = why;
+	c->code = code;
+	return END_REFUSE;
+}
+
+static int conn_read(struct conn *c, void *buf, size_t len)
+{
+	int rc = mjw_read_full(c->fd, buf, len);
+	if (rc == 0)
+		return END_OK;
+	if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
+		c->why = "heartbeat timeout";
+		return END_TIMEOUT;
+	}
+	if (rc == -ECONNRESET)
+		c->why = "peer closed the connection";
+	else
+		c->why = strerror_r(-rc, c->whybuf, sizeof(c->whybuf));
+	return END_CLOSED;
+}
+
+static int conn_send(struct conn *c, enum mjw_type type, uint64_t seq,
+                     const void *body, uint32_t len)
+{
+	int rc = mjw_send_ctrl(c->fd, type, c->epoch, seq, body, len);
+	if (rc == 0)
+		return END_OK;
+	c->why = strerror_r(-rc, c->whybuf, sizeof(c->whybuf));
+	return END_CLOSED;
+}
+
+/*
+ * Busy-polls the socket for up to spin_us before the blocking read:
+ * waking a sleeping thread costs more here (~70 us, DESIGN.md) than the
+ * rest of the path, and the primary's next batch often follows at once.
+ */
+static void conn_spin(struct conn *c)
+{
+	uint64_t spin = c->m->cfg.spin_us;
+	if (!spin)
+		return;
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	uint64_t end = now_ns() + spin * 1000;
+	do {
+		if (poll(&p, 1, 0) != 0)
+			return;
+		/* With 2 vCPUs the checkpointer we just woke may be waiting for
+		 * this one: let it run rather than burn its time. */
+		sched_yield();
+	} while (now_ns() < end);
+}
+
+/* Reads the body of a control frame whose header is *h into buf. */
+static int read_ctrl(struct conn *c, const struct mjw_hdr *h,
+                     unsigned char *buf)
+{
+	const char *why;
+	memcpy(buf, h, sizeof(*h));
+	int rc = conn_read(c, buf + MJW_HDR_SIZE, (size_t)(h->len - MJW_HDR_SIZE));
+	if (rc)
+		return rc;
+	if (mjw_check_frame(buf, h->len, &why))
+		return bad(c, why);
+	return END_OK;
+}
+
+/* The HELLO exchange: fencing, ring ownership, HELLO_ACK. */
+static int conn_hello(struct conn *c)
+{
+	struct mirror *m = c->m;
+	unsigned char buf[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
+	struct mjw_hdr h;
+	struct mjw_hello hello;
+	const char *why;
+	int rc = conn_read(c, &h, sizeof(h));
+	if (rc)
+		return rc;
+	if (h.magic == MJW_MAGIC && h.version != MJW_VERSION)
+		return refuse(c, MJW_REFUSE_VERSION, "unsupported protocol version");
+	if (mjw_check_hdr(&h, sizeof(buf), &why))
+		return bad(c, why);
+	if (h.type != MJW_HELLO)
+		return bad(c, "first frame is not HELLO");
+	if ((rc = read_ctrl(c, &h, buf)))
+		return rc;
+	if (h.len - MJW_OVERHEAD < sizeof(hello))
+		return bad(c, "HELLO body too short");
+	memcpy(&hello, buf + MJW_HDR_SIZE, sizeof(hello));
+	if (hello.nconns < 1 || hello.nconns > RING_MAX ||
+	    hello.conn_index >= hello.nconns)
+		return bad(c, "HELLO connection index out of range");
+	c->index = (int)hello.conn_index;
+	c->epoch = h.epoch;
+	struct ring *r = mirror_ring(m, c->index, &why);
+	if (!r) {
+		snprintf(c->whybuf, sizeof(c->whybuf), "cannot open ring %d: %s",
+		         c->index, why);
+		c->why = c->whybuf;
+		return END_CLOSED;
+	}
+	struct mjw_hello_ack ack = {.slot_size = (uint32_t)m->cfg.slot_size};
+	pthread_mutex_lock(&m->lock);
+	if (h.epoch < m->epoch) {
+		pthread_mutex_unlock(&m->lock);
+		return refuse(c, MJW_REFUSE_FENCED, "epoch older than the mirror's");
+	}
+	if (h.epoch > m->epoch) {
+		state_set_epoch(&m->state, h.epoch);
+		m->epoch = h.epoch;
+	}
+	if (r->owned) {
+		pthread_mutex_unlock(&m->lock);
+		return refuse(c, MJW_REFUSE_BUSY, "connection index in use");
+	}
+	r->owned = 1;
+	c->ring = r;
+	ack.applied_seq = m->applied_seq;
+	ack.durable_seq = m->durable_seq;
+	ack.epoch = m->epoch;
+	pthread_mutex_unlock(&m->lock);
+	minfo("conn %d from %s: hello epoch %llu, applied_seq %llu, "
+	      "durable_seq %llu", c->index, c->peer, (unsigned long long)h.epoch,
+	      (unsigned long long)ack.applied_seq,
+	      (unsigned long long)ack.durable_seq);
+	return conn_send(c, MJW_HELLO_ACK, 0, &ack, sizeof(ack));
+}
+
+/* (L) Waits for room for a frame in the ring; END_CLOSED on shutdown. */
+static int wait_room(struct conn *c, uint64_t len)
+{
+	struct mirror *m = c->m;
+	while (!ring_fits(c->ring, len)) {
+		if (m->stopping) {
+			c->why = "shutting down";
+			return END_CLOSED;
+		}
+		/* "Checkpoint when a log is full": wake the checkpointer. */
+		m->space_waiters++;
+		pthread_cond_signal(&m->ckpt_cond);
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
+		m->space_waiters--;
+	}
+	if (ring_queue_reserve(c->ring)) {
+		c->why = "out of memory";
+		return END_CLOSED;
+	}
+	return END_OK;
+}
+
+/* Checks that h follows on the fragments received so far. */
+static int check_order(struct conn *c, const struct mjw_hdr *h)
+{
+	if (h->epoch != c->epoch)
+		return bad(c, "batch epoch differs from the connection's");
+	if (h->seq == 0)
+		return bad(c, "batch seq 0");
+	if (c->in_batch) {
+		if (h->seq != c->cur_seq)
+			return bad(c, "new batch before the LAST fragment of the previous one");
+		if (h->frag != c->next_frag)
+			return bad(c, "fragment out of order");
+	} else if (h->frag != 0) {
+		return bad(c, "batch does not start with fragment 0");
+	}
+	return END_OK;
+}
+
+/* One BATCH frame: into the ring, checked, persisted, committed, acked. */
+static int conn_batch(struct conn *c, const struct mjw_hdr *h)
+{
+	struct mirror *m = c->m;
+	const char *why;
+	int rc = check_order(c, h);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&m->lock);
+	if (m->epoch != c->epoch) {
+		pthread_mutex_unlock(&m->lock);
+		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
+	}
+	if (h->frag == 0)
+		c->skip = h->seq <= m->durable_seq;
+	rc = wait_room(c, h->len);
+	pthread_mutex_unlock(&m->lock);
+	if (rc)
+		return rc;
+	unsigned char *dst = ring_reserve(c->ring, h->len);
+	memcpy(dst, h, sizeof(*h));
+	rc = conn_read(c, dst + MJW_HDR_SIZE, (size_t)(h->len - MJW_HDR_SIZE));
+	if (rc)
+		return rc;
+	if (mjw_check_frame(dst, h->len, &why))
+		return bad(c, why);
+	__atomic_fetch_add(&m->bytes_received, h->len, __ATOMIC_RELAXED);
+	int last = h->flags & MJW_F_LAST;
+	c->in_batch = !last;
+	c->cur_seq = h->seq;
+	c->next_frag = h->frag + 1;
+	int fenced = 0;
+	if (!c->skip) {
+		ring_persist(c->ring, h);
+		pthread_mutex_lock(&m->lock);
+		if (ring_publish(c->ring, h))
+			mirror_batch_logged(m, h->seq);
+		fenced = m->epoch != c->epoch;
+		pthread_mutex_unlock(&m->lock);
+	}
+	if (!last)
+		return END_OK;
+	if (fenced)
+		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
+	return conn_send(c, MJW_ACK, h->seq, NULL, 0);
+}
+
+static int conn_loop(struct conn *c)
+{
+	unsigned char buf[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
+	const char *why;
+	struct mjw_hdr h;
+	for (;;) {
+		conn_spin(c);
+		int rc = conn_read(c, &h, sizeof(h));
+		if (rc)
+			return rc;
+		if (mjw_check_hdr(&h, c->m->cfg.slot_size, &why))
+			return bad(c, why);
+		switch (h.type) {
+		case MJW_BATCH:
+			rc = conn_batch(c, &h);
+			break;
+		case MJW_PING:
+			rc = read_ctrl(c, &h, buf);
+			if (!rc)
+				rc = conn_send(c, MJW_PONG, h.seq, NULL, 0);
+			break;
+		default:
+			snprintf(c->whybuf, sizeof(c->whybuf),
+			         "unexpected %s frame from the primary",
+			         mjw_type_name(h.type));
+			rc = bad(c, c->whybuf);
+		}
+		if (rc)
+			return rc;
+	}
+}
+
+/* Logs why the connection ends, refuses if there is a reason to. */
+static void conn_report(struct conn *c, int end)
+{
+	char idx[16];
+	if (c->index >= 0)
+		snprintf(idx, sizeof(idx), "%d", c->index);
+	else
+		snprintf(idx, sizeof(idx), "-");
+	if (end == END_BAD) {
+		__atomic_fetch_add(&c->m->frames_rejected, 1, __ATOMIC_RELAXED);
+		mlog("conn %s from %s: rejected frame: %s", idx, c->peer, c->why);
+	} else if (end == END_REFUSE) {
+		mlog("conn %s from %s: refused: %s", idx, c->peer, c->why);
+	} else if (end == END_TIMEOUT) {
+		mlog("conn %s from %s: closed: %s", idx, c->peer, c->why);
+	} else {
+		minfo("conn %s from %s: closed: %s", idx, c->peer,
+		      c->why ? c->why : "done");
+	}
+	if (end == END_BAD || end == END_REFUSE)
+		mjw_send_ctrl(c->fd, MJW_REFUSE, c->epoch, c->code, c->why,
+		              (uint32_t)strlen(c->why));
+}
+
+static void conn_free(struct conn *c)
+{
+	struct mirror *m = c->m;
+	pthread_mutex_lock(&m->lock);
+	if (c->ring) {
+		ring_rewind(c->ring); /* a batch without its LAST fragment */
+		c->ring->owned = 0;
+	}
+	m->conns[c->slot] = NULL;
+	m->nconns--;
+	pthread_cond_broadcast(&m->conns_cond);
+	pthread_mutex_unlock(&m->lock);
+	close(c->fd);
+	free(c);
+}
+
+static void *conn_main(void *arg)
+{
+	struct conn *c = arg;
+	int end = conn_hello(c);
+	if (end == END_OK)
+		end = conn_loop(c);
+	conn_report(c, end);
+	conn_free(c);
+	return NULL;
+}
+
+static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+int server_listen(struct mirror *m, const char **why)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	int one = 1;
+	if (mjw_parse_addr(m->cfg.listen, &ss, &len, why))
+		return -EINVAL;
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return *why = "socket", -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+		int e = errno;
+		close(fd);
+		return *why = "cannot listen on that address", -e;
+	}
+	socklen_t sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	peer_name(&ss, m->listen_addr, sizeof(m->listen_addr));
+	m->listen_fd = fd;
+	return 0;
+}
+
+static void conn_setup(struct mirror *m, struct conn *c)
+{
+	int one = 1;
+	uint64_t ms = m->cfg.hb_timeout_ms;
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A silent peer makes the blocking read fail with EAGAIN. */
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* Do not block forever on a peer that stops reading our acks. */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Takes a new connection: a slot, a thread, or a refusal. */
+static void server_accept(struct mirror *m)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd = accept4(m->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->m = m;
+	c->fd = fd;
+	c->index = -1;
+	peer_name(&ss, c->peer, sizeof(c->peer));
+	conn_setup(m, c);
+	pthread_mutex_lock(&m->lock);
+	int slot = -1;
+	for (int i = 0; i < MIRROR_MAX_CONNS && slot < 0; i++)
+		if (!m->conns[i])
+			slot = i;
+	if (slot < 0 || m->stopping) {
+		pthread_mutex_unlock(&m->lock);
+		mlog("conn - from %s: refused: too many connections", c->peer);
+		close(fd);
+		free(c);
+		return;
+	}
+	c->slot = slot;
+	m->conns[slot] = c;
+	m->nconns++;
+	pthread_mutex_unlock(&m->lock);
+
+	pthread_attr_t attr;
+	pthread_t t;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, conn_main, c)) {
+		mlog("conn - from %s: cannot start a thread", c->peer);
+		conn_free(c);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Closes every connection and waits for their threads to finish. */
+static void server_drain(struct mirror *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->stopping = 1;
+	pthread_cond_broadcast(&m->space_cond);
+	for (int i = 0; i < MIRROR_MAX_CONNS; i++)
+		if (m->conns[i])
+			shutdown(m->conns[i]->fd, SHUT_RDWR);
+	while (m->nconns > 0)
+		pthread_cond_wait(&m->conns_cond, &m->lock);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void server_run(struct mirror *m, volatile int *stop)
+{
+	struct pollfd p = {.fd = m->listen_fd, .events = POLLIN};
+	while (!*stop) {
+		int n = poll(&p, 1, 500);
+		if (n > 0)
+			server_accept(m);
+	}
+	close(m->listen_fd);
+	m->listen_fd = -1;
+	server_drain(m);
+}

@@ -1,0 +1,39 @@
+/*
+ * state.h: DIR/state, the mirror's few persistent numbers.
+ *
+ * A small pmem file. Each field is one aligned 8-byte word, so an update
+ * is a single store followed by a persist: a crash leaves either the old
+ * or the new value, never a mix.
+ */
+#ifndef MIRROR_STATE_H
+#define MIRROR_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STATE_MAGIC 0x45544154534a4d4dull /* "MMJSTATE" */
+#define STATE_VERSION 1
+#define STATE_FILE_SIZE 4096
+
+struct state_disk {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t size;
+	uint64_t epoch;       /* newest epoch seen from any primary */
+	uint64_t applied_seq; /* last batch whose effects are durable */
+	uint64_t reserved[4];
+};
+
+struct state {
+	struct state_disk *d;
+	size_t mapped_len;
+	int is_pmem;
+};
+
+/* Opens or creates path. Returns 0 or a negative errno with *why set. */
+int state_open(struct state *st, const char *path, const char **why);
+void state_close(struct state *st);
+void state_set_epoch(struct state *st, uint64_t epoch);
+void state_set_applied(struct state *st, uint64_t seq);
+
+#endif

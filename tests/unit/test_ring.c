@@ -1,0 +1,268 @@
+/*
+ * test_ring.c: the log ring on its own: append, wrap, full, free, rewind,
+ * and scans that stop at the true tail after many laps.
+ */
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mojim_wire.h"
+#include "ring.h"
+
+static char tmpdir[256];
+static char path[512];
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st; (void)flag; (void)f;
+	return remove(p);
+}
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/dev/shm/mojim-test-ring-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(path, sizeof(path), "%s/ring-0", tmpdir);
+}
+
+static void teardown(void)
+{
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * A one-record batch frame into buf: WRITE "f" with dlen bytes of fill.
+ * Returns the frame length.
+ */
+static uint64_t frame(unsigned char *buf, uint64_t seq, uint32_t frag,
+                      int last, uint64_t dlen, unsigned char fill)
+{
+	unsigned char data[8192];
+	ck_assert_uint_le(dlen, sizeof(data));
+	memset(data, fill, dlen);
+	uint64_t pos = MJW_HDR_SIZE;
+	pos += mjw_put_rec(buf + pos, MJW_REC_WRITE, "f", NULL, 0, dlen, data,
+	                   dlen);
+	uint64_t len = pos + MJW_TRAILER_SIZE;
+	mjw_put_hdr(buf, MJW_BATCH, last ? MJW_F_LAST : 0, 1, frag, 1, seq,
+	            len, pos - MJW_HDR_SIZE);
+	mjw_seal(buf);
+	const char *why;
+	ck_assert_int_eq(mjw_check_frame(buf, len, &why), 0);
+	return len;
+}
+
+static void open_ring(struct ring *r, uint64_t size)
+{
+	const char *why = NULL;
+	ck_assert_int_eq(ring_open(r, path, 0, size, &why), 0);
+}
+
+static void reopen(struct ring *r, struct ring_scan_info *info)
+{
+	ring_close(r);
+	open_ring(r, 0);
+	ck_assert_int_eq(ring_scan(r, info), 0);
+}
+
+START_TEST(test_append_and_scan)
+{
+	struct ring r;
+	struct ring_scan_info info;
+	unsigned char buf[16384];
+	open_ring(&r, 64 << 10);
+	ck_assert_uint_eq(r.dsize, (64 << 10) - RING_HDR_SIZE);
+	for (uint64_t s = 1; s <= 5; s++) {
+		uint64_t len = frame(buf, s, 0, 1, 100 * s, (unsigned char)s);
+		uint64_t pos;
+		ck_assert_int_eq(ring_append(&r, buf, len, &pos), 0);
+		ck_assert_uint_eq(pos % RING_ALIGN, 0);
+	}
+	ck_assert_uint_eq(r.q_len, 5);
+	uint64_t used = ring_used(&r);
+	reopen(&r, &info);
+	ck_assert_uint_eq(info.batches, 5);
+	ck_assert_uint_eq(info.entries, 5);
+	ck_assert_str_eq(info.stop, "end of log");
+	ck_assert_uint_eq(ring_used(&r), used);
+	/* Each frame reads back byte for byte. */
+	for (size_t i = 0; i < 5; i++) {
+		const struct ring_batch *b = ring_batch_at(&r, i);
+		uint64_t pos = b->start, flen;
+		const unsigned char *f = ring_next_frame(&r, &pos, b->end, &flen);
+		ck_assert_ptr_nonnull(f);
+		uint64_t want = frame(buf, i + 1, 0, 1, 100 * (i + 1),
+		                      (unsigned char)(i + 1));
+		ck_assert_uint_eq(flen, want);
+		ck_assert_int_eq(memcmp(f, buf, want), 0);
+		ck_assert_uint_eq(b->seq, i + 1);
+		ck_assert_ptr_null(ring_next_frame(&r, &pos, b->end, &flen));
+	}
+	ring_close(&r);
+}
+END_TEST
+
+START_TEST(test_full_and_free)
+{
+	struct ring r;
+	unsigned char buf[16384];
+	open_ring(&r, RING_HDR_SIZE + 16384);
+	uint64_t len = frame(buf, 1, 0, 1, 3000, 0xaa);
+	uint64_t s = 0;
+	while (ring_fits(&r, len)) {
+		frame(buf, ++s, 0, 1, 3000, 0xaa);
+		ck_assert_int_eq(ring_append(&r, buf, len, NULL), 0);
+	}
+	/* 16 KiB holds five 3 KiB entries, the 64-byte guard stays free. */
+	ck_assert_uint_eq(s, 5);
+	ck_assert_int_eq(ring_append(&r, buf, len, NULL), -ENOSPC);
+	ck_assert_uint_le(ring_used(&r) + RING_ALIGN, r.dsize);
+	/* Releasing nothing frees nothing. */
+	ck_assert_int_eq(ring_release(&r, 0), 0);
+	ck_assert(!ring_fits(&r, len));
+	/* Releasing the first two frees their space, persisted in the head. */
+	ck_assert_int_eq(ring_release(&r, 2), 1);
+	ck_assert_uint_eq(r.q_len, 3);
+	ck_assert_uint_eq(r.hdr->head, ring_batch_at(&r, 0)->start);
+	ck_assert(ring_fits(&r, len));
+	ring_release(&r, 5);
+	ck_assert_uint_eq(ring_used(&r), 0);
+	ck_assert_uint_eq(r.q_len, 0);
+	ring_close(&r);
+}
+END_TEST
+
+START_TEST(test_wrap_many_laps)
+{
+	struct ring r;
+	struct ring_scan_info info;
+	unsigned char buf[16384];
+	open_ring(&r, RING_HDR_SIZE + 16384);
+	uint64_t seq = 0, wraps_seen = 0;
+	/* Odd sizes so entries land everywhere; keep two batches live. */
+	for (int i = 0; i < 200; i++) {
+		seq++;
+		uint64_t len = frame(buf, seq, 0, 1, 500 + (uint64_t)(i * 397) % 4000,
+		                     (unsigned char)seq);
+		while (!ring_fits(&r, len))
+			ck_assert_int_eq(ring_release(&r, r.q_len ?
+			                 ring_batch_at(&r, 0)->seq : 0), 1);
+		uint64_t before = r.cur.wpos;
+		ck_assert_int_eq(ring_append(&r, buf, len, NULL), 0);
+		if ((before % r.dsize) + ring_entry_size(len) > r.dsize)
+			wraps_seen++;
+	}
+	ck_assert_uint_gt(wraps_seen, 10);
+	ck_assert_uint_gt(r.cur.tail, 10 * r.dsize);
+	/* Reopen: the scan finds exactly the live batches, in order, and
+	 * stops at the tail although older laps left entries behind it. */
+	size_t live = r.q_len;
+	uint64_t first = ring_batch_at(&r, 0)->seq, tail = r.cur.tail;
+	reopen(&r, &info);
+	ck_assert_uint_eq(r.q_len, live);
+	ck_assert_uint_eq(ring_batch_at(&r, 0)->seq, first);
+	ck_assert_uint_eq(ring_batch_at(&r, r.q_len - 1)->seq, 200);
+	ck_assert_uint_eq(r.cur.tail, tail);
+	for (size_t i = 0; i < r.q_len; i++) {
+		const struct ring_batch *b = ring_batch_at(&r, i);
+		uint64_t pos = b->start, flen;
+		const unsigned char *f = ring_next_frame(&r, &pos, b->end, &flen);
+		ck_assert_ptr_nonnull(f);
+		const char *why;
+		ck_assert_int_eq(mjw_check_frame(f, flen, &why), 0);
+		ck_assert_uint_eq(((const struct mjw_hdr *)f)->seq, b->seq);
+		/* the data bytes are the seq */
+		ck_assert_uint_eq(f[MJW_HDR_SIZE + MJW_REC_SIZE + 8],
+		                  (unsigned char)b->seq);
+	}
+	ring_close(&r);
+}
+END_TEST
+
+START_TEST(test_rewind_partial_batch)
+{
+	struct ring r;
+	struct ring_scan_info info;
+	unsigned char buf[16384];
+	open_ring(&r, 64 << 10);
+	uint64_t len = frame(buf, 1, 0, 1, 200, 1);
+	ck_assert_int_eq(ring_append(&r, buf, len, NULL), 0);
+	uint64_t end1 = r.cur.tail;
+	len = frame(buf, 2, 0, 0, 200, 2);
+	ck_assert_int_eq(ring_append(&r, buf, len, NULL), 0);
+	len = frame(buf, 2, 1, 0, 200, 2);
+	ck_assert_int_eq(ring_append(&r, buf, len, NULL), 0);
+	ck_assert_uint_eq(r.q_len, 1);
+	ck_assert_uint_eq(r.cur.open, end1);
+	/* A scan drops the batch without its LAST fragment... */
+	reopen(&r, &info);
+	ck_assert_uint_eq(info.batches, 1);
+	ck_assert_uint_eq(info.discarded, 2);
+	ck_assert_uint_eq(r.cur.tail, end1);
+	/* ...and so does a rewind when the connection is lost. */
+	len = frame(buf, 2, 0, 0, 200, 2);
+	ck_assert_int_eq(ring_append(&r, buf, len, NULL), 0);
+	ring_rewind(&r);
+	ck_assert_uint_eq(r.cur.wpos, end1);
+	len = frame(buf, 3, 0, 1, 100, 3);
+	ck_assert_int_eq(ring_append(&r, buf, len, NULL), 0);
+	reopen(&r, &info);
+	ck_assert_uint_eq(info.batches, 2);
+	ck_assert_uint_eq(ring_batch_at(&r, 1)->seq, 3);
+	ck_assert_uint_eq(ring_batch_at(&r, 1)->start, end1);
+	ring_close(&r);
+}
+END_TEST
+
+START_TEST(test_uncommitted_and_corrupt)
+{
+	struct ring r;
+	struct ring_scan_info info;
+	unsigned char buf[16384];
+	open_ring(&r, 64 << 10);
+	uint64_t len = frame(buf, 1, 0, 1, 200, 1), pos;
+	ck_assert_int_eq(ring_append(&r, buf, len, NULL), 0);
+	len = frame(buf, 2, 0, 1, 200, 2);
+	ck_assert_int_eq(ring_append(&r, buf, len, &pos), 0);
+	/* An uncommitted entry: reserved and filled, never persisted. */
+	len = frame(buf, 3, 0, 1, 200, 3);
+	memcpy(ring_reserve(&r, len), buf, len);
+	reopen(&r, &info);
+	ck_assert_uint_eq(info.batches, 2);
+	ck_assert_str_eq(info.stop, "end of log");
+	/* One flipped bit in batch 2: the scan stops before it. */
+	ring_frame_ptr(&r, pos)[MJW_HDR_SIZE + MJW_REC_SIZE + 20] ^= 0x10;
+	reopen(&r, &info);
+	ck_assert_uint_eq(info.batches, 1);
+	ck_assert_str_eq(info.stop, "CRC32C mismatch");
+	ck_assert_uint_eq(r.cur.tail, pos);
+	ring_close(&r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ring");
+	TCase *tc = tcase_create("ring");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_append_and_scan);
+	tcase_add_test(tc, test_full_and_free);
+	tcase_add_test(tc, test_wrap_many_laps);
+	tcase_add_test(tc, test_rewind_partial_batch);
+	tcase_add_test(tc, test_uncommitted_and_corrupt);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
