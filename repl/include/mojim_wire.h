@@ -107,7 +107,8 @@ struct mjw_hello_ack {
 	uint64_t durable_seq; /* last batch such that all up to it are logged */
 	uint64_t epoch;       /* newest epoch the mirror has seen */
 	uint32_t slot_size;   /* largest frame the mirror accepts */
-	uint32_t reserved;
+	uint32_t max_batch_kb; /* largest whole batch its log can hold, KiB
+	                          (0: unknown, the primary assumes 16 MiB) */
 };
 
 #define MJW_HDR_SIZE ((uint64_t)sizeof(struct mjw_hdr))

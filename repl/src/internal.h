@@ -71,9 +71,11 @@ struct mj_batch {
  * and it does not count as a live connection. */
 enum conn_state { CONN_DOWN = 0, CONN_UP, CONN_BUSY, CONN_DIALING };
 
+struct mj_link; /* a transport's state for one connection */
+
 struct mj_conn {
 	int index;
-	int fd;
+	struct mj_link *link; /* NULL while down */
 	enum conn_state state;
 	uint64_t last_io_ns;
 };
@@ -82,6 +84,7 @@ struct mj_region {
 	char *dir;
 	int dirfd;
 	struct mj_config cfg;
+	const struct mj_transport *tx;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;        /* any change of durable, conns, batches */
 
@@ -98,6 +101,7 @@ struct mj_region {
 	struct mj_batch *unacked; /* taken for sending, sorted by seq */
 	uint64_t unacked_bytes;
 	uint64_t slot;            /* largest frame the mirror accepts */
+	uint64_t max_batch;       /* largest batch the mirror's log holds */
 
 	/* connections and failure state */
 	struct mj_conn conns[MJ_MAX_CONNS];
@@ -145,16 +149,30 @@ void mj_file_destroy(mj_file *f);
 int mj_region_note_dir(mj_region *r, const char *name);
 int mj_region_sync_local_meta(mj_region *r);
 
-/* conn.c: one TCP connection; called without region->mu held */
-int mj_conn_open(mj_region *r, int index, int *fd_out,
-                 struct mjw_hello_ack *ack_out);
-int mj_conn_send_batch(mj_region *r, int fd, struct mj_batch *b);
-int mj_conn_wait_ack(mj_region *r, int fd, uint64_t seq);
-int mj_conn_ping(mj_region *r, int fd, uint64_t nonce);
+/*
+ * A transport carries frames over one connection to the mirror. TCP is the
+ * first; RDMA (one-sided writes into the mirror's log slots, DESIGN.md)
+ * plugs in here. Called without region->mu held, by the connection's owner.
+ */
+struct mj_transport {
+	const char *name;
+	/* Connects connection `index` and does the handshake. */
+	int (*open)(mj_region *r, int index, struct mj_link **out,
+	            struct mjw_hello_ack *ack_out);
+	int (*send_batch)(mj_region *r, struct mj_link *l, struct mj_batch *b);
+	/* Waits for the ack of batch seq (ack_timeout_ms at most). */
+	int (*wait_ack)(mj_region *r, struct mj_link *l, uint64_t seq);
+	int (*ping)(mj_region *r, struct mj_link *l, uint64_t nonce);
+	void (*close)(struct mj_link *l);
+};
+
+/* tcp.c */
+extern const struct mj_transport mj_tcp_transport;
 
 /* ship.c */
-int mj_ship_one(mj_region *r, bool wait_for_work);
-void mj_handshake_done(mj_region *r, int index, int fd,
+int mj_ship_one(mj_region *r, bool retries_only);
+void mj_take_filling(mj_region *r);
+void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
                        const struct mjw_hello_ack *ack);
 void mj_conn_failed(mj_region *r, int index, int err);
 int mj_supervisor_start(mj_region *r);

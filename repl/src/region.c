@@ -27,12 +27,12 @@ static int connect_all(mj_region *r)
 {
 	int first_err = 0;
 	for (int i = 0; i < r->nconns; i++) {
-		int fd;
+		struct mj_link *link;
 		struct mjw_hello_ack ack;
-		int rc = mj_conn_open(r, i, &fd, &ack);
+		int rc = r->tx->open(r, i, &link, &ack);
 		pthread_mutex_lock(&r->mu);
 		if (rc == 0)
-			mj_handshake_done(r, i, fd, &ack);
+			mj_handshake_done(r, i, link, &ack);
 		pthread_mutex_unlock(&r->mu);
 		if (rc && !first_err)
 			first_err = rc;
@@ -62,8 +62,8 @@ static void region_free(mj_region *r)
 		mj_file_destroy(f);
 	}
 	for (int i = 0; i < r->nconns; i++)
-		if (r->conns[i].fd >= 0)
-			close(r->conns[i].fd);
+		if (r->conns[i].link)
+			r->tx->close(r->conns[i].link);
 	while (r->unacked) {
 		struct mj_batch *b = r->unacked;
 		r->unacked = b->next;
@@ -90,14 +90,16 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&r->mu, NULL);
 	r->cfg = *cfg;
+	r->tx = &mj_tcp_transport;
 	r->cfg.mirror = cfg->mirror ? strdup(cfg->mirror) : NULL;
 	r->dir = strdup(dir);
 	r->dirfd = -1;
 	r->next_seq = 1;
 	r->slot = MJW_FRAME_MIN_SLOT;
+	r->max_batch = 16ull << 20;
 	r->nconns = replicated(r) ? cfg->connections : 0;
 	for (int i = 0; i < MJ_MAX_CONNS; i++)
-		r->conns[i] = (struct mj_conn){.index = i, .fd = -1};
+		r->conns[i] = (struct mj_conn){.index = i};
 	r->st.mode = cfg->mode;
 	r->st.policy = cfg->policy;
 	r->st.connections = r->nconns;
@@ -232,10 +234,36 @@ static int flush_ranges(const struct mj_range *ranges, int n)
 	return rc;
 }
 
-/* Adds pending namespace records and the ranges to the filling batch. */
+/* Bytes a sync point adds to a batch, frame overhead included (upper
+ * bound: every record padded, every slot's frame header and trailer). */
+static uint64_t sync_point_bytes(mj_region *r, const struct mj_range *ranges,
+                                 int n)
+{
+	uint64_t bytes = r->pending_ns.len;
+	for (int i = 0; i < n; i++)
+		bytes += ranges[i].len + MJW_REC_SIZE + MJW_NAME_MAX + 8;
+	return bytes + (bytes / (r->slot / 2) + 2) * MJW_OVERHEAD;
+}
+
+/*
+ * Adds pending namespace records and the ranges to the filling batch. A
+ * batch is never larger than the mirror's log can hold whole: a sync point
+ * that would make it so closes the batch (it is queued for sending) and
+ * starts the next one.
+ */
 static int join_batch(mj_region *r, const struct mj_range *ranges, int n,
                       uint64_t *seq)
 {
+	uint64_t need = sync_point_bytes(r, ranges, n);
+	if (need > r->max_batch) {
+		mj_log(r, MJ_LOG_ERROR, "a sync point of %llu bytes exceeds the "
+		       "largest batch the mirror can log (%llu bytes): give the "
+		       "mirror a larger --log-size", (unsigned long long)need,
+		       (unsigned long long)r->max_batch);
+		return -EMSGSIZE;
+	}
+	if (r->filling && r->filling->buf.len + need > r->max_batch)
+		mj_take_filling(r);
 	if (!r->filling) {
 		r->filling = mj_batch_new(r->next_seq, r->slot);
 		if (!r->filling)

@@ -46,7 +46,7 @@ static void unlink_batch(mj_region *r, struct mj_batch *b)
 }
 
 /* Moves the filling batch to the tail of the unacked list. */
-static void take_filling(mj_region *r)
+void mj_take_filling(mj_region *r)
 {
 	struct mj_batch *b = r->filling, **p = &r->unacked;
 	r->filling = NULL;
@@ -66,7 +66,7 @@ static struct mj_batch *work_to_ship(mj_region *r, bool retries_only)
 			return b;
 	if (retries_only || !r->filling || r->filling->buf.len == 0)
 		return NULL;
-	take_filling(r);
+	mj_take_filling(r);
 	return work_to_ship(r, true);
 }
 
@@ -80,9 +80,9 @@ static bool any_conn_alive(mj_region *r)
 
 static void close_conn(mj_region *r, struct mj_conn *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
+	if (c->link)
+		r->tx->close(c->link);
+	c->link = NULL;
 	c->state = CONN_DOWN;
 	r->st.connections_up--;
 }
@@ -135,14 +135,14 @@ static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
 		return 0;
 	b->needs_send = false;
 	c->state = CONN_BUSY;
-	int fd = c->fd;
+	struct mj_link *link = c->link;
 	pthread_mutex_unlock(&r->mu);
 
 	int rc = mj_batch_seal(b, r->cfg.epoch);
 	if (!rc)
-		rc = mj_conn_send_batch(r, fd, b);
+		rc = r->tx->send_batch(r, link, b);
 	if (!rc)
-		rc = mj_conn_wait_ack(r, fd, b->seq);
+		rc = r->tx->wait_ack(r, link, b->seq);
 
 	pthread_mutex_lock(&r->mu);
 	c->last_io_ns = mj_now_ns();
@@ -226,7 +226,7 @@ void mj_enter_degraded(mj_region *r, const char *why)
  * on the first one, drop batches the mirror already holds, and refuse a
  * mirror that lacks batches we no longer keep. Called with mu held.
  */
-void mj_handshake_done(mj_region *r, int index, int fd,
+void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
                        const struct mjw_hello_ack *ack)
 {
 	struct mj_conn *c = &r->conns[index];
@@ -244,7 +244,7 @@ void mj_handshake_done(mj_region *r, int index, int fd,
 		       r->cfg.mirror, (unsigned long long)ack->durable_seq,
 		       (unsigned long long)ack->durable_seq + 1,
 		       (unsigned long long)needed - 1);
-		close(fd);
+		r->tx->close(link);
 		return;
 	}
 	/* Batches the mirror has although we missed their acks. */
@@ -257,7 +257,9 @@ void mj_handshake_done(mj_region *r, int index, int fd,
 	}
 	if (ack->slot_size < r->slot || r->slot == MJW_FRAME_MIN_SLOT)
 		r->slot = ack->slot_size;
-	c->fd = fd;
+	if (ack->max_batch_kb)
+		r->max_batch = (uint64_t)ack->max_batch_kb << 10;
+	c->link = link;
 	c->state = CONN_UP;
 	c->last_io_ns = mj_now_ns();
 	r->st.connections_up++;
@@ -296,22 +298,22 @@ static void supervise_once(mj_region *r)
 		if (r->degraded || r->fenced)
 			return;
 		if (c->state == CONN_DOWN) {
-			int fd;
+			struct mj_link *link;
 			struct mjw_hello_ack ack;
 			c->state = CONN_DIALING;
 			pthread_mutex_unlock(&r->mu);
-			int rc = mj_conn_open(r, i, &fd, &ack);
+			int rc = r->tx->open(r, i, &link, &ack);
 			pthread_mutex_lock(&r->mu);
 			c->state = CONN_DOWN;
 			if (rc == 0)
-				mj_handshake_done(r, i, fd, &ack);
+				mj_handshake_done(r, i, link, &ack);
 			else
 				conn_failed_locked(r, c, rc);
 		} else if (c->state == CONN_UP && now - c->last_io_ns > hb) {
 			c->state = CONN_BUSY;
-			int fd = c->fd;
+			struct mj_link *link = c->link;
 			pthread_mutex_unlock(&r->mu);
-			int rc = mj_conn_ping(r, fd, now);
+			int rc = r->tx->ping(r, link, now);
 			pthread_mutex_lock(&r->mu);
 			c->last_io_ns = mj_now_ns();
 			if (rc)

@@ -1,7 +1,8 @@
 /*
- * conn.c: one TCP connection to the mirror: connect, handshake, send a
- * batch, wait for its ack, ping. These run without the region lock, by the
- * thread that owns the connection.
+ * tcp.c: the TCP transport: connect, handshake, send a batch, wait for its
+ * ack, ping. These run without the region lock, by the thread that owns
+ * the connection. TCP_NODELAY, and a whole batch (all its fragments, back
+ * to back) leaves in one write.
  */
 #include "internal.h"
 
@@ -10,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -126,8 +128,12 @@ static int refused(mj_region *r, const unsigned char *frame)
 	return h.seq == MJW_REFUSE_FENCED ? -MJ_EFENCED : -ECONNREFUSED;
 }
 
-int mj_conn_open(mj_region *r, int index, int *fd_out,
-                 struct mjw_hello_ack *ack_out)
+struct mj_link {
+	int fd;
+};
+
+static int tcp_open(mj_region *r, int index, struct mj_link **out,
+                    struct mjw_hello_ack *ack_out)
 {
 	const char *why = NULL;
 	int fd = connect_timeout(r->cfg.mirror, r->cfg.connect_timeout_ms,
@@ -157,22 +163,27 @@ int mj_conn_open(mj_region *r, int index, int *fd_out,
 	}
 	if (!rc && ack_out->slot_size < MJW_FRAME_MIN_SLOT)
 		rc = -MJ_EPROTO;
+	struct mj_link *l = rc ? NULL : malloc(sizeof(*l));
+	if (!rc && !l)
+		rc = -ENOMEM;
 	if (rc) {
 		close(fd);
 		return rc;
 	}
-	*fd_out = fd;
+	l->fd = fd;
+	*out = l;
 	return 0;
 }
 
-int mj_conn_send_batch(mj_region *r, int fd, struct mj_batch *b)
+static int tcp_send_batch(mj_region *r, struct mj_link *l, struct mj_batch *b)
 {
-	return mjw_write_full(fd, b->buf.p, (size_t)b->buf.len);
+	return mjw_write_full(l->fd, b->buf.p, (size_t)b->buf.len);
 }
 
 /* Reads frames until the ack of seq (stale PONGs are skipped). */
-int mj_conn_wait_ack(mj_region *r, int fd, uint64_t seq)
+static int tcp_wait_ack(mj_region *r, struct mj_link *l, uint64_t seq)
 {
+	int fd = l->fd;
 	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
 	for (int stale = 0; stale < 16; stale++) {
 		int rc = read_ctrl(r, fd, frame, r->cfg.ack_timeout_ms);
@@ -190,8 +201,9 @@ int mj_conn_wait_ack(mj_region *r, int fd, uint64_t seq)
 	return -MJ_EPROTO;
 }
 
-int mj_conn_ping(mj_region *r, int fd, uint64_t nonce)
+static int tcp_ping(mj_region *r, struct mj_link *l, uint64_t nonce)
 {
+	int fd = l->fd;
 	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
 	int rc = mjw_send_ctrl(fd, MJW_PING, r->cfg.epoch, nonce, NULL, 0);
 	if (rc)
@@ -205,3 +217,18 @@ int mj_conn_ping(mj_region *r, int fd, uint64_t nonce)
 		return refused(r, frame);
 	return h.type == MJW_PONG && h.seq == nonce ? 0 : -MJ_EPROTO;
 }
+
+static void tcp_close(struct mj_link *l)
+{
+	close(l->fd);
+	free(l);
+}
+
+const struct mj_transport mj_tcp_transport = {
+	.name = "tcp",
+	.open = tcp_open,
+	.send_batch = tcp_send_batch,
+	.wait_ack = tcp_wait_ack,
+	.ping = tcp_ping,
+	.close = tcp_close,
+};
