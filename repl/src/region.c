@@ -177,6 +177,10 @@ static int wait_durable(mj_region *r, uint64_t seq, uint64_t start_ns)
 			return -ETIMEDOUT;
 		wait_a_little(r);
 	}
+	/* Our batch is durable and we are awake: send the next one for its
+	 * sleeping waiters rather than pay for waking one of them first. */
+	if (r->cfg.mode != MJ_MODE_ASYNC && r->filling && r->filling->buf.len)
+		mj_ship_one(r, false);
 	return 0;
 }
 
