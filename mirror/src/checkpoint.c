@@ -62,20 +62,59 @@ static struct ring *pick(struct mirror *m, uint64_t next, struct ring_batch *b)
 	return NULL;
 }
 
-/* Applies the records of every fragment of b. Returns records failed. */
+static int is_namespace(enum mjw_rec_type t)
+{
+	return t != MJW_REC_WRITE;
+}
+
+/*
+ * A namespace record is a barrier. Writes are idempotent, but a rename or
+ * remove replayed over a state where its names were reused is not, so
+ * before one runs, everything applied before it is made durable (the
+ * earlier batches published, on disk too) and the position is persisted:
+ * a replay resumes at that record, never before it.
+ */
+static void ns_barrier(struct mirror *m, const struct ring_batch *b,
+                       uint64_t idx)
+{
+	int rc = replica_sync(&m->replica);
+	if (rc)
+		mlog("syncing the replica directory failed: %s", strerror(-rc));
+	if (m->state.d->applied_seq + 1 < b->seq)
+		state_set_applied(&m->state, b->seq - 1);
+	state_set_partial(&m->state, b->seq, idx);
+}
+
+/*
+ * Applies the records of every fragment of b, skipping those a previous
+ * run made durable. Returns records failed.
+ */
 static uint64_t apply_batch(struct mirror *m, const struct ring *r,
                             const struct ring_batch *b)
 {
 	char err[256];
-	uint64_t pos = b->start, len, failed = 0;
+	uint64_t pos = b->start, len, failed = 0, idx = 0, skip = 0;
+	struct state_disk *sd = m->state.d;
+	if (sd->partial_seq == b->seq && sd->applied_seq + 1 == b->seq)
+		skip = sd->partial_recs;
 	const void *f;
 	while ((f = ring_next_frame(r, &pos, b->end, &len))) {
-		int n = replica_apply(&m->replica, f, err, sizeof(err));
-		if (n) {
-			mlog("batch %llu (ring %d): %d record(s) failed to apply; "
-			     "first: %s", (unsigned long long)b->seq, r->index, n,
-			     err);
-			failed += (uint64_t)n;
+		uint64_t rp = 0;
+		struct mjw_rec_view v;
+		for (; mjw_rec_next(f, &rp, &v); idx++) {
+			if (idx < skip)
+				continue;
+			int ns = is_namespace(v.type);
+			if (ns)
+				ns_barrier(m, b, idx);
+			if (replica_apply_rec(&m->replica, &v, err, sizeof(err)) &&
+			    failed++ == 0)
+				mlog("batch %llu (ring %d): %s", (unsigned long long)b->seq,
+				     r->index, err);
+			if (ns) {
+				replica_sync(&m->replica);
+				state_set_partial(&m->state, b->seq, idx + 1);
+			}
 		}
 	}
 	return failed;

@@ -366,18 +366,27 @@ static int apply_rec(struct replica *rp, const struct mjw_rec_view *v,
 	return -EINVAL;
 }
 
+int replica_apply_rec(struct replica *rp, const struct mjw_rec_view *v,
+                      char *err, size_t errlen)
+{
+	char name[MJW_NAME_MAX + 1], name2[MJW_NAME_MAX + 1];
+	int rc = apply_rec(rp, v, name, name2);
+	if (rc)
+		snprintf(err, errlen, "%s %s: %s", mjw_rec_type_name(v->type), name,
+		         strerror(-rc));
+	return rc;
+}
+
 int replica_apply(struct replica *rp, const void *frame, char *err,
                   size_t errlen)
 {
-	char name[MJW_NAME_MAX + 1], name2[MJW_NAME_MAX + 1];
 	struct mjw_rec_view v;
 	uint64_t pos = 0;
 	int failed = 0;
+	char one[256];
 	while (mjw_rec_next(frame, &pos, &v)) {
-		int rc = apply_rec(rp, &v, name, name2);
-		if (rc && failed++ == 0)
-			snprintf(err, errlen, "%s %s: %s",
-			         mjw_rec_type_name(v.type), name, strerror(-rc));
+		if (replica_apply_rec(rp, &v, one, sizeof(one)) && failed++ == 0)
+			snprintf(err, errlen, "%s", one);
 	}
 	return failed;
 }

@@ -54,6 +54,10 @@ void replica_close(struct replica *rp);
 int replica_apply(struct replica *rp, const void *frame, char *err,
                   size_t errlen);
 
+/* Applies one record; 0 or a negative errno with err filled in. */
+int replica_apply_rec(struct replica *rp, const struct mjw_rec_view *v,
+                      char *err, size_t errlen);
+
 /* Makes everything applied so far durable. Returns 0 or a negative errno. */
 int replica_sync(struct replica *rp);
 

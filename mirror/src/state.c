@@ -61,3 +61,15 @@ void state_set_applied(struct state *st, uint64_t seq)
 	st->d->applied_seq = seq;
 	pm_persist(&st->d->applied_seq, 8, st->is_pmem);
 }
+
+void state_set_partial(struct state *st, uint64_t seq, uint64_t recs)
+{
+	/* recs first: a crash between the two stores leaves the old seq with
+	 * the new count, which is ignored as it is not applied_seq + 1. */
+	st->d->partial_recs = recs;
+	pm_persist(&st->d->partial_recs, 8, st->is_pmem);
+	if (st->d->partial_seq != seq) {
+		st->d->partial_seq = seq;
+		pm_persist(&st->d->partial_seq, 8, st->is_pmem);
+	}
+}

@@ -21,7 +21,13 @@ struct state_disk {
 	uint32_t size;
 	uint64_t epoch;       /* newest epoch seen from any primary */
 	uint64_t applied_seq; /* last batch whose effects are durable */
-	uint64_t reserved[4];
+	/* Progress inside batch partial_seq: its records before partial_recs
+	 * are durable and must not run again (a rename replayed after the
+	 * source name was reused would be wrong). Only meaningful when
+	 * partial_seq == applied_seq + 1. */
+	uint64_t partial_seq;
+	uint64_t partial_recs;
+	uint64_t reserved[2];
 };
 
 struct state {
@@ -35,5 +41,7 @@ int state_open(struct state *st, const char *path, const char **why);
 void state_close(struct state *st);
 void state_set_epoch(struct state *st, uint64_t epoch);
 void state_set_applied(struct state *st, uint64_t seq);
+/* Records of batch seq before recs are durable. */
+void state_set_partial(struct state *st, uint64_t seq, uint64_t recs);
 
 #endif

@@ -197,6 +197,42 @@ START_TEST(test_complete_batches)
 }
 END_TEST
 
+/* Rewinds the persisted applied_seq, as a crash before it was stored. */
+static void rewind_applied(uint64_t seq)
+{
+	char path[512];
+	struct state st;
+	const char *why;
+	snprintf(path, sizeof(path), "%s/state", tmpdir);
+	ck_assert_int_eq(state_open(&st, path, &why), 0);
+	state_set_applied(&st, seq);
+	state_close(&st);
+}
+
+/*
+ * A batch that renames a file away and reuses its name, re-run after a
+ * crash that came after it was applied but before applied_seq was stored:
+ * replaying the rename would move the new file over the renamed one.
+ */
+START_TEST(test_rename_then_reuse_replays_once)
+{
+	struct rec b1[] = {C("a"), W("a", 0, "old")};
+	struct rec b2[] = {MV("a", "b"), C("a"), W("a", 0, "new")};
+	put(0, 1, 0, 1, b1, 2);
+	put(0, 2, 0, 1, b2, 3);
+	ck_assert_uint_eq(replay(), 2);
+	expect_file("b", "old", 3);
+	expect_file("a", "new", 3);
+	/* The crash: applied_seq back to 1 and batch 2 still in the log (the
+	 * ring head moved on, so log it again, as a resend would). */
+	rewind_applied(1);
+	put(0, 2, 0, 1, b2, 3);
+	ck_assert_uint_eq(replay(), 2);
+	expect_file("b", "old", 3);
+	expect_file("a", "new", 3);
+}
+END_TEST
+
 START_TEST(test_missing_last_fragment)
 {
 	put_good_batches();
@@ -331,6 +367,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("replay");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_complete_batches);
+	tcase_add_test(tc, test_rename_then_reuse_replays_once);
 	tcase_add_test(tc, test_missing_last_fragment);
 	tcase_add_test(tc, test_flipped_bit);
 	tcase_add_test(tc, test_missing_end_mark);
