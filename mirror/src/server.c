@@ -48,6 +48,7 @@ struct conn {
 	uint64_t cur_seq;
 	uint32_t next_frag;
 	int skip;        /* the batch is a resend of a durable one */
+	uint64_t batch_bytes; /* frame bytes of cur_seq so far */
 	const char *why;
 	char whybuf[160];
 	uint64_t code;   /* MJW_REFUSE_* for END_REFUSE */
@@ -128,6 +129,27 @@ static int read_ctrl(struct conn *c, const struct mjw_hdr *h,
 	return END_OK;
 }
 
+/*
+ * How far ahead of durable_seq a batch may be. A primary has at most one
+ * batch in flight per connection, so a legitimate seq is within a few of
+ * durable_seq; one far ahead can never be applied and would pin its ring.
+ */
+#define SEQ_WINDOW 4096
+
+/* The largest batch a ring takes whole: half of it, so that a batch can
+ * always be logged behind one still being applied. */
+static uint64_t max_batch(const struct ring *r)
+{
+	return r->dsize / 2;
+}
+
+/* 1 if the peer has hung up (checked while we wait for log space). */
+static int peer_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* The HELLO exchange: fencing, ring ownership, HELLO_ACK. */
 static int conn_hello(struct conn *c)
 {
@@ -180,6 +202,7 @@ static int conn_hello(struct conn *c)
 	c->ring = r;
 	ack.applied_seq = m->applied_seq;
 	ack.durable_seq = m->durable_seq;
+	ack.max_batch_kb = (uint32_t)(max_batch(r) >> 10);
 	ack.epoch = m->epoch;
 	pthread_mutex_unlock(&m->lock);
 	minfo("conn %d from %s: hello epoch %llu, applied_seq %llu, "
@@ -196,6 +219,10 @@ static int wait_room(struct conn *c, uint64_t len)
 	while (!ring_fits(c->ring, len)) {
 		if (m->stopping) {
 			c->why = "shutting down";
+			return END_CLOSED;
+		}
+		if (peer_gone(c->fd)) {
+			c->why = "peer closed while waiting for log space";
 			return END_CLOSED;
 		}
 		/* "Checkpoint when a log is full": wake the checkpointer. */
@@ -249,8 +276,20 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 		pthread_mutex_unlock(&m->lock);
 		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
 	}
-	if (h->frag == 0)
+	if (h->frag == 0) {
 		c->skip = h->seq <= m->durable_seq;
+		c->batch_bytes = 0;
+		if (h->seq > m->durable_seq + SEQ_WINDOW) {
+			pthread_mutex_unlock(&m->lock);
+			return bad(c, "batch sequence number too far ahead");
+		}
+	}
+	c->batch_bytes += h->len;
+	if (c->batch_bytes > max_batch(c->ring) ||
+	    h->total > max_batch(c->ring)) {
+		pthread_mutex_unlock(&m->lock);
+		return bad(c, "batch larger than the log can hold");
+	}
 	rc = wait_room(c, h->len);
 	pthread_mutex_unlock(&m->lock);
 	if (rc)

@@ -47,10 +47,28 @@ static void close_rings(void)
 		ring_close(&rings[k]);
 }
 
+/*
+ * Each test's directory lives in one per-run directory that the parent
+ * process (an unchecked fixture) removes, so a failed check, which ends
+ * the forked test before its teardown, leaves nothing behind.
+ */
+static char basedir[128];
+
+static void make_base(void)
+{
+	snprintf(basedir, sizeof(basedir), "/dev/shm/mojim-test-replay-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(basedir));
+}
+
+static void remove_base(void)
+{
+	nftw(basedir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void setup(void)
 {
 	char path[512];
-	snprintf(tmpdir, sizeof(tmpdir), "/dev/shm/mojim-test-replay-XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t-XXXXXX", basedir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(path, sizeof(path), "%s/log", tmpdir);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
@@ -365,6 +383,7 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("replay");
 	TCase *tc = tcase_create("replay");
+	tcase_add_unchecked_fixture(tc, make_base, remove_base);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_complete_batches);
 	tcase_add_test(tc, test_rename_then_reuse_replays_once);

@@ -22,9 +22,27 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return remove(p);
 }
 
+/*
+ * Each test's directory lives in one per-run directory that the parent
+ * process (an unchecked fixture) removes, so a failed check, which ends
+ * the forked test before its teardown, leaves nothing behind.
+ */
+static char basedir[128];
+
+static void make_base(void)
+{
+	snprintf(basedir, sizeof(basedir), "/dev/shm/mojim-test-ring-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(basedir));
+}
+
+static void remove_base(void)
+{
+	nftw(basedir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/dev/shm/mojim-test-ring-XXXXXX");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/t-XXXXXX", basedir);
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(path, sizeof(path), "%s/ring-0", tmpdir);
 }
@@ -248,6 +266,7 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("ring");
 	TCase *tc = tcase_create("ring");
+	tcase_add_unchecked_fixture(tc, make_base, remove_base);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_append_and_scan);
 	tcase_add_test(tc, test_full_and_free);
