@@ -16,7 +16,7 @@ void mj_config_defaults(struct mj_config *cfg)
 	cfg->ack_timeout_ms = 3000;
 	cfg->heartbeat_ms = 500;
 	cfg->connect_timeout_ms = 2000;
-	cfg->spin_us = 20;
+	cfg->spin_us = 0;
 	cfg->async_max_bytes = 64ull << 20;
 	cfg->epoch = 1;
 }
