@@ -59,8 +59,9 @@ struct mj_config {
 	int spin_us;            /* busy-poll this long for an ack before sleeping
 	                           in poll() (default 0: measured best on 2
 	                           vCPUs, where a spinner starves the mirror) */
-	uint64_t async_max_bytes; /* async: unsent bytes before callers wait
-	                             (default 64 MiB) */
+	uint64_t async_max_bytes; /* unacknowledged bytes queued before new
+	                             sync points wait (async, or a lost mirror
+	                             under block) (default 64 MiB) */
 	uint64_t epoch;         /* this primary's epoch (default 1) */
 	/* Where messages go (the degrade warning among them). NULL: stderr. */
 	void (*log)(void *arg, enum mj_log_level level, const char *msg);

@@ -319,7 +319,7 @@ static bool has_data(const mj_region *r, const struct mj_range *ranges, int n)
 	return false;
 }
 
-/* Async backpressure: wait while too much is unsent. mu held. */
+/* Backpressure: wait while too much is unacknowledged. mu held. */
 static int wait_for_room(mj_region *r, uint64_t start_ns)
 {
 	for (;;) {
@@ -367,8 +367,9 @@ int mj_gmsync(mj_region *r, const struct mj_range *ranges, int n, int flags)
 		if (!rc)
 			rc = mj_region_sync_local_meta(r);
 	} else {
-		if (r->cfg.mode == MJ_MODE_ASYNC)
-			rc = wait_for_room(r, start);
+		/* Bounded queue in every mode: while the mirror is lost, failed
+		 * sync points' batches wait for it, and must not pile up. */
+		rc = wait_for_room(r, start);
 		if (!rc && has_data(r, ranges, n))
 			rc = join_batch(r, ranges, n, &seq);
 		else
