@@ -80,13 +80,23 @@ struct mj_conn {
 	uint64_t last_io_ns;
 };
 
+/* A thread in wait_durable: woken alone when its batch is durable, or when
+ * it should ship (rather than every waiter on every ack). */
+struct mj_waiter {
+	uint64_t seq;
+	pthread_cond_t cv;
+	struct mj_waiter *next;
+};
+
 struct mj_region {
 	char *dir;
 	int dirfd;
 	struct mj_config cfg;
 	const struct mj_transport *tx;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;        /* any change of durable, conns, batches */
+	pthread_cond_t cv;        /* drain, async shippers, queue room */
+	pthread_cond_t sup_cv;    /* the supervisor: a connection failed */
+	struct mj_waiter *waiters; /* sync points waiting to be durable */
 
 	/* namespace */
 	struct mj_file *files;
@@ -168,6 +178,10 @@ struct mj_transport {
 
 /* tcp.c */
 extern const struct mj_transport mj_tcp_transport;
+
+/* wake.c */
+void mj_wait_ms(mj_region *r, pthread_cond_t *cv, int ms);
+void mj_wake(mj_region *r, bool all);
 
 /* ship.c */
 int mj_ship_one(mj_region *r, bool retries_only);

@@ -75,6 +75,7 @@ static void region_free(mj_region *r)
 	if (r->dirfd >= 0)
 		close(r->dirfd);
 	pthread_cond_destroy(&r->cv);
+	pthread_cond_destroy(&r->sup_cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r->dir);
 	free((char *)r->cfg.mirror);
@@ -87,8 +88,15 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&r->cv, &ca);
+	pthread_cond_init(&r->sup_cv, &ca);
 	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&r->mu, NULL);
+	/* Critical sections are short (a memcpy into the batch at most): spin
+	 * a little before sleeping, a context switch costs more here. */
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&r->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
 	r->cfg = *cfg;
 	r->tx = &mj_tcp_transport;
 	r->cfg.mirror = cfg->mirror ? strdup(cfg->mirror) : NULL;
@@ -149,14 +157,7 @@ static int deadline_passed(mj_region *r, uint64_t start_ns)
 
 static void wait_a_little(mj_region *r)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += 20 * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+	mj_wait_ms(r, &r->cv, 20);
 }
 
 /*
@@ -164,9 +165,10 @@ static void wait_a_little(mj_region *r)
  * ourselves whenever a connection is idle. Fails after block_timeout_ms of
  * a lost mirror (policy block), at once when fenced; degrade ends the wait.
  */
-static int wait_durable(mj_region *r, uint64_t seq, uint64_t start_ns)
+static int wait_durable_loop(mj_region *r, struct mj_waiter *w,
+                             uint64_t start_ns)
 {
-	while (r->durable_seq < seq) {
+	while (r->durable_seq < w->seq) {
 		if (r->fenced)
 			return -MJ_EFENCED;
 		if (r->degraded)
@@ -175,8 +177,30 @@ static int wait_durable(mj_region *r, uint64_t seq, uint64_t start_ns)
 			continue;
 		if (deadline_passed(r, start_ns))
 			return -ETIMEDOUT;
-		wait_a_little(r);
+		mj_wait_ms(r, &w->cv, 20);
 	}
+	return 0;
+}
+
+static int wait_durable(mj_region *r, uint64_t seq, uint64_t start_ns)
+{
+	struct mj_waiter w = {.seq = seq, .next = r->waiters};
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	r->waiters = &w;
+	int rc = wait_durable_loop(r, &w, start_ns);
+	for (struct mj_waiter **p = &r->waiters; *p; p = &(*p)->next) {
+		if (*p == &w) {
+			*p = w.next;
+			break;
+		}
+	}
+	pthread_cond_destroy(&w.cv);
+	if (rc)
+		return rc;
 	/* Our batch is durable and we are awake: send the next one for its
 	 * sleeping waiters rather than pay for waking one of them first. */
 	if (r->cfg.mode != MJ_MODE_ASYNC && r->filling && r->filling->buf.len)

@@ -119,7 +119,8 @@ static void conn_failed_locked(mj_region *r, struct mj_conn *c, int err)
 		       (unsigned long long)r->cfg.epoch);
 	}
 	check_mirror_lost(r);
-	pthread_cond_broadcast(&r->cv);
+	pthread_cond_signal(&r->sup_cv);
+	mj_wake(r, true);
 }
 
 void mj_conn_failed(mj_region *r, int index, int err)
@@ -162,7 +163,7 @@ static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
 	if (c->state == CONN_BUSY) /* degraded meanwhile: we close it */
 		close_conn(r, c);
 	recompute_durable(r);
-	pthread_cond_broadcast(&r->cv);
+	mj_wake(r, false);
 	return 1;
 }
 
@@ -218,7 +219,7 @@ void mj_enter_degraded(mj_region *r, const char *why)
 	       "mirror's copy is stale from batch %llu on", why, r->cfg.mirror,
 	       (unsigned long long)r->st.degrade_flush_us,
 	       (unsigned long long)r->st.mirror_applied_seq + 1);
-	pthread_cond_broadcast(&r->cv);
+	mj_wake(r, true);
 }
 
 /*
@@ -272,21 +273,7 @@ void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
 		       "%llu)", r->cfg.mirror, (unsigned long long)ack->durable_seq);
 	}
 	recompute_durable(r);
-	pthread_cond_broadcast(&r->cv);
-}
-
-/* Waits on the region's condition for at most ms milliseconds. */
-static void wait_ms(mj_region *r, int ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+	mj_wake(r, true);
 }
 
 /* Reconnects lost connections and pings idle ones. mu held. */
@@ -336,7 +323,7 @@ static void *supervisor_main(void *arg)
 		int ms = r->cfg.heartbeat_ms / 2;
 		if (r->mirror_lost && ms > 100)
 			ms = 100; /* redial quickly while the mirror is away */
-		wait_ms(r, ms > 0 ? ms : 1);
+		mj_wait_ms(r, &r->sup_cv, ms > 0 ? ms : 1);
 	}
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
@@ -356,7 +343,7 @@ static void *shipper_main(void *arg)
 	while (!r->stopping) {
 		if (r->degraded || r->fenced || c->state != CONN_UP ||
 		    !ship_on(r, c, false))
-			wait_ms(r, 100);
+			mj_wait_ms(r, &r->cv, 100);
 	}
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
@@ -393,7 +380,8 @@ void mj_threads_stop(mj_region *r)
 {
 	pthread_mutex_lock(&r->mu);
 	r->stopping = true;
-	pthread_cond_broadcast(&r->cv);
+	pthread_cond_broadcast(&r->sup_cv);
+	mj_wake(r, true);
 	pthread_mutex_unlock(&r->mu);
 	if (r->have_supervisor)
 		pthread_join(r->supervisor, NULL);
