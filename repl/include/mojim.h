@@ -171,6 +171,15 @@ int mj_mkdir(mj_region *region, const char *name);
 int mj_gmsync(mj_region *region, const struct mj_range *ranges, int n,
               int flags);
 
+/* mj_gmsync flags */
+/*
+ * The ranges need not reach the mirror atomically as a whole: a sync point
+ * larger than the mirror's largest batch (half a log ring) becomes several
+ * batches, each atomic, in order, instead of failing with -EMSGSIZE. For a
+ * file system's fsync of a large file, whose atomicity nobody relies on.
+ */
+#define MJ_SYNC_MAY_SPLIT 0x1
+
 /* mj_gmsync of one range. */
 int mj_msync(mj_region *region, mj_file *file, uint64_t off, uint64_t len,
              int flags);

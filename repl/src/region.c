@@ -372,12 +372,63 @@ static int check_ranges(const struct mj_range *ranges, int n)
 	return 0;
 }
 
+/* How many bytes one piece of a split sync point may carry. */
+static uint64_t split_limit(mj_region *r, const struct mj_range *ranges,
+                            int n, bool *needed)
+{
+	pthread_mutex_lock(&r->mu);
+	uint64_t limit = r->max_batch / 2;
+	*needed = replicated(r) && sync_point_bytes(r, ranges, n) > limit;
+	pthread_mutex_unlock(&r->mu);
+	return limit;
+}
+
+/*
+ * MJ_SYNC_MAY_SPLIT: the caller does not need the ranges atomic as a
+ * whole, so a sync point larger than a batch may become several batches,
+ * each atomic, in order (a file's dirty data before a later metadata sync
+ * point, say). Returns the first error.
+ */
+static int gmsync_split(mj_region *r, const struct mj_range *ranges, int n,
+                        int flags, uint64_t limit)
+{
+	enum { CHUNK = 32 };
+	struct mj_range chunk[CHUNK];
+	int k = 0, rc = 0;
+	uint64_t bytes = 0;
+	flags &= ~MJ_SYNC_MAY_SPLIT;
+	for (int i = 0; i < n && !rc; i++) {
+		uint64_t off = ranges[i].off, left = ranges[i].len;
+		do {
+			uint64_t piece = left < limit - bytes ? left : limit - bytes;
+			chunk[k++] = (struct mj_range){ranges[i].file, off, piece};
+			bytes += piece;
+			off += piece;
+			left -= piece;
+			if (bytes >= limit || k == CHUNK) {
+				rc = mj_gmsync(r, chunk, k, flags);
+				k = 0;
+				bytes = 0;
+			}
+		} while (left > 0 && !rc);
+	}
+	if (!rc && k > 0)
+		rc = mj_gmsync(r, chunk, k, flags);
+	return rc;
+}
+
 int mj_gmsync(mj_region *r, const struct mj_range *ranges, int n, int flags)
 {
 	uint64_t start = mj_now_ns(), seq = 0;
 	int rc = check_ranges(ranges, n);
 	if (rc)
 		return rc;
+	if (flags & MJ_SYNC_MAY_SPLIT) {
+		bool needed;
+		uint64_t limit = split_limit(r, ranges, n, &needed);
+		if (needed)
+			return gmsync_split(r, ranges, n, flags, limit);
+	}
 	if (flushes_locally(r) && (rc = flush_ranges(ranges, n)))
 		return rc;
 	pthread_mutex_lock(&r->mu);
