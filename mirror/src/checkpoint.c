@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Disk backend: sync the replica (fdatasync) every this many batches. */
 #define DISK_SYNC_BATCHES 64
@@ -174,6 +175,17 @@ uint64_t ckpt_run(struct mirror *m)
 	return total;
 }
 
+int ckpt_try_run(struct mirror *m)
+{
+	if (m->applying)
+		return 0;
+	m->applying = 1;
+	m->since_ckpt = 0;
+	ckpt_run(m);
+	m->applying = 0;
+	return 1;
+}
+
 /* (L) bytes_per_sec over the last second or so. */
 static void update_rate(struct mirror *m, uint64_t now)
 {
@@ -207,11 +219,8 @@ static void *ckpt_main(void *arg)
 		          (m->since_ckpt >= m->cfg.ckpt_thresh ||
 		           m->space_waiters > 0 ||
 		           now - m->last_batch_ns >= idle_ns);
-		if (due) {
-			m->since_ckpt = 0;
-			ckpt_run(m);
+		if (due && ckpt_try_run(m))
 			continue;
-		}
 		/* Wake for the idle deadline, and at least every 250 ms to
 		 * keep the rate fresh. */
 		uint64_t deadline = now + 250000000ull;
@@ -219,7 +228,12 @@ static void *ckpt_main(void *arg)
 			deadline = m->last_batch_ns + idle_ns;
 		wait_until(m, deadline);
 	}
-	ckpt_run(m); /* whatever is complete at shutdown */
+	while (m->applying) { /* a receiver is finishing a run */
+		pthread_mutex_unlock(&m->lock);
+		usleep(1000);
+		pthread_mutex_lock(&m->lock);
+	}
+	ckpt_try_run(m); /* whatever is complete at shutdown */
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
 }

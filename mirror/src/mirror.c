@@ -60,8 +60,8 @@ void mirror_batch_logged(struct mirror *m, uint64_t seq)
 	advance_durable(m);
 	m->since_ckpt++;
 	m->last_batch_ns = now_ns();
-	if (m->since_ckpt >= m->cfg.ckpt_thresh)
-		pthread_cond_signal(&m->ckpt_cond);
+	/* The receiver applies inline after its ack (ckpt_try_run); the
+	 * checkpointer thread covers idle time, full logs and a busy run. */
 }
 
 void mirror_log_fill(struct mirror *m, uint64_t *used, uint64_t *total)

@@ -69,6 +69,7 @@ struct mirror {
 	int space_waiters;     /* (L) receivers waiting for ring space */
 	int stopping;          /* (L) shutting down: receivers stop */
 	int ckpt_quit;         /* (L) the checkpointer's last run */
+	int applying;          /* (L) a thread is in ckpt_run (one at a time) */
 
 	/* statistics */
 	uint64_t bytes_received;  /* atomic */
@@ -118,6 +119,12 @@ void mirror_log_fill(struct mirror *m, uint64_t *used, uint64_t *total);
  * that is ready in sequence order; returns how many.
  */
 uint64_t ckpt_run(struct mirror *m);
+/*
+ * (L held.) Runs ckpt_run unless another thread is in it; returns 0 if it
+ * did not run. Receivers call it right after an ack: applying in the thread
+ * that is already awake saves waking the checkpointer for every batch.
+ */
+int ckpt_try_run(struct mirror *m);
 int ckpt_start(struct mirror *m);
 /* Stops the thread after a last run over what is complete. */
 void ckpt_stop(struct mirror *m);

@@ -319,7 +319,12 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 		return END_OK;
 	if (fenced)
 		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
-	return conn_send(c, MJW_ACK, h->seq, NULL, 0);
+	rc = conn_send(c, MJW_ACK, h->seq, NULL, 0);
+	pthread_mutex_lock(&m->lock);
+	if (m->since_ckpt >= m->cfg.ckpt_thresh && !ckpt_try_run(m))
+		pthread_cond_signal(&m->ckpt_cond); /* busy: the thread will */
+	pthread_mutex_unlock(&m->lock);
+	return rc;
 }
 
 static int conn_loop(struct conn *c)

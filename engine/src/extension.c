@@ -1,0 +1,240 @@
+/*
+ * extension.c: wiredtiger_extension_init, the extension's configuration,
+ * and the region that lives as long as the connection.
+ *
+ * Load with early_load=true: the file system must be in place before
+ * WiredTiger opens its first file.
+ *   extensions=[/abs/libmojim_wt.so=(early_load=true,
+ *               config={mode=sync,mirror=127.0.0.1:7070})]
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+/* Reports an error through WiredTiger's handler and returns err. */
+int mwt_err(struct mwt_fs *fs, WT_SESSION *s, int err, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)fs->api->err_printf(fs->api, s, "%s", msg);
+	return err;
+}
+
+/* libmojim's messages (the degrade warning among them) go to WiredTiger. */
+static void mj_to_wt(void *arg, enum mj_log_level level, const char *msg)
+{
+	struct mwt_fs *fs = arg;
+	if (level == MJ_LOG_ERROR)
+		(void)fs->api->err_printf(fs->api, NULL, "mojim: %s", msg);
+	else
+		(void)fs->api->msg_printf(fs->api, NULL, "mojim: %s", msg);
+}
+
+static int bad(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v,
+               const char *why)
+{
+	fs->bad_key = true;
+	return mwt_err(fs, NULL, EINVAL,
+	               "mojim extension config: %.*s=%.*s: %s", (int)k->len,
+	               k->str, (int)v->len, v->str, why);
+}
+
+static bool key_is(WT_CONFIG_ITEM *k, const char *name)
+{
+	return k->len == strlen(name) && memcmp(k->str, name, k->len) == 0;
+}
+
+/* A number within [lo, hi] into *out. */
+static int num(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v,
+               int lo, int hi, int *out)
+{
+	if (v->type != WT_CONFIG_ITEM_NUM || v->val < lo || v->val > hi) {
+		char why[64];
+		snprintf(why, sizeof(why), "want a number from %d to %d", lo, hi);
+		return bad(fs, k, v, why);
+	}
+	*out = (int)v->val;
+	return 0;
+}
+
+static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
+{
+	struct mj_config *c = &fs->cfg;
+	char word[64];
+	bool is_word = (v->type == WT_CONFIG_ITEM_ID ||
+	                v->type == WT_CONFIG_ITEM_STRING) &&
+	               v->len < sizeof(word);
+	snprintf(word, sizeof(word), "%.*s", is_word ? (int)v->len : 0,
+	         v->str);
+	if (key_is(k, "mode")) {
+		if (!is_word || mj_mode_parse(word, &c->mode))
+			return bad(fs, k, v, "want unreplicated, sync, "
+			                     "syncflush or async");
+	} else if (key_is(k, "policy")) {
+		if (!is_word || mj_policy_parse(word, &c->policy))
+			return bad(fs, k, v, "want block or degrade");
+	} else if (key_is(k, "mirror")) {
+		if (v->len == 0 || v->type == WT_CONFIG_ITEM_STRUCT ||
+		    !memchr(v->str, ':', v->len))
+			return bad(fs, k, v, "want HOST:PORT");
+		free(fs->mirror);
+		fs->mirror = strndup(v->str, v->len);
+		if (!fs->mirror)
+			return ENOMEM;
+	} else if (key_is(k, "connections")) {
+		return num(fs, k, v, 1, 64, &c->connections);
+	} else if (key_is(k, "block_timeout_ms")) {
+		return num(fs, k, v, 1, 3600000, &c->block_timeout_ms);
+	} else if (key_is(k, "ack_timeout_ms")) {
+		return num(fs, k, v, 1, 3600000, &c->ack_timeout_ms);
+	} else if (key_is(k, "heartbeat_ms")) {
+		return num(fs, k, v, 1, 3600000, &c->heartbeat_ms);
+	} else {
+		fs->bad_key = true;
+		return mwt_err(fs, NULL, EINVAL,
+		               "mojim extension config: unknown key \"%.*s\" "
+		               "(known: mode, mirror, connections, policy, "
+		               "block_timeout_ms, ack_timeout_ms, heartbeat_ms)",
+		               (int)k->len, k->str);
+	}
+	return 0;
+}
+
+/* Every key is checked: a typo must not fall back to a default. */
+int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
+                     struct mwt_fs *fs)
+{
+	WT_CONFIG_PARSER *p;
+	WT_CONFIG_ITEM k, v;
+	mj_config_defaults(&fs->cfg);
+	int rc = api->config_parser_open_arg(api, NULL, config, &p);
+	if (rc)
+		return mwt_err(fs, NULL, rc, "mojim extension config: %s",
+		               api->strerror(api, NULL, rc));
+	bool key_ok = true; /* false: the parser failed, not a key */
+	while ((rc = p->next(p, &k, &v)) == 0) {
+		if ((rc = one_key(fs, &k, &v)) != 0)
+			break;
+	}
+	if (rc != 0 && rc != WT_NOTFOUND && rc != ENOMEM)
+		key_ok = rc != EINVAL || fs->bad_key;
+	if (rc == WT_NOTFOUND)
+		rc = 0;
+	else if (rc != EINVAL && rc != ENOMEM)
+		rc = mwt_err(fs, NULL, rc, "mojim extension config: %s",
+		             api->strerror(api, NULL, rc));
+	else if (rc == EINVAL && !key_ok)
+		/* WiredTiger's parser reads ':' as '=': a bare HOST:PORT
+		 * stops it, and its own message does not say why. */
+		mwt_err(fs, NULL, rc, "mojim extension config: cannot parse "
+		        "it (quote the mirror address: mirror=\"HOST:PORT\")");
+	(void)p->close(p);
+	if (rc)
+		return rc;
+	fs->cfg.mirror = fs->mirror;
+	if (fs->cfg.mode != MJ_MODE_UNREPLICATED && !fs->mirror)
+		return mwt_err(fs, NULL, EINVAL,
+		               "mojim extension config: mode=%s needs "
+		               "mirror=HOST:PORT",
+		               mj_mode_name(fs->cfg.mode));
+	if (fs->cfg.mode == MJ_MODE_UNREPLICATED)
+		fs->cfg.mirror = NULL;
+	fs->cfg.log = mj_to_wt;
+	fs->cfg.log_arg = fs;
+	return 0;
+}
+
+/*
+ * One process per home: flock on the home directory, taken before the
+ * region connects to the mirror, so a second process is turned away
+ * (EBUSY, as WiredTiger's own lock file would) before it can send the
+ * mirror anything. WiredTiger's fh_lock on its lock file still happens too.
+ */
+static int lock_home(struct mwt_fs *fs, const char *home)
+{
+	fs->home_lock_fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fs->home_lock_fd < 0)
+		return mwt_err(fs, NULL, errno, "mojim: %s: %s", home,
+		               strerror(errno));
+	if (flock(fs->home_lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	int e = errno == EWOULDBLOCK ? EBUSY : errno;
+	return mwt_err(fs, NULL, e,
+	               "mojim: %s: the database is already in use by another "
+	               "process or connection (%s)",
+	               home, strerror(errno));
+}
+
+static void fs_free(struct mwt_fs *fs)
+{
+	if (fs->home_lock_fd >= 0)
+		close(fs->home_lock_fd); /* drops the flock */
+	pthread_mutex_destroy(&fs->mu);
+	free(fs->home);
+	free(fs->realhome);
+	free(fs->mirror);
+	free(fs);
+}
+
+static int region_open(struct mwt_fs *fs)
+{
+	int rc = -mj_region_open(fs->home, &fs->cfg, &fs->region);
+	if (rc)
+		return mwt_err(fs, NULL, rc,
+		               "mojim: cannot open the region %s (mode %s, "
+		               "mirror %s): %s",
+		               fs->home, mj_mode_name(fs->cfg.mode),
+		               fs->mirror ? fs->mirror : "none",
+		               mj_strerror(-rc));
+	return 0;
+}
+
+/* Called by WiredTiger's close through WT_FILE_SYSTEM.terminate. */
+int mwt_fs_destroy(struct mwt_fs *fs)
+{
+	int rc = fs->region ? -mj_region_close(fs->region) : 0;
+	if (rc)
+		mwt_err(fs, NULL, rc, "mojim: closing the region: %s",
+		        mj_strerror(-rc));
+	fs_free(fs);
+	return rc;
+}
+
+MWT_EXPORT int wiredtiger_extension_init(WT_CONNECTION *conn,
+                                         WT_CONFIG_ARG *config)
+{
+	struct mwt_fs *fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return ENOMEM;
+	fs->api = conn->get_extension_api(conn);
+	fs->home_lock_fd = -1;
+	pthread_mutex_init(&fs->mu, NULL);
+	const char *home = conn->get_home(conn);
+	int rc = mwt_parse_config(fs->api, config, fs);
+	if (!rc)
+		rc = lock_home(fs, home);
+	if (!rc && (rc = mwt_path_init(fs, home)) != 0)
+		mwt_err(fs, NULL, rc, "mojim: %s: %s", home, strerror(rc));
+	if (!rc)
+		rc = region_open(fs);
+	if (!rc) {
+		mwt_fs_setup(fs);
+		rc = conn->set_file_system(conn, &fs->iface, NULL);
+	}
+	if (rc) {
+		if (fs->region)
+			mj_region_close(fs->region);
+		fs_free(fs);
+	}
+	return rc;
+}

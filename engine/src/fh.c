@@ -1,0 +1,206 @@
+/*
+ * fh.c: the WT_FILE_HANDLE methods.
+ *
+ * Reads and writes are memcpy to and from the mapping; a write records its
+ * range as dirty, fh_sync ships the dirty ranges as a sync point. A
+ * directory handle has no mapping: its sync commits pending namespace
+ * changes, which is what WiredTiger wants after renaming log files.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FH(p) ((struct mwt_fh *)(p))
+
+static int fh_close(WT_FILE_HANDLE *wfh, WT_SESSION *s)
+{
+	struct mwt_fh *fh = FH(wfh);
+	int rc = 0;
+	if (fh->lock_fd >= 0)
+		close(fh->lock_fd); /* an OFD lock goes with its descriptor */
+	if (fh->file)
+		rc = mwt_file_put(fh->fs, fh->file);
+	free(fh->iface.name);
+	free(fh->path);
+	free(fh);
+	return rc;
+}
+
+/*
+ * An open-file-description lock: unlike a classic fcntl lock it is not
+ * dropped when libmojim closes another descriptor of the same file (it
+ * opens and closes one at every remap).
+ */
+static int fh_lock(WT_FILE_HANDLE *wfh, WT_SESSION *s, bool lock)
+{
+	struct mwt_fh *fh = FH(wfh);
+	if (fh->lock_fd < 0) {
+		int o = (fh->file ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+		fh->lock_fd = open(fh->path, o);
+		if (fh->lock_fd < 0)
+			return mwt_err(fh->fs, s, errno, "mojim: %s: open for "
+			               "lock: %s", fh->path, strerror(errno));
+	}
+	struct flock fl = {
+		.l_type = lock ? F_WRLCK : F_UNLCK,
+		.l_whence = SEEK_SET,
+		.l_start = 0,
+		.l_len = 1,
+	};
+	if (fcntl(fh->lock_fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EAGAIN || errno == EACCES ? EBUSY : errno;
+}
+
+static int fh_read(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t off,
+                   size_t len, void *buf)
+{
+	struct mwt_fh *fh = FH(wfh);
+	if (!fh->file)
+		return EISDIR;
+	/* One load: base and size from the same mapping (internal.h). */
+	struct mwt_view *v = atomic_load(&fh->file->view);
+	if (off < 0 || (uint64_t)off > v->size || len > v->size - (uint64_t)off)
+		return mwt_err(fh->fs, s, EIO,
+		               "mojim: %s: read of %zu bytes at %lld past the "
+		               "end (%llu)",
+		               wfh->name, len, (long long)off,
+		               (unsigned long long)v->size);
+	memcpy(buf, v->base + off, len);
+	return 0;
+}
+
+static int fh_size(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t *sizep)
+{
+	struct mwt_fh *fh = FH(wfh);
+	*sizep = fh->file ? (wt_off_t)atomic_load(&fh->file->view)->size : 0;
+	return 0;
+}
+
+static int fh_sync(WT_FILE_HANDLE *wfh, WT_SESSION *s)
+{
+	struct mwt_fh *fh = FH(wfh);
+	if (!fh->file)
+		return mwt_sync_ns(fh->fs, s);
+	int rc = mwt_file_sync(fh->fs, fh->file);
+	if (rc)
+		return mwt_err(fh->fs, s, rc, "mojim: %s: sync point: %s",
+		               wfh->name, mj_strerror(-rc));
+	return 0;
+}
+
+/* Grows the file to at least size (never shrinks); f->mu held. */
+static int grow_locked(struct mwt_file *f, uint64_t size)
+{
+	if (size <= atomic_load(&f->view)->size)
+		return 0;
+	return mwt_file_resize(f, size);
+}
+
+static int fh_write(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t off,
+                    size_t len, const void *buf)
+{
+	struct mwt_fh *fh = FH(wfh);
+	struct mwt_file *f = fh->file;
+	if (!f)
+		return EISDIR;
+	if (off < 0)
+		return EINVAL;
+	uint64_t end = (uint64_t)off + len;
+	pthread_mutex_lock(&f->mu);
+	int rc = grow_locked(f, end);
+	struct mwt_view *v = atomic_load(&f->view);
+	pthread_mutex_unlock(&f->mu);
+	if (rc)
+		return mwt_err(fh->fs, s, rc, "mojim: %s: grow to %llu: %s",
+		               wfh->name, (unsigned long long)end,
+		               mj_strerror(-rc));
+	/* Outside the lock: writers of other ranges copy in parallel. The
+	 * range is marked dirty only after the copy, so a sync that takes it
+	 * ships the new bytes. */
+	memcpy(v->base + off, buf, len);
+	pthread_mutex_lock(&f->mu);
+	rc = mwt_dirty_add(&f->dirty, (uint64_t)off, end);
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+static int fh_extend(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t size)
+{
+	struct mwt_file *f = FH(wfh)->file;
+	if (!f)
+		return EISDIR;
+	if (size < 0)
+		return EINVAL;
+	pthread_mutex_lock(&f->mu);
+	int rc = grow_locked(f, (uint64_t)size);
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+static int fh_truncate(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t size)
+{
+	struct mwt_file *f = FH(wfh)->file;
+	if (!f)
+		return EISDIR;
+	if (size < 0)
+		return EINVAL;
+	pthread_mutex_lock(&f->mu);
+	int rc = 0;
+	if ((uint64_t)size != atomic_load(&f->view)->size)
+		rc = mwt_file_resize(f, (uint64_t)size);
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+static int open_dir(struct mwt_fs *fs, WT_SESSION *s, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return errno;
+	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+int mwt_fh_open(struct mwt_fs *fs, WT_SESSION *s, const char *path,
+                const char *name, bool is_dir, int mjflags,
+                WT_FILE_HANDLE **out)
+{
+	struct mwt_fh *fh = calloc(1, sizeof(*fh));
+	if (!fh)
+		return ENOMEM;
+	fh->fs = fs;
+	fh->lock_fd = -1;
+	fh->path = strdup(path);
+	fh->iface.name = strdup(path);
+	int rc = fh->path && fh->iface.name ? 0 : ENOMEM;
+	if (!rc && is_dir)
+		rc = open_dir(fs, s, path);
+	else if (!rc)
+		rc = mwt_file_get(fs, name, mjflags, &fh->file);
+	if (rc) {
+		free(fh->path);
+		free(fh->iface.name);
+		free(fh);
+		return rc;
+	}
+	WT_FILE_HANDLE *h = &fh->iface;
+	h->file_system = &fs->iface;
+	h->close = fh_close;
+	h->fh_lock = fh_lock;
+	h->fh_read = fh_read;
+	h->fh_size = fh_size;
+	h->fh_sync = fh_sync;
+	h->fh_write = fh_write;
+	if (!is_dir) {
+		h->fh_extend = fh_extend;
+		h->fh_extend_nolock = fh_extend;
+		h->fh_truncate = fh_truncate;
+	}
+	*out = h;
+	return 0;
+}

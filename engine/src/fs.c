@@ -1,0 +1,210 @@
+/*
+ * fs.c: the WT_FILE_SYSTEM methods.
+ *
+ * Names change through libmojim (so the mirror sees the same changes, in
+ * order); questions about the namespace (list, exist, size) go to the real
+ * directory, which always holds every file, open or closed.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FS(p) ((struct mwt_fs *)(p))
+
+/* A sync point holding only the pending namespace changes. */
+int mwt_sync_ns(struct mwt_fs *fs, WT_SESSION *s)
+{
+	int rc = -mj_gmsync(fs->region, NULL, 0, 0);
+	if (rc)
+		return mwt_err(fs, s, rc, "mojim: sync point: %s",
+		               mj_strerror(-rc));
+	return 0;
+}
+
+static int list_free(WT_FILE_SYSTEM *wfs, WT_SESSION *s, char **list,
+                     uint32_t count)
+{
+	if (list) {
+		for (uint32_t i = 0; i < count; i++)
+			free(list[i]);
+		free(list);
+	}
+	return 0;
+}
+
+static int list_add(char ***list, uint32_t *count, size_t *cap,
+                    const char *name)
+{
+	if (*count == *cap) {
+		size_t n = *cap ? *cap * 2 : 16;
+		char **p = realloc(*list, n * sizeof(*p));
+		if (!p)
+			return ENOMEM;
+		*list = p;
+		*cap = n;
+	}
+	if (!((*list)[*count] = strdup(name)))
+		return ENOMEM;
+	(*count)++;
+	return 0;
+}
+
+static int list_worker(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *dir,
+                       const char *prefix, char ***out, uint32_t *countp,
+                       bool single)
+{
+	char *name;
+	*out = NULL;
+	*countp = 0;
+	int rc = mwt_relname(FS(wfs), s, dir, &name); /* refuse outside home */
+	if (rc)
+		return rc;
+	free(name);
+	DIR *d = opendir(dir);
+	if (!d)
+		return mwt_err(FS(wfs), s, errno, "mojim: %s: opendir: %s", dir,
+		               strerror(errno));
+	char **list = NULL;
+	uint32_t count = 0;
+	size_t cap = 0, plen = prefix ? strlen(prefix) : 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (prefix && strncmp(e->d_name, prefix, plen) != 0)
+			continue;
+		if ((rc = list_add(&list, &count, &cap, e->d_name)) != 0)
+			break;
+		if (single)
+			break;
+	}
+	closedir(d);
+	if (rc) {
+		list_free(wfs, s, list, count);
+		return rc;
+	}
+	*out = list;
+	*countp = count;
+	return 0;
+}
+
+static int fs_directory_list(WT_FILE_SYSTEM *wfs, WT_SESSION *s,
+                             const char *dir, const char *prefix,
+                             char ***out, uint32_t *countp)
+{
+	return list_worker(wfs, s, dir, prefix, out, countp, false);
+}
+
+static int fs_directory_list_single(WT_FILE_SYSTEM *wfs, WT_SESSION *s,
+                                    const char *dir, const char *prefix,
+                                    char ***out, uint32_t *countp)
+{
+	return list_worker(wfs, s, dir, prefix, out, countp, true);
+}
+
+static int fs_exist(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
+                    bool *existp)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		*existp = true;
+		return 0;
+	}
+	*existp = false;
+	return errno == ENOENT ? 0 : errno;
+}
+
+static int fs_size(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
+                   wt_off_t *sizep)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return errno;
+	*sizep = (wt_off_t)st.st_size;
+	return 0;
+}
+
+static int fs_remove(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
+                     uint32_t flags)
+{
+	struct mwt_fs *fs = FS(wfs);
+	char *name;
+	int rc = mwt_relname(fs, s, path, &name);
+	if (rc)
+		return rc;
+	rc = -mj_remove(fs->region, name);
+	free(name);
+	if (rc)
+		return rc; /* WiredTiger names the file; ENOENT is often fine */
+	return (flags & WT_FS_DURABLE) ? mwt_sync_ns(fs, s) : 0;
+}
+
+static int fs_rename(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *from,
+                     const char *to, uint32_t flags)
+{
+	struct mwt_fs *fs = FS(wfs);
+	char *a, *b = NULL;
+	int rc = mwt_relname(fs, s, from, &a);
+	if (rc)
+		return rc;
+	if ((rc = mwt_relname(fs, s, to, &b)) == 0)
+		rc = -mj_rename(fs->region, a, b);
+	free(a);
+	free(b);
+	if (rc)
+		return rc;
+	return (flags & WT_FS_DURABLE) ? mwt_sync_ns(fs, s) : 0;
+}
+
+static int fs_open_file(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
+                        WT_FS_OPEN_FILE_TYPE type, uint32_t flags,
+                        WT_FILE_HANDLE **out)
+{
+	struct mwt_fs *fs = FS(wfs);
+	char *name;
+	int rc = mwt_relname(fs, s, path, &name);
+	if (rc)
+		return rc;
+	bool is_dir = type == WT_FS_OPEN_FILE_TYPE_DIRECTORY;
+	int mjflags = 0;
+	if (flags & WT_FS_OPEN_CREATE)
+		mjflags |= MJ_O_CREATE;
+	if (flags & WT_FS_OPEN_EXCLUSIVE)
+		mjflags |= MJ_O_CREATE | MJ_O_EXCL;
+	if (!is_dir && name[0] == '\0')
+		rc = mwt_err(fs, s, EISDIR, "mojim: %s: the home directory "
+		                            "is not a file", path);
+	else
+		rc = mwt_fh_open(fs, s, path, name, is_dir, mjflags, out);
+	free(name);
+	/* A durable open commits the create (and what came before it). */
+	if (!rc && (flags & WT_FS_OPEN_DURABLE) && (mjflags & MJ_O_CREATE) &&
+	    (rc = mwt_sync_ns(fs, s)) != 0) {
+		(*out)->close(*out, s);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int fs_terminate(WT_FILE_SYSTEM *wfs, WT_SESSION *s)
+{
+	return mwt_fs_destroy(FS(wfs));
+}
+
+void mwt_fs_setup(struct mwt_fs *fs)
+{
+	WT_FILE_SYSTEM *f = &fs->iface;
+	f->fs_directory_list = fs_directory_list;
+	f->fs_directory_list_single = fs_directory_list_single;
+	f->fs_directory_list_free = list_free;
+	f->fs_exist = fs_exist;
+	f->fs_open_file = fs_open_file;
+	f->fs_remove = fs_remove;
+	f->fs_rename = fs_rename;
+	f->fs_size = fs_size;
+	f->terminate = fs_terminate;
+}

@@ -1,0 +1,111 @@
+/*
+ * internal.h: the WiredTiger file system of libmojim_wt.so.
+ *
+ * The region is the WiredTiger home directory: every file WiredTiger opens
+ * below it is the region file of the same relative name. Writes go into
+ * the mapping and are remembered as dirty ranges; fh_sync turns them into
+ * one mj_gmsync, the sync point that ships them to the mirror.
+ */
+#ifndef MOJIM_WT_INTERNAL_H
+#define MOJIM_WT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <wiredtiger.h>
+#include <wiredtiger_ext.h>
+
+#include "mojim.h"
+
+/* The entry points WiredTiger looks up with dlsym. */
+#define MWT_EXPORT __attribute__((visibility("default")))
+
+/* A set of byte ranges, sorted and with no two touching (dirty.c). */
+struct mwt_range {
+	uint64_t off, end; /* [off, end) */
+};
+
+struct mwt_dirty {
+	struct mwt_range *r;
+	int n, cap;
+};
+
+int mwt_dirty_add(struct mwt_dirty *d, uint64_t off, uint64_t end);
+void mwt_dirty_clip(struct mwt_dirty *d, uint64_t size);
+void mwt_dirty_free(struct mwt_dirty *d);
+
+/*
+ * A consistent (base, size) pair of a file's mapping. libmojim publishes
+ * base and size as two separate atomics, so a reader could pair a new
+ * size with an old, shorter mapping; we publish both in one pointer
+ * instead. Views are only freed when the file closes, like the mappings.
+ */
+struct mwt_view {
+	char *base;
+	uint64_t size;
+	struct mwt_view *older;
+};
+
+/* One open region file, shared by every WiredTiger handle on it. */
+struct mwt_file {
+	struct mwt_file *next;
+	mj_file *mf;
+	int refs;                     /* handles; under the fs's mu */
+	pthread_mutex_t mu;           /* size changes, the dirty set */
+	pthread_mutex_t sync_mu;      /* one fh_sync of this file at a time */
+	struct mwt_view *_Atomic view;
+	struct mwt_dirty dirty;
+};
+
+struct mwt_fs {
+	WT_FILE_SYSTEM iface; /* first: WiredTiger hands this pointer back */
+	WT_EXTENSION_API *api;
+	mj_region *region;
+	char *home;      /* as WiredTiger spells it (get_home) */
+	char *realhome;  /* canonical, for absolute paths */
+	int home_lock_fd; /* the home directory, flock()ed by this process */
+	pthread_mutex_t mu; /* the files list */
+	struct mwt_file *files;
+	struct mj_config cfg;
+	char *mirror;
+	bool bad_key; /* config: a key or value was refused */
+};
+
+struct mwt_fh {
+	WT_FILE_HANDLE iface; /* first */
+	struct mwt_fs *fs;
+	struct mwt_file *file; /* NULL: a directory handle */
+	char *path;            /* the path WiredTiger gave, for fh_lock */
+	int lock_fd;           /* opened on the first fh_lock */
+};
+
+/* extension.c */
+int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
+                     struct mwt_fs *fs);
+int mwt_err(struct mwt_fs *fs, WT_SESSION *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* path.c: WiredTiger path -> region-relative name ("" is the home). */
+int mwt_path_init(struct mwt_fs *fs, const char *home);
+int mwt_relname(struct mwt_fs *fs, WT_SESSION *s, const char *path,
+                char **out);
+
+/* fs.c */
+void mwt_fs_setup(struct mwt_fs *fs);
+int mwt_fs_destroy(struct mwt_fs *fs);
+int mwt_sync_ns(struct mwt_fs *fs, WT_SESSION *s);
+
+/* fh.c */
+int mwt_fh_open(struct mwt_fs *fs, WT_SESSION *s, const char *path,
+                const char *name, bool is_dir, int mjflags,
+                WT_FILE_HANDLE **out);
+
+/* file.c: the shared per-file state */
+int mwt_file_get(struct mwt_fs *fs, const char *name, int mjflags,
+                 struct mwt_file **out);
+int mwt_file_put(struct mwt_fs *fs, struct mwt_file *f);
+int mwt_file_resize(struct mwt_file *f, uint64_t size);
+int mwt_file_sync(struct mwt_fs *fs, struct mwt_file *f);
+
+#endif

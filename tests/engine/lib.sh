@@ -1,0 +1,13 @@
+# lib.sh for the engine tests (sourced): tests/proc/lib.sh (mirrors, temp
+# dir under /dev/shm, the exit trap) plus the extension's load string.
+: "${MOJIM_ENGINE:?MOJIM_ENGINE must point at libmojim_wt.so}"
+. "$(dirname "$0")/../proc/lib.sh"
+command -v wt >/dev/null || fail "the wt utility is missing: apt-get install wiredtiger"
+[ -f "$MOJIM_ENGINE" ] || fail "no extension at $MOJIM_ENGINE"
+MOJIM_ENGINE=$(readlink -f "$MOJIM_ENGINE")
+
+# ext_config MODE ADDR: the wiredtiger_open fragment that loads the
+# extension. The address is quoted: WiredTiger's parser reads ':' as '='.
+ext_config() {
+	echo "extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=$1,mirror=\"$2\",block_timeout_ms=20000})]"
+}
