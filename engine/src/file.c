@@ -10,7 +10,8 @@
 #include <string.h>
 
 /*
- * libmojim refuses a batch larger than 16 MiB; a checkpoint can leave more
+ * Bounds the ranges of one mj_gmsync (MJ_SYNC_MAY_SPLIT lets libmojim cut
+ * further to the mirror's batch limit); a checkpoint can leave more
  * than that dirty in one data file, so its sync is cut into sync points of
  * at most this many bytes. Only data files get that big between syncs, and
  * WiredTiger does not use their new blocks before the metadata sync that
@@ -157,7 +158,7 @@ static int ship(struct mwt_fs *fs, struct mwt_file *f, struct mwt_dirty *d,
 			}
 			next++;
 		}
-		int rc = -mj_gmsync(fs->region, rg, n, 0);
+		int rc = -mj_gmsync(fs->region, rg, n, MJ_SYNC_MAY_SPLIT);
 		if (rc) {
 			/* give back the part of a split range we took */
 			if (next < d->n && n > 0 && rg[n - 1].off + rg[n - 1].len ==

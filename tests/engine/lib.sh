@@ -11,3 +11,17 @@ MOJIM_ENGINE=$(readlink -f "$MOJIM_ENGINE")
 ext_config() {
 	echo "extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=$1,mirror=\"$2\",block_timeout_ms=20000})]"
 }
+
+# wt_run ARGS...: Debian's wt utility. Under a sanitizer build the
+# extension needs the sanitizer runtime loaded first: set MOJIM_WT_PRELOAD
+# (e.g. $(gcc -print-file-name=libasan.so)); it is given to wt only.
+wt_run() {
+	if [ -n "${MOJIM_WT_PRELOAD:-}" ]; then
+		# the wt utility's own small leaks (load -r) are not ours
+		echo "leak:/usr/bin/wt" >"$T/wt.supp"
+		LSAN_OPTIONS=suppressions=$T/wt.supp LD_PRELOAD=$MOJIM_WT_PRELOAD \
+			timeout 120 wt "$@"
+	else
+		timeout 120 wt "$@"
+	fi
+}

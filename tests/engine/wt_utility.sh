@@ -7,7 +7,7 @@ start_mirror "$T/m" 0
 DB=$T/db
 mkdir "$DB"
 EXT=$(ext_config sync "$MIRROR_ADDR")
-wtx() { timeout 120 wt -h "$DB" -C "$EXT" "$@"; }
+wtx() { wt_run -h "$DB" -C "$EXT" "$@"; }
 
 wtx create -c key_format=S,value_format=S table:x 2>"$T/create.log" ||
 	fail "wt create through the extension failed: $(cat "$T/create.log")"

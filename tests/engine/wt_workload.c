@@ -1,0 +1,198 @@
+/*
+ * wt_workload: drives WiredTiger, through the extension or stock, for the
+ * engine tests.
+ *
+ *   wt_workload run HOME CONFIG SECONDS   4 threads of transactions
+ *                                         (insert, update, delete) on
+ *                                         tables t0..t3, log on, fsync
+ *                                         per commit, checkpoints every
+ *                                         2 s, log archiving on
+ *   wt_workload dump HOME CONFIG OUT      verify every table, then write
+ *                                         every row of every table to OUT
+ *   wt_workload open HOME CONFIG          open and close; exit code is
+ *                                         the errno wiredtiger_open gave
+ *
+ * CONFIG is appended to the wiredtiger_open configuration ("" for stock
+ * WiredTiger, or the extensions=[...] fragment).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wiredtiger.h>
+
+#define NTABLES 4
+#define NTHREADS 4
+#define NKEYS 2000
+
+static WT_CONNECTION *conn;
+static double deadline;
+static unsigned long commits[NTHREADS];
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "wt_workload: %s: %s\n", what, wiredtiger_strerror(rc));
+	exit(1);
+}
+
+static int open_conn(const char *home, const char *extra, const char *base)
+{
+	char cfg[4096];
+	snprintf(cfg, sizeof(cfg), "%s%s%s", base, extra[0] ? "," : "", extra);
+	return wiredtiger_open(home, NULL, cfg, &conn);
+}
+
+/* One transaction of 1..4 operations on random tables and keys. */
+static int one_txn(WT_SESSION *s, WT_CURSOR **c, unsigned *seed, int id)
+{
+	int rc = s->begin_transaction(s, NULL);
+	int ops = 1 + rand_r(seed) % 4;
+	char key[32], val[160];
+	for (int i = 0; i < ops && !rc; i++) {
+		WT_CURSOR *cur = c[rand_r(seed) % NTABLES];
+		snprintf(key, sizeof(key), "k%d-%05d", id, rand_r(seed) % NKEYS);
+		cur->set_key(cur, key);
+		if (rand_r(seed) % 5 == 0) {
+			rc = cur->remove(cur);
+			if (rc == WT_NOTFOUND)
+				rc = 0;
+		} else {
+			int n = snprintf(val, sizeof(val), "v%u-", rand_r(seed));
+			memset(val + n, 'a' + rand_r(seed) % 26,
+			       (size_t)(rand_r(seed) % 100));
+			val[n + rand_r(seed) % 100] = '\0';
+			cur->set_value(cur, val);
+			rc = cur->insert(cur); /* overwrite: insert or update */
+		}
+		cur->reset(cur);
+	}
+	if (rc) {
+		s->rollback_transaction(s, NULL);
+		return rc == WT_ROLLBACK ? 0 : rc;
+	}
+	return s->commit_transaction(s, NULL);
+}
+
+static void *worker(void *arg)
+{
+	int id = (int)(long)arg;
+	unsigned seed = (unsigned)id * 7919 + 1;
+	WT_SESSION *s;
+	WT_CURSOR *c[NTABLES];
+	int rc = conn->open_session(conn, NULL, NULL, &s);
+	if (rc)
+		die("open_session", rc);
+	for (int t = 0; t < NTABLES; t++) {
+		char uri[32];
+		snprintf(uri, sizeof(uri), "table:t%d", t);
+		if ((rc = s->open_cursor(s, uri, NULL, NULL, &c[t])) != 0)
+			die("open_cursor", rc);
+	}
+	while (now() < deadline) {
+		if ((rc = one_txn(s, c, &seed, id)) != 0)
+			die("transaction", rc);
+		commits[id]++;
+	}
+	s->close(s, NULL);
+	return NULL;
+}
+
+static int cmd_run(const char *home, const char *extra, int seconds)
+{
+	int rc = open_conn(home, extra,
+	                   "create,log=(enabled,archive=true,file_max=4MB),"
+	                   "transaction_sync=(enabled,method=fsync),"
+	                   "checkpoint=(wait=2)");
+	if (rc)
+		die("wiredtiger_open", rc);
+	WT_SESSION *s;
+	if ((rc = conn->open_session(conn, NULL, NULL, &s)) != 0)
+		die("open_session", rc);
+	for (int t = 0; t < NTABLES; t++) {
+		char uri[32];
+		snprintf(uri, sizeof(uri), "table:t%d", t);
+		rc = s->create(s, uri, "key_format=S,value_format=S");
+		if (rc)
+			die("create", rc);
+	}
+	deadline = now() + seconds;
+	pthread_t th[NTHREADS];
+	for (long i = 0; i < NTHREADS; i++)
+		pthread_create(&th[i], NULL, worker, (void *)i);
+	unsigned long total = 0;
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_join(th[i], NULL);
+		total += commits[i];
+	}
+	if ((rc = conn->close(conn, NULL)) != 0)
+		die("close", rc);
+	printf("commits %lu\n", total);
+	return total > 0 ? 0 : 1;
+}
+
+static int cmd_dump(const char *home, const char *extra, const char *out)
+{
+	int rc = open_conn(home, extra, "");
+	if (rc)
+		die("wiredtiger_open", rc);
+	WT_SESSION *s;
+	if ((rc = conn->open_session(conn, NULL, NULL, &s)) != 0)
+		die("open_session", rc);
+	FILE *f = fopen(out, "w");
+	if (!f)
+		die(out, errno);
+	unsigned long rows = 0;
+	for (int t = 0; t < NTABLES; t++) {
+		char uri[32];
+		snprintf(uri, sizeof(uri), "table:t%d", t);
+		if ((rc = s->verify(s, uri, NULL)) != 0)
+			die("verify", rc);
+		WT_CURSOR *c;
+		if ((rc = s->open_cursor(s, uri, NULL, NULL, &c)) != 0)
+			die("open_cursor", rc);
+		while ((rc = c->next(c)) == 0) {
+			const char *k, *v;
+			c->get_key(c, &k);
+			c->get_value(c, &v);
+			fprintf(f, "%s\t%s\t%s\n", uri, k, v);
+			rows++;
+		}
+		if (rc != WT_NOTFOUND)
+			die("cursor next", rc);
+		c->close(c);
+	}
+	fclose(f);
+	if ((rc = conn->close(conn, NULL)) != 0)
+		die("close", rc);
+	printf("rows %lu\n", rows);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "run") == 0)
+		return cmd_run(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "dump") == 0)
+		return cmd_dump(argv[2], argv[3], argv[4]);
+	if (argc == 4 && strcmp(argv[1], "open") == 0) {
+		int rc = open_conn(argv[2], argv[3], "");
+		if (rc) {
+			fprintf(stderr, "wt_workload: wiredtiger_open: %s\n",
+			        wiredtiger_strerror(rc));
+			return rc > 0 && rc < 256 ? rc : 255;
+		}
+		return conn->close(conn, NULL) ? 255 : 0;
+	}
+	fprintf(stderr, "usage: wt_workload run HOME CONFIG SECONDS | "
+	                "dump HOME CONFIG OUT | open HOME CONFIG\n");
+	return 2;
+}
