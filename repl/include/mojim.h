@@ -149,6 +149,9 @@ int mj_file_open(mj_region *region, const char *name, int flags,
  */
 void *mj_file_base(mj_file *file);
 uint64_t mj_file_size(mj_file *file);
+/* The current mapping and its length, read together (a grow racing with
+ * two separate calls could pair a new size with an old, shorter map). */
+void mj_file_view(mj_file *file, void **base, uint64_t *size);
 const char *mj_file_name(mj_file *file);
 
 /* Grows (zero-filled, allocated, not shipped as data) or cuts the file. */

@@ -82,8 +82,7 @@ int mj_region_sync_local_meta(mj_region *r)
 static int map_current(mj_file *f, uint64_t size)
 {
 	if (size == 0) {
-		atomic_store(&f->base, NULL);
-		atomic_store(&f->size, 0);
+		atomic_store(&f->cur, NULL);
 		return 0;
 	}
 	char path[PATH_MAX];
@@ -101,8 +100,7 @@ static int map_current(mj_file *f, uint64_t size)
 	*m = (struct mj_mapping){.addr = addr, .len = mapped, .older = f->maps};
 	f->maps = m;
 	f->is_pmem = is_pmem;
-	atomic_store(&f->size, (uint64_t)mapped);
-	atomic_store(&f->base, addr);
+	atomic_store(&f->cur, m);
 	return 0;
 }
 
@@ -194,8 +192,24 @@ int mj_file_open(mj_region *r, const char *name, int flags, mj_file **out)
 	return rc;
 }
 
-void *mj_file_base(mj_file *f) { return atomic_load(&f->base); }
-uint64_t mj_file_size(mj_file *f) { return atomic_load(&f->size); }
+void mj_file_view(mj_file *f, void **base, uint64_t *size)
+{
+	struct mj_mapping *m = atomic_load(&f->cur);
+	*base = m ? m->addr : NULL;
+	*size = m ? m->len : 0;
+}
+
+void *mj_file_base(mj_file *f)
+{
+	struct mj_mapping *m = atomic_load(&f->cur);
+	return m ? m->addr : NULL;
+}
+
+uint64_t mj_file_size(mj_file *f)
+{
+	struct mj_mapping *m = atomic_load(&f->cur);
+	return m ? m->len : 0;
+}
 const char *mj_file_name(mj_file *f) { return f->name; }
 
 int mj_file_resize(mj_file *f, uint64_t size)
@@ -205,7 +219,7 @@ int mj_file_resize(mj_file *f, uint64_t size)
 		return -EFBIG;
 	pthread_mutex_lock(&r->mu);
 	int rc = 0;
-	uint64_t cur = atomic_load(&f->size);
+	uint64_t cur = mj_file_size(f);
 	if (!f->name[0])
 		rc = -ENOENT; /* removed while open */
 	else if (size > cur)
@@ -250,8 +264,11 @@ int mj_file_close(mj_file *f)
 
 int mj_file_flush_range(mj_file *f, uint64_t off, uint64_t len)
 {
-	char *base = atomic_load(&f->base);
-	if (!base || len == 0)
+	void *view;
+	uint64_t size;
+	mj_file_view(f, &view, &size);
+	char *base = view;
+	if (!base || len == 0 || off > size || len > size - off)
 		return 0;
 	if (f->is_pmem) {
 		pmem_flush(base + off, (size_t)len);
@@ -262,8 +279,7 @@ int mj_file_flush_range(mj_file *f, uint64_t off, uint64_t len)
 
 void mj_file_flush_all(mj_file *f)
 {
-	uint64_t size = atomic_load(&f->size);
-	mj_file_flush_range(f, 0, size);
+	mj_file_flush_range(f, 0, mj_file_size(f));
 	pmem_drain();
 }
 

@@ -34,8 +34,10 @@ struct mj_file {
 	int refs;          /* handles returned by mj_file_open */
 	int is_pmem;       /* flush with pmem_flush, else pmem_msync */
 	bool meta_dirty;   /* created or resized since the last local sync */
-	_Atomic(void *) base;  /* current mapping, NULL while size is 0 */
-	_Atomic uint64_t size;
+	/* The current mapping, published whole so that an address and its
+	 * length are always read together; NULL while the file is empty.
+	 * Older mappings stay in maps until the file closes. */
+	_Atomic(struct mj_mapping *) cur;
 	struct mj_mapping *maps;
 	struct mj_file *next;
 };

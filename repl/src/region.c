@@ -305,13 +305,15 @@ static int join_batch(mj_region *r, const struct mj_range *ranges, int n,
 		mj_file *f = ranges[i].file;
 		if (!f->name[0] || ranges[i].len == 0)
 			continue; /* removed while open: nothing left to copy to */
-		if (ranges[i].off + ranges[i].len > atomic_load(&f->size)) {
+		void *base;
+		uint64_t size;
+		mj_file_view(f, &base, &size);
+		if (ranges[i].off > size || ranges[i].len > size - ranges[i].off) {
 			rc = -EINVAL;
 			break;
 		}
-		const char *base = atomic_load(&f->base);
 		rc = mj_batch_add_write(b, f->name, ranges[i].off,
-		                        base + ranges[i].off, ranges[i].len);
+		                        (char *)base + ranges[i].off, ranges[i].len);
 	}
 	if (rc) {
 		/* A sync point joins whole or not at all. */
