@@ -11,6 +11,17 @@
  *                                         every row of every table to OUT
  *   wt_workload open HOME CONFIG          open and close; exit code is
  *                                         the errno wiredtiger_open gave
+ *   wt_workload crash HOME CONFIG SECONDS the run workload with
+ *                                         checkpoints every second, made
+ *                                         to be SIGKILLed: it prints
+ *                                         "ready" once the tables are
+ *                                         durable, then for every
+ *                                         transaction its operations
+ *                                         ("P THREAD TXN TABLE KEY VALUE",
+ *                                         VALUE "-" for a delete) before
+ *                                         the commit, and "C THREAD TXN"
+ *                                         after commit_transaction
+ *                                         returned 0
  *
  * CONFIG is appended to the wiredtiger_open configuration ("" for stock
  * WiredTiger, or the extensions=[...] fragment).
@@ -21,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <wiredtiger.h>
 
 #define NTABLES 4
@@ -30,6 +42,7 @@
 static WT_CONNECTION *conn;
 static double deadline;
 static unsigned long commits[NTHREADS];
+static int report; /* crash mode: print each transaction (see above) */
 
 static double now(void)
 {
@@ -51,27 +64,58 @@ static int open_conn(const char *home, const char *extra, const char *base)
 	return wiredtiger_open(home, NULL, cfg, &conn);
 }
 
+/*
+ * Writes the whole buffer with one write(2) per call: the threads share
+ * stdout, and a line must not be torn by another thread's (a SIGKILL can
+ * still cut the last one; the test drops an unterminated last line).
+ */
+static void put(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(1, buf, len);
+		if (n <= 0) {
+			perror("wt_workload: report");
+			exit(1);
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
 /* One transaction of 1..4 operations on random tables and keys. */
 static int one_txn(WT_SESSION *s, WT_CURSOR **c, unsigned *seed, int id)
 {
+	static _Thread_local unsigned long txn;
 	int rc = s->begin_transaction(s, NULL);
 	int ops = 1 + rand_r(seed) % 4;
-	char key[32], val[160];
+	char key[32], val[160], rep[4 * 256];
+	size_t rl = 0;
+	txn++;
 	for (int i = 0; i < ops && !rc; i++) {
-		WT_CURSOR *cur = c[rand_r(seed) % NTABLES];
+		int t = rand_r(seed) % NTABLES;
+		WT_CURSOR *cur = c[t];
 		snprintf(key, sizeof(key), "k%d-%05d", id, rand_r(seed) % NKEYS);
 		cur->set_key(cur, key);
 		if (rand_r(seed) % 5 == 0) {
 			rc = cur->remove(cur);
 			if (rc == WT_NOTFOUND)
 				rc = 0;
+			rl += (size_t)snprintf(rep + rl, sizeof(rep) - rl,
+			                       "P %d %lu table:t%d %s -\n", id,
+			                       txn, t, key);
 		} else {
 			int n = snprintf(val, sizeof(val), "v%u-", rand_r(seed));
-			memset(val + n, 'a' + rand_r(seed) % 26,
-			       (size_t)(rand_r(seed) % 100));
-			val[n + rand_r(seed) % 100] = '\0';
+			/* one length for fill and end: no stale bytes (a
+			 * newline or tab would break the reports) */
+			int fill = 'a' + rand_r(seed) % 26;
+			size_t len = (size_t)(rand_r(seed) % 100);
+			memset(val + n, fill, len);
+			val[n + len] = '\0';
 			cur->set_value(cur, val);
 			rc = cur->insert(cur); /* overwrite: insert or update */
+			rl += (size_t)snprintf(rep + rl, sizeof(rep) - rl,
+			                       "P %d %lu table:t%d %s %s\n", id,
+			                       txn, t, key, val);
 		}
 		cur->reset(cur);
 	}
@@ -79,7 +123,15 @@ static int one_txn(WT_SESSION *s, WT_CURSOR **c, unsigned *seed, int id)
 		s->rollback_transaction(s, NULL);
 		return rc == WT_ROLLBACK ? 0 : rc;
 	}
-	return s->commit_transaction(s, NULL);
+	/* Announced before the commit: a kill during it may or may not
+	 * leave the transaction durable, and the test accepts both. */
+	if (report)
+		put(rep, rl);
+	if ((rc = s->commit_transaction(s, NULL)) == 0 && report) {
+		rl = (size_t)snprintf(rep, sizeof(rep), "C %d %lu\n", id, txn);
+		put(rep, rl);
+	}
+	return rc;
 }
 
 static void *worker(void *arg)
@@ -108,10 +160,16 @@ static void *worker(void *arg)
 
 static int cmd_run(const char *home, const char *extra, int seconds)
 {
+	/* crash mode: more checkpoints and log switches in a short life */
 	int rc = open_conn(home, extra,
-	                   "create,log=(enabled,archive=true,file_max=4MB),"
-	                   "transaction_sync=(enabled,method=fsync),"
-	                   "checkpoint=(wait=2)");
+	                   report ? "create,log=(enabled,archive=true,"
+	                            "file_max=1MB),"
+	                            "transaction_sync=(enabled,method=fsync),"
+	                            "checkpoint=(wait=1)"
+	                          : "create,log=(enabled,archive=true,"
+	                            "file_max=4MB),"
+	                            "transaction_sync=(enabled,method=fsync),"
+	                            "checkpoint=(wait=2)");
 	if (rc)
 		die("wiredtiger_open", rc);
 	WT_SESSION *s;
@@ -123,6 +181,11 @@ static int cmd_run(const char *home, const char *extra, int seconds)
 		rc = s->create(s, uri, "key_format=S,value_format=S");
 		if (rc)
 			die("create", rc);
+	}
+	if (report) { /* the tables exist on the mirror before any kill */
+		if ((rc = s->checkpoint(s, NULL)) != 0)
+			die("checkpoint", rc);
+		put("ready\n", 6);
 	}
 	deadline = now() + seconds;
 	pthread_t th[NTHREADS];
@@ -181,6 +244,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "crash") == 0) {
+		report = 1;
+		return cmd_run(argv[2], argv[3], atoi(argv[4]));
+	}
 	if (argc == 5 && strcmp(argv[1], "dump") == 0)
 		return cmd_dump(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "open") == 0) {
@@ -193,6 +260,7 @@ int main(int argc, char **argv)
 		return conn->close(conn, NULL) ? 255 : 0;
 	}
 	fprintf(stderr, "usage: wt_workload run HOME CONFIG SECONDS | "
-	                "dump HOME CONFIG OUT | open HOME CONFIG\n");
+	                "crash HOME CONFIG SECONDS | dump HOME CONFIG OUT | "
+	                "open HOME CONFIG\n");
 	return 2;
 }

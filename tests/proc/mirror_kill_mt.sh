@@ -13,6 +13,7 @@ m=$T/m
 start_mirror "$m" 0 --slot-size 64K --log-size 4M
 port=$MIRROR_PORT
 
+touch "$T/acks.out" # read below before the workload may have opened it
 "$MOJIM_TOOLS/mj_workload" --dir "$T/p" --mirror "$MIRROR_ADDR" --mode sync \
 	--policy block --block-timeout-ms 120000 --stamp --stamp-big 1048576 --seconds 3600 \
 	>"$T/acks.out" 2>"$T/workload.log" &

@@ -8,6 +8,7 @@ acks() { sed -n 's/^acked //p' "$1" | tail -1; }
 start_run() { # POLICY
 	m=$T/m-$1
 	start_mirror "$m" 0
+	touch "$T/$1.out" # read below before the workload may have opened it
 	"$MOJIM_TOOLS/mj_workload" --dir "$T/p-$1" --mirror "$MIRROR_ADDR" \
 		--mode sync --policy "$1" --block-timeout-ms 1000 --stamp \
 		--seconds "$2" >"$T/$1.out" 2>"$T/$1.log" &

@@ -8,6 +8,7 @@ acks() { sed -n 's/^acked //p' "$1" | tail -1; }
 for mode in sync async; do
 	m=$T/m-$mode
 	start_mirror "$m" 0
+	touch "$T/$mode.out" # read below before the workload may have opened it
 	"$MOJIM_TOOLS/mj_workload" --dir "$T/p-$mode" --mirror "$MIRROR_ADDR" \
 		--mode "$mode" --stamp --stamp-big 4096 --interval-us 1000 \
 		--seconds 4 >"$T/$mode.out" 2>"$T/$mode.log" &
