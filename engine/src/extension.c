@@ -180,6 +180,9 @@ static void fs_free(struct mwt_fs *fs)
 	if (fs->home_lock_fd >= 0)
 		close(fs->home_lock_fd); /* drops the flock */
 	pthread_mutex_destroy(&fs->mu);
+	for (int i = 0; i < fs->ndirs; i++)
+		free(fs->dirs[i]);
+	free(fs->dirs);
 	free(fs->home);
 	free(fs->realhome);
 	free(fs->mirror);

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,78 @@ int mwt_sync_ns(struct mwt_fs *fs, WT_SESSION *s)
 		return mwt_err(fs, s, rc, "mojim: sync point: %s",
 		               mj_strerror(-rc));
 	return 0;
+}
+
+/* Whether dir (region-relative) was announced already; fs->mu held. */
+static bool dir_known(struct mwt_fs *fs, const char *dir)
+{
+	for (int i = 0; i < fs->ndirs; i++)
+		if (strcmp(fs->dirs[i], dir) == 0)
+			return true;
+	return false;
+}
+
+/* MKDIR for dir if it exists here and is new to us; fs->mu held. */
+static int dir_announce_locked(struct mwt_fs *fs, WT_SESSION *s,
+                               const char *dir)
+{
+	if (dir_known(fs, dir))
+		return 0;
+	char *path;
+	if (asprintf(&path, "%s/%s", fs->realhome, dir) < 0)
+		return ENOMEM;
+	struct stat st;
+	bool is_dir = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	free(path);
+	if (!is_dir) /* not ours to create: the open fails as it would */
+		return 0;
+	if (fs->ndirs == fs->capdirs) {
+		int cap = fs->capdirs ? fs->capdirs * 2 : 4;
+		char **p = realloc(fs->dirs, (size_t)cap * sizeof(*p));
+		if (!p)
+			return ENOMEM;
+		fs->dirs = p;
+		fs->capdirs = cap;
+	}
+	char *copy = strdup(dir);
+	if (!copy)
+		return ENOMEM;
+	int rc = -mj_mkdir(fs->region, dir);
+	if (rc) {
+		free(copy);
+		return mwt_err(fs, s, rc, "mojim: %s: mkdir for the mirror: %s",
+		               dir, mj_strerror(-rc));
+	}
+	fs->dirs[fs->ndirs++] = copy;
+	return 0;
+}
+
+/*
+ * A directory under the home (log=(path=journal), made by the user or
+ * MongoDB before wiredtiger_open) exists only here until an MKDIR record
+ * reaches the mirror, which cannot create a file in a directory it lacks.
+ * So the first time a name below a directory is used, each directory on
+ * the way (and name itself if self) is announced, top down, ahead of the
+ * change that needs it in the same queue of namespace changes.
+ */
+int mwt_dirs_announce(struct mwt_fs *fs, WT_SESSION *s, const char *name,
+                      bool self)
+{
+	char *dir = strdup(name);
+	if (!dir)
+		return ENOMEM;
+	int rc = 0;
+	pthread_mutex_lock(&fs->mu);
+	for (char *p = dir; !rc && (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		rc = dir_announce_locked(fs, s, dir);
+		*p = '/';
+	}
+	if (!rc && self && dir[0] != '\0')
+		rc = dir_announce_locked(fs, s, dir);
+	pthread_mutex_unlock(&fs->mu);
+	free(dir);
+	return rc;
 }
 
 static int list_free(WT_FILE_SYSTEM *wfs, WT_SESSION *s, char **list,
@@ -152,6 +225,8 @@ static int fs_rename(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *from,
 	if (rc)
 		return rc;
 	if ((rc = mwt_relname(fs, s, to, &b)) == 0)
+		rc = mwt_dirs_announce(fs, s, b, false);
+	if (!rc)
 		rc = -mj_rename(fs->region, a, b);
 	free(a);
 	free(b);
@@ -178,7 +253,7 @@ static int fs_open_file(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
 	if (!is_dir && name[0] == '\0')
 		rc = mwt_err(fs, s, EISDIR, "mojim: %s: the home directory "
 		                            "is not a file", path);
-	else
+	else if ((rc = mwt_dirs_announce(fs, s, name, is_dir)) == 0)
 		rc = mwt_fh_open(fs, s, path, name, is_dir, mjflags, out);
 	free(name);
 	/* A durable open commits the create (and what came before it). */

@@ -67,6 +67,8 @@ struct mwt_fs {
 	int home_lock_fd; /* the home directory, flock()ed by this process */
 	pthread_mutex_t mu; /* the files list */
 	struct mwt_file *files;
+	char **dirs; /* subdirectories announced to the mirror; under mu */
+	int ndirs, capdirs;
 	struct mj_config cfg;
 	char *mirror;
 	bool bad_key; /* config: a key or value was refused */
@@ -95,6 +97,8 @@ int mwt_relname(struct mwt_fs *fs, WT_SESSION *s, const char *path,
 void mwt_fs_setup(struct mwt_fs *fs);
 int mwt_fs_destroy(struct mwt_fs *fs);
 int mwt_sync_ns(struct mwt_fs *fs, WT_SESSION *s);
+int mwt_dirs_announce(struct mwt_fs *fs, WT_SESSION *s, const char *name,
+                      bool self);
 
 /* fh.c */
 int mwt_fh_open(struct mwt_fs *fs, WT_SESSION *s, const char *path,

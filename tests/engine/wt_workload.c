@@ -24,7 +24,8 @@
  *                                         returned 0
  *
  * CONFIG is appended to the wiredtiger_open configuration ("" for stock
- * WiredTiger, or the extensions=[...] fragment).
+ * WiredTiger, or the extensions=[...] fragment). WT_WORKLOAD_LOG_PATH in
+ * the environment sets log=(path=...) for run and crash.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -160,16 +161,17 @@ static void *worker(void *arg)
 
 static int cmd_run(const char *home, const char *extra, int seconds)
 {
-	/* crash mode: more checkpoints and log switches in a short life */
-	int rc = open_conn(home, extra,
-	                   report ? "create,log=(enabled,archive=true,"
-	                            "file_max=1MB),"
-	                            "transaction_sync=(enabled,method=fsync),"
-	                            "checkpoint=(wait=1)"
-	                          : "create,log=(enabled,archive=true,"
-	                            "file_max=4MB),"
-	                            "transaction_sync=(enabled,method=fsync),"
-	                            "checkpoint=(wait=2)");
+	/* crash mode: more checkpoints and log switches in a short life;
+	 * WT_WORKLOAD_LOG_PATH puts the log in a subdirectory, as MongoDB
+	 * does (log=(path=journal)) */
+	const char *lp = getenv("WT_WORKLOAD_LOG_PATH");
+	char base[512];
+	snprintf(base, sizeof(base),
+	         "create,log=(enabled,archive=true,file_max=%s%s%s),"
+	         "transaction_sync=(enabled,method=fsync),checkpoint=(wait=%d)",
+	         report ? "1MB" : "4MB", lp ? ",path=" : "", lp ? lp : "",
+	         report ? 1 : 2);
+	int rc = open_conn(home, extra, base);
 	if (rc)
 		die("wiredtiger_open", rc);
 	WT_SESSION *s;
