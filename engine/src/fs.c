@@ -81,6 +81,8 @@ static int dir_announce_locked(struct mwt_fs *fs, WT_SESSION *s,
 int mwt_dirs_announce(struct mwt_fs *fs, WT_SESSION *s, const char *name,
                       bool self)
 {
+	if (!self && !strchr(name, '/'))
+		return 0; /* in the home itself: nothing to announce */
 	char *dir = strdup(name);
 	if (!dir)
 		return ENOMEM;
