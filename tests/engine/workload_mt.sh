@@ -41,4 +41,16 @@ run_mode() { # MODE
 for mode in sync syncflush async; do
 	run_mode "$mode"
 done
+
+# unreplicated: no mirror; the primary must reopen and verify.
+p=$T/p-unreplicated
+mkdir "$p"
+ext="extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=unreplicated})]"
+timeout 300 "$W" run "$p" "$ext" 2 >"$T/run-unrep.out" 2>"$T/run-unrep.log" ||
+	fail "unreplicated: workload failed"
+timeout 300 "$W" dump "$p" "$ext" "$T/primary-unrep.dump" >"$T/pd-unrep.out" \
+	2>"$T/pd-unrep.log" || fail "unreplicated: reopen/verify failed"
+rows=$(sed -n 's/^rows //p' "$T/pd-unrep.out")
+[ "${rows:-0}" -gt 100 ] || fail "unreplicated: only ${rows:-0} rows"
+note "unreplicated: $rows rows, reopened and verified"
 echo "workload: all modes passed"
