@@ -1,0 +1,350 @@
+/*
+ * mojim-wtbench: WiredTiger commits of 1 KB documents, one insert per
+ * transaction, journaled on disk vs no log vs through libmojim_wt.so in
+ * each mode, 1 and 8 threads, side by side in one process (README.md).
+ */
+#include "wtbench.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef MOJIM_MIRROR_BIN
+#define MOJIM_MIRROR_BIN "mojim-mirror"
+#endif
+#ifndef MOJIM_WT_EXT
+#define MOJIM_WT_EXT "libmojim_wt.so"
+#endif
+
+volatile sig_atomic_t wtb_stop;
+
+static const struct wtb_config configs[] = {
+	{"journaled", WTB_JOURNALED, NULL, 0},
+	{"nolog", WTB_NOLOG, NULL, 0},
+	{"unreplicated", WTB_MOJIM, "unreplicated", 0},
+	{"sync", WTB_MOJIM, "sync", 1},
+	{"syncflush", WTB_MOJIM, "syncflush", 1},
+	{"async", WTB_MOJIM, "async", 1},
+};
+#define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
+#define MAX_RESULTS (NCONFIGS * 8)
+
+static struct wtb_result results[MAX_RESULTS];
+static int nresults;
+
+static void usage(void)
+{
+	fprintf(stderr,
+	        "usage: mojim-wtbench [--seconds S] [--threads 1,8] "
+	        "[--only LIST] [--quick] [--csv FILE]\n"
+	        "  configurations: journaled nolog unreplicated sync "
+	        "syncflush async\n");
+}
+
+static int parse_threads(const char *s, struct wtb_opts *o)
+{
+	char *end;
+	o->nthreads = 0;
+	while (*s && o->nthreads < 8) {
+		long n = strtol(s, &end, 10);
+		if (end == s || n < 1 || n > WTB_MAX_THREADS ||
+		    (*end && *end != ','))
+			return -1;
+		o->threads[o->nthreads++] = (int)n;
+		s = *end ? end + 1 : end;
+	}
+	return *s || !o->nthreads ? -1 : 0;
+}
+
+/* 1 if name is in the comma-separated list (NULL: everything). */
+static int in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == len && !strncmp(p, name, n))
+			return 1;
+		p = e ? e + 1 : p + n;
+	}
+	return !list;
+}
+
+static int check_only(const char *list)
+{
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		int known = 0;
+		for (size_t i = 0; i < NCONFIGS; i++)
+			known |= strlen(configs[i].name) == n &&
+			         !strncmp(p, configs[i].name, n);
+		if (!known) {
+			fprintf(stderr, "mojim-wtbench: --only: unknown "
+			        "configuration \"%.*s\"\n", (int)n, p);
+			return -1;
+		}
+		p = e ? e + 1 : p + n;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct wtb_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--quick")) {
+			o->seconds = 1;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h") || !v) {
+			usage();
+			return -1;
+		}
+		i++;
+		if (!strcmp(a, "--seconds")) {
+			o->seconds = atof(v);
+			if (!(o->seconds > 0 && o->seconds <= 3600)) {
+				fprintf(stderr, "mojim-wtbench: --seconds "
+				        "wants 0 < S <= 3600\n");
+				return -1;
+			}
+		} else if (!strcmp(a, "--threads")) {
+			if (parse_threads(v, o)) {
+				fprintf(stderr, "mojim-wtbench: --threads wants "
+				        "up to 8 counts of 1..%d\n",
+				        WTB_MAX_THREADS);
+				return -1;
+			}
+		} else if (!strcmp(a, "--only")) {
+			if (check_only(v))
+				return -1;
+			o->only = v;
+		} else if (!strcmp(a, "--csv")) {
+			o->csv = v;
+		} else {
+			usage();
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* $TMPDIR unless it is memory: the journaled baseline needs a disk. */
+static const char *disk_tmp(void)
+{
+	const char *t = getenv("TMPDIR");
+	struct statfs sf;
+	if (t && t[0] && statfs(t, &sf) == 0 && sf.f_type != 0x01021994)
+		return t;
+	return "/var/tmp";
+}
+
+static const char *fs_name(const char *path)
+{
+	struct statfs sf;
+	if (statfs(path, &sf))
+		return "?";
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53: return "ext4";
+	case 0x58465342: return "xfs";
+	case 0x9123683E: return "btrfs";
+	case 0x01021994: return "tmpfs";
+	case 0x794c7630: return "overlayfs";
+	default: return "other";
+	}
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	snprintf(buf, len, "unknown");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+		if (!strncmp(line, "model name", 10) && p) {
+			snprintf(buf, len, "%s", p + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+static void print_machine(const struct wtb_opts *o)
+{
+	char cpu[256];
+	struct utsname u;
+	cpu_model(cpu, sizeof(cpu));
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "?");
+	printf("machine: nproc %ld, CPU %s, Linux %s; journaled home in %s "
+	       "(%s), the others in /dev/shm (%s)\n",
+	       sysconf(_SC_NPROCESSORS_ONLN), cpu, u.release, o->disk_tmp,
+	       fs_name(o->disk_tmp), fs_name("/dev/shm"));
+}
+
+static void print_header(const struct wtb_opts *o)
+{
+	printf("mojim-wtbench: 1 KB documents (10 x 100-byte fields), one "
+	       "insert per transaction, %.1f s per row, no automatic "
+	       "checkpoints, cache 256MB, log file_max 16MB\n", o->seconds);
+	print_machine(o);
+	printf("\n%-13s %7s %10s %12s %10s %10s  %s\n", "config", "threads",
+	       "commits", "commits/s", "p50 us", "p99 us", "note");
+	fflush(stdout);
+}
+
+static void print_row(const struct wtb_result *r)
+{
+	if (!r->ok) {
+		printf("%-13s %7d %10s %12s %10s %10s  %s\n", r->cfg->name,
+		       r->threads, "-", "-", "-", "-",
+		       wtb_stop ? "interrupted" : "FAILED (see stderr)");
+	} else {
+		printf("%-13s %7d %10ld %12.0f %10.1f %10.1f  %s\n",
+		       r->cfg->name, r->threads, r->commits, r->commits_s,
+		       r->lat.p50_us, r->lat.p99_us,
+		       r->lat_dropped ? "latencies of the first commits" : "");
+	}
+	fflush(stdout);
+}
+
+static int wtb_write_csv(FILE *f)
+{
+	fprintf(f, "config,threads,ok,commits,seconds,commits_s,p50_us,"
+	        "p99_us,mean_us,max_us\n");
+	for (int i = 0; i < nresults; i++) {
+		const struct wtb_result *r = &results[i];
+		fprintf(f, "%s,%d,%d,%ld,%.3f,%.1f,%.1f,%.1f,%.1f,%.1f\n",
+		        r->cfg->name, r->threads, r->ok, r->commits, r->secs,
+		        r->commits_s, r->lat.p50_us, r->lat.p99_us,
+		        r->lat.mean_us, r->lat.max_us);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static int wtb_report_csv(const char *path)
+{
+	if (!path) {
+		printf("\n");
+		return wtb_write_csv(stdout);
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "mojim-wtbench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int rc = wtb_write_csv(f);
+	if (fclose(f) || rc) {
+		fprintf(stderr, "mojim-wtbench: writing %s failed\n", path);
+		return -1;
+	}
+	printf("\nCSV written to %s\n", path);
+	return 0;
+}
+
+static const struct wtb_result *find(const char *name, int threads)
+{
+	for (int i = 0; i < nresults; i++)
+		if (!strcmp(results[i].cfg->name, name) &&
+		    results[i].threads == threads && results[i].ok)
+			return &results[i];
+	return NULL;
+}
+
+/* "target NAME: VALUE (target >= GOAL) OK|SHORT", or why not measured. */
+static void target(const char *name, const char *num, int nt,
+                   const char *den, int dt, double goal, const char *unit)
+{
+	const struct wtb_result *a = find(num, nt), *b = find(den, dt);
+	if (!a || !b || b->commits_s <= 0) {
+		printf("target %s: not measured (needs %s %dt and %s %dt)\n",
+		       name, num, nt, den, dt);
+		return;
+	}
+	double x = a->commits_s / b->commits_s;
+	printf("target %s: %.2f%s (target >= %g%s) %s\n", name, x, unit,
+	       goal, unit, x >= goal ? "OK" : "SHORT");
+}
+
+static void wtb_report_targets(const struct wtb_opts *o)
+{
+	printf("\n");
+	target("sync_1t_vs_journaled", "sync", 1, "journaled", 1, 25, "x");
+	target("sync_8t_vs_nolog", "sync", 8, "nolog", 8, 0.33, "");
+	print_machine(o);
+}
+
+static void on_signal(int sig)
+{
+	wtb_stop = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a mirror gone mid-run is an error, not a death */
+}
+
+static void init_opts(struct wtb_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->seconds = 5;
+	o->threads[0] = 1;
+	o->threads[1] = 8;
+	o->nthreads = 2;
+	o->ext = MOJIM_WT_EXT;
+	o->disk_tmp = disk_tmp();
+	o->shm.mirror_bin = MOJIM_MIRROR_BIN;
+	o->shm.scratch = "/dev/shm";
+	o->shm.spin_us = -1;
+	o->shm.ckpt_thresh = -1;
+	o->disk = o->shm;
+	o->disk.scratch = o->disk_tmp;
+}
+
+static int run_all(const struct wtb_opts *o)
+{
+	int failed = 0;
+	for (size_t c = 0; c < NCONFIGS && !wtb_stop; c++) {
+		if (!in_list(o->only, configs[c].name))
+			continue;
+		for (int t = 0; t < o->nthreads && !wtb_stop; t++) {
+			struct wtb_result *r = &results[nresults++];
+			wtb_run(o, &configs[c], o->threads[t], r);
+			print_row(r);
+			failed |= !r->ok;
+		}
+	}
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	struct wtb_opts o;
+	init_opts(&o);
+	if (parse_args(argc, argv, &o))
+		return 2;
+	/* libpmem reads it when the extension first maps a file: /dev/shm
+	 * is not pmem, and without it every flush would be an msync. */
+	setenv("PMEM_IS_PMEM_FORCE", "1", 1);
+	install_signals();
+	print_header(&o);
+	int failed = run_all(&o);
+	int csv_failed = wtb_report_csv(o.csv);
+	wtb_report_targets(&o);
+	if (wtb_stop)
+		fprintf(stderr, "mojim-wtbench: interrupted\n");
+	return failed || csv_failed || wtb_stop ? 1 : 0;
+}
