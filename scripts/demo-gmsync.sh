@@ -4,26 +4,9 @@
 # then the check that the mirror's copy equals the primary's, byte for byte.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PMEM_IS_PMEM_FORCE=1
-B=${BUILD:-build}
-T=$(mktemp -d /dev/shm/mojim-demo.XXXXXX)
-mirror_pid=
-cleanup() {
-	[ -n "$mirror_pid" ] && kill "$mirror_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-"$B/mirror/mojim-mirror" --listen 127.0.0.1:0 --dir "$T/mirror" 2>"$T/mirror.log" &
-mirror_pid=$!
-for _ in $(seq 1 200); do
-	grep -q 'listening on' "$T/mirror.log" && break
-	sleep 0.05
-done
-addr=$(sed -nE 's/.*listening on ([^ ]+).*/\1/p' "$T/mirror.log" | head -1)
-[ -n "$addr" ] || { cat "$T/mirror.log"; echo "demo: mirror did not start"; exit 1; }
-echo "demo: mirror listening on $addr, its directory $T/mirror"
+. scripts/demo-lib.sh
+demo_start_mirror
+addr=$MIRROR_ADDR
 
 echo "demo: primary: 4 threads, 20000 sync points, mode sync, 2 connections"
 "$B/tests/mj_workload" --dir "$T/primary" --mirror "$addr" --mode sync \

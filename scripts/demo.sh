@@ -8,28 +8,11 @@
 # primary's rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PMEM_IS_PMEM_FORCE=1
-B=${BUILD:-build}
+. scripts/demo-lib.sh
 W=$B/tests/engine/wt_workload
 EXT_SO=$(readlink -f "$B/engine/libmojim_wt.so")
-T=$(mktemp -d /dev/shm/mojim-demo.XXXXXX)
-mirror_pid=
-cleanup() {
-	[ -n "$mirror_pid" ] && kill "$mirror_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-"$B/mirror/mojim-mirror" --listen 127.0.0.1:0 --dir "$T/mirror" 2>"$T/mirror.log" &
-mirror_pid=$!
-for _ in $(seq 1 200); do
-	grep -q 'listening on' "$T/mirror.log" && break
-	sleep 0.05
-done
-addr=$(sed -nE 's/.*listening on ([^ ]+).*/\1/p' "$T/mirror.log" | head -1)
-[ -n "$addr" ] || { cat "$T/mirror.log"; echo "demo: mirror did not start"; exit 1; }
-echo "demo: mirror listening on $addr, its copy in $T/mirror/data"
+demo_start_mirror
+addr=$MIRROR_ADDR
 
 ext="extensions=[$EXT_SO=(early_load=true,config={mode=sync,mirror=\"$addr\"})]"
 mkdir "$T/primary"
@@ -40,9 +23,7 @@ seq=$("$B/mirror/mojimctl" --dir "$T/mirror" status | sed -n 's/^seq_durable: //
 "$B/mirror/mojimctl" --dir "$T/mirror" wait-applied "$seq" --timeout-ms 60000 >/dev/null
 echo "demo: mirror status:"
 "$B/mirror/mojimctl" --dir "$T/mirror" status | sed 's/^/  /'
-kill "$mirror_pid"
-wait "$mirror_pid" 2>/dev/null || true
-mirror_pid=
+demo_stop_mirror
 echo "demo: mirror stopped; stock WiredTiger (no extension) opens its copy:"
 "$W" dump "$T/mirror/data" "" "$T/replica.dump" | sed 's/^/  replica after recovery and verify: /'
 echo "demo: first rows of the copy:"

@@ -148,7 +148,7 @@ static void put_good_batches(void)
 /* Batch seq on ring k that must never show up in the replica. */
 static uint64_t put_poison(int k, uint64_t seq)
 {
-	struct rec r[] = {W("a", 0, "XXXXXXXX"), C("poison")};
+	struct rec r[] = {W("a", 0, "POISONED"), C("poison")};
 	return put(k, seq, 0, 1, r, 2);
 }
 
@@ -254,7 +254,7 @@ END_TEST
 START_TEST(test_missing_last_fragment)
 {
 	put_good_batches();
-	struct rec r[] = {W("a", 0, "XXXXXXXX"), C("poison")};
+	struct rec r[] = {W("a", 0, "POISONED"), C("poison")};
 	put(1, 6, 0, 0, r, 2); /* no LAST */
 	put_poison(0, 7);      /* complete, but after the gap at 6 */
 	ck_assert_uint_eq(replay(), 5);
@@ -265,7 +265,7 @@ START_TEST(test_missing_last_fragment)
 	put(1, 6, 0, 1, six, 1);
 	ck_assert_uint_eq(replay(), 7);
 	expect_file("six", "", 0);
-	expect_file("a", "XXXXXXXX", 8);
+	expect_file("a", "POISONED", 8);
 	expect_file("poison", "", 0);
 }
 END_TEST
@@ -286,7 +286,7 @@ START_TEST(test_missing_end_mark)
 {
 	put_good_batches();
 	unsigned char buf[8192];
-	struct rec r[] = {W("a", 0, "XXXXXXXX"), C("poison")};
+	struct rec r[] = {W("a", 0, "POISONED"), C("poison")};
 	uint64_t len = build(buf, 6, 0, 1, r, 2);
 	memset(buf + len - 8, 0, 8); /* the end mark, CRC left intact */
 	ck_assert_int_eq(ring_append(&rings[0], buf, len, NULL), 0);
@@ -300,7 +300,7 @@ START_TEST(test_truncated_entry)
 {
 	put_good_batches();
 	unsigned char buf[8192];
-	struct rec r[] = {W("a", 0, "XXXXXXXX"), C("poison")};
+	struct rec r[] = {W("a", 0, "POISONED"), C("poison")};
 	uint64_t len = build(buf, 6, 0, 1, r, 2);
 	/* The entry holds only the first len - 24 bytes of the frame. */
 	ck_assert_int_eq(ring_append(&rings[1], buf, len - 24, NULL), 0);
@@ -313,7 +313,7 @@ START_TEST(test_uncommitted_entry)
 {
 	put_good_batches();
 	unsigned char buf[8192];
-	struct rec r[] = {W("a", 0, "XXXXXXXX"), C("poison")};
+	struct rec r[] = {W("a", 0, "POISONED"), C("poison")};
 	uint64_t len = build(buf, 6, 0, 1, r, 2);
 	memcpy(ring_reserve(&rings[0], len), buf, len); /* never committed */
 	ck_assert_uint_eq(replay(), 5);
