@@ -63,22 +63,24 @@ static int fh_read(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t off,
 	struct mwt_fh *fh = FH(wfh);
 	if (!fh->file)
 		return EISDIR;
-	/* One load: base and size from the same mapping (internal.h). */
-	struct mwt_view *v = atomic_load(&fh->file->view);
-	if (off < 0 || (uint64_t)off > v->size || len > v->size - (uint64_t)off)
+	/* libmojim's view: a size and a mapping that covers it. */
+	char *base;
+	uint64_t size;
+	mj_file_view(fh->file->mf, (void **)&base, &size);
+	if (off < 0 || (uint64_t)off > size || len > size - (uint64_t)off)
 		return mwt_err(fh->fs, s, EIO,
 		               "mojim: %s: read of %zu bytes at %lld past the "
 		               "end (%llu)",
 		               wfh->name, len, (long long)off,
-		               (unsigned long long)v->size);
-	memcpy(buf, v->base + off, len);
+		               (unsigned long long)size);
+	memcpy(buf, base + off, len);
 	return 0;
 }
 
 static int fh_size(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t *sizep)
 {
 	struct mwt_fh *fh = FH(wfh);
-	*sizep = fh->file ? (wt_off_t)atomic_load(&fh->file->view)->size : 0;
+	*sizep = fh->file ? (wt_off_t)mj_file_size(fh->file->mf) : 0;
 	return 0;
 }
 
@@ -97,7 +99,7 @@ static int fh_sync(WT_FILE_HANDLE *wfh, WT_SESSION *s)
 /* Grows the file to at least size (never shrinks); f->mu held. */
 static int grow_locked(struct mwt_file *f, uint64_t size)
 {
-	if (size <= atomic_load(&f->view)->size)
+	if (size <= mj_file_size(f->mf))
 		return 0;
 	return mwt_file_resize(f, size);
 }
@@ -114,7 +116,9 @@ static int fh_write(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t off,
 	uint64_t end = (uint64_t)off + len;
 	pthread_mutex_lock(&f->mu);
 	int rc = grow_locked(f, end);
-	struct mwt_view *v = atomic_load(&f->view);
+	char *base;
+	uint64_t size;
+	mj_file_view(f->mf, (void **)&base, &size);
 	pthread_mutex_unlock(&f->mu);
 	if (rc)
 		return mwt_err(fh->fs, s, rc, "mojim: %s: grow to %llu: %s",
@@ -123,7 +127,7 @@ static int fh_write(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t off,
 	/* Outside the lock: writers of other ranges copy in parallel. The
 	 * range is marked dirty only after the copy, so a sync that takes it
 	 * ships the new bytes. */
-	memcpy(v->base + off, buf, len);
+	memcpy(base + off, buf, len);
 	pthread_mutex_lock(&f->mu);
 	rc = mwt_dirty_add(&f->dirty, (uint64_t)off, end);
 	pthread_mutex_unlock(&f->mu);
@@ -152,7 +156,7 @@ static int fh_truncate(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t size)
 		return EINVAL;
 	pthread_mutex_lock(&f->mu);
 	int rc = 0;
-	if ((uint64_t)size != atomic_load(&f->view)->size)
+	if ((uint64_t)size != mj_file_size(f->mf))
 		rc = mwt_file_resize(f, (uint64_t)size);
 	pthread_mutex_unlock(&f->mu);
 	return rc;

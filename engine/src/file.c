@@ -19,27 +19,8 @@
  */
 #define MWT_SYNC_BYTES (8u << 20)
 
-/* Publishes the mapping libmojim has now; f->mu held. */
-static int view_refresh(struct mwt_file *f)
-{
-	struct mwt_view *v = malloc(sizeof(*v));
-	if (!v)
-		return ENOMEM;
-	v->size = mj_file_size(f->mf);
-	v->base = mj_file_base(f->mf);
-	v->older = atomic_load(&f->view);
-	atomic_store(&f->view, v);
-	return 0;
-}
-
 static void file_free(struct mwt_file *f)
 {
-	struct mwt_view *v = atomic_load(&f->view);
-	while (v) {
-		struct mwt_view *o = v->older;
-		free(v);
-		v = o;
-	}
 	mwt_dirty_free(&f->dirty);
 	pthread_mutex_destroy(&f->mu);
 	pthread_mutex_destroy(&f->sync_mu);
@@ -55,10 +36,6 @@ static int file_new(mj_file *mf, struct mwt_file **out)
 	f->refs = 1;
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_mutex_init(&f->sync_mu, NULL);
-	if (view_refresh(f)) {
-		file_free(f);
-		return ENOMEM;
-	}
 	*out = f;
 	return 0;
 }
@@ -118,8 +95,6 @@ int mwt_file_resize(struct mwt_file *f, uint64_t size)
 {
 	int rc = -mj_file_resize(f->mf, size);
 	if (!rc)
-		rc = view_refresh(f);
-	if (!rc)
 		mwt_dirty_clip(&f->dirty, size);
 	return rc;
 }
@@ -128,7 +103,7 @@ int mwt_file_resize(struct mwt_file *f, uint64_t size)
 static void requeue(struct mwt_file *f, const struct mwt_dirty *d, int from)
 {
 	pthread_mutex_lock(&f->mu);
-	uint64_t size = atomic_load(&f->view)->size;
+	uint64_t size = mj_file_size(f->mf);
 	for (int i = from; i < d->n; i++) {
 		uint64_t end = d->r[i].end < size ? d->r[i].end : size;
 		mwt_dirty_add(&f->dirty, d->r[i].off, end);

@@ -35,18 +35,6 @@ int mwt_dirty_add(struct mwt_dirty *d, uint64_t off, uint64_t end);
 void mwt_dirty_clip(struct mwt_dirty *d, uint64_t size);
 void mwt_dirty_free(struct mwt_dirty *d);
 
-/*
- * A consistent (base, size) pair of a file's mapping. libmojim publishes
- * base and size as two separate atomics, so a reader could pair a new
- * size with an old, shorter mapping; we publish both in one pointer
- * instead. Views are only freed when the file closes, like the mappings.
- */
-struct mwt_view {
-	char *base;
-	uint64_t size;
-	struct mwt_view *older;
-};
-
 /* One open region file, shared by every WiredTiger handle on it. */
 struct mwt_file {
 	struct mwt_file *next;
@@ -54,7 +42,6 @@ struct mwt_file {
 	int refs;                     /* handles; under the fs's mu */
 	pthread_mutex_t mu;           /* size changes, the dirty set */
 	pthread_mutex_t sync_mu;      /* one fh_sync of this file at a time */
-	struct mwt_view *_Atomic view;
 	struct mwt_dirty dirty;
 };
 

@@ -143,14 +143,16 @@ int mj_file_open(mj_region *region, const char *name, int flags,
                  mj_file **out);
 
 /*
- * Current mapping and size. A resize maps the file anew; the previous
- * mapping stays valid (same pages) until the file's last handle closes,
- * so a reader holding an old pointer is never cut off by a grow.
+ * Current mapping and size. A file is mapped with room to grow (at least
+ * 64 MiB, doubling), so most resizes keep the address; one that outgrows
+ * the mapping maps the file anew, and the previous mapping stays valid
+ * (same pages) until the file's last handle closes, so a reader holding
+ * an old pointer is never cut off by a grow.
  */
 void *mj_file_base(mj_file *file);
 uint64_t mj_file_size(mj_file *file);
-/* The current mapping and its length, read together (a grow racing with
- * two separate calls could pair a new size with an old, shorter map). */
+/* The current mapping and a size it covers, read together (two separate
+ * calls racing with a grow could pair a new size with an old mapping). */
 void mj_file_view(mj_file *file, void **base, uint64_t *size);
 const char *mj_file_name(mj_file *file);
 

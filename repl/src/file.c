@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,30 +79,64 @@ int mj_region_sync_local_meta(mj_region *r)
 	return rc;
 }
 
-/* Maps the whole file as it is now and makes it the current mapping. */
-static int map_current(mj_file *f, uint64_t size)
+/* The smallest mapping, and the alignment of every capacity: files grow
+ * to this size inside their first mapping. Address space, not memory. */
+#define MAP_CAP_MIN (64ULL << 20)
+
+static uint64_t capacity_for(uint64_t size)
 {
-	if (size == 0) {
-		atomic_store(&f->cur, NULL);
-		return 0;
+	uint64_t cap = MAP_CAP_MIN;
+	while (cap < size && cap < MJW_FILE_MAX)
+		cap *= 2;
+	return cap;
+}
+
+/* mmap()s cap bytes of the file: with MAP_SYNC where the file system is
+ * DAX (flushing CPU caches is then enough), else as a plain shared
+ * mapping, which libpmem calls pmem only when PMEM_IS_PMEM_FORCE says so. */
+static void *map_file(int fd, size_t cap, int *is_pmem)
+{
+	void *a = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+	               MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+	if (a != MAP_FAILED) {
+		*is_pmem = 1;
+		return a;
 	}
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", f->region->dir, f->name);
-	size_t mapped = 0;
+	a = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED)
+		return NULL;
+	*is_pmem = pmem_is_pmem(a, cap);
+	return a;
+}
+
+/* Makes the current mapping cover size bytes, replacing it by one twice
+ * as large (or more) when it does not. Region mutex held. */
+static int ensure_mapped(mj_file *f, uint64_t size)
+{
+	struct mj_mapping *cur = atomic_load(&f->cur);
+	if (size == 0 || (cur && cur->cap >= size))
+		return 0;
+	size_t cap = (size_t)capacity_for(size);
 	int is_pmem = 0;
-	void *addr = pmem_map_file(path, 0, 0, 0, &mapped, &is_pmem);
+	void *addr = map_file(f->fd, cap, &is_pmem);
 	if (!addr)
-		return errno ? -errno : -EIO;
+		return -errno;
 	struct mj_mapping *m = malloc(sizeof(*m));
 	if (!m) {
-		pmem_unmap(addr, mapped);
+		munmap(addr, cap);
 		return -ENOMEM;
 	}
-	*m = (struct mj_mapping){.addr = addr, .len = mapped, .older = f->maps};
+	*m = (struct mj_mapping){.addr = addr, .cap = cap, .older = f->maps};
 	f->maps = m;
 	f->is_pmem = is_pmem;
-	atomic_store(&f->cur, m);
+	atomic_store_explicit(&f->cur, m, memory_order_release);
 	return 0;
+}
+
+/* Publishes a new size; a grow must have called ensure_mapped first. */
+static void set_size(mj_file *f, uint64_t size)
+{
+	atomic_store_explicit(&f->size, size, memory_order_release);
 }
 
 void mj_file_destroy(mj_file *f)
@@ -109,7 +144,7 @@ void mj_file_destroy(mj_file *f)
 	while (f->maps) {
 		struct mj_mapping *m = f->maps;
 		f->maps = m->older;
-		pmem_unmap(m->addr, m->len);
+		munmap(m->addr, m->cap);
 		free(m);
 	}
 	if (f->fd >= 0)
@@ -162,7 +197,9 @@ static int file_open_locked(mj_region *r, const char *name, int flags,
 	f->fd = fd;
 	f->refs = 1;
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	int rc = map_current(f, (uint64_t)st.st_size);
+	int rc = ensure_mapped(f, (uint64_t)st.st_size);
+	if (!rc)
+		set_size(f, (uint64_t)st.st_size);
 	if (!rc && created) {
 		f->meta_dirty = true;
 		rc = mj_buf_add_rec(&r->pending_ns, MJW_REC_CREATE, name, NULL, 0, 0);
@@ -194,23 +231,35 @@ int mj_file_open(mj_region *r, const char *name, int flags, mj_file **out)
 
 void mj_file_view(mj_file *f, void **base, uint64_t *size)
 {
-	struct mj_mapping *m = atomic_load(&f->cur);
+	/* The size first: the mapping loaded after it covers it. */
+	uint64_t s = atomic_load_explicit(&f->size, memory_order_acquire);
+	struct mj_mapping *m = atomic_load_explicit(&f->cur,
+	                                            memory_order_acquire);
 	*base = m ? m->addr : NULL;
-	*size = m ? m->len : 0;
+	*size = m ? s : 0;
 }
 
 void *mj_file_base(mj_file *f)
 {
-	struct mj_mapping *m = atomic_load(&f->cur);
-	return m ? m->addr : NULL;
+	void *base;
+	uint64_t size;
+	mj_file_view(f, &base, &size);
+	return base;
 }
 
 uint64_t mj_file_size(mj_file *f)
 {
-	struct mj_mapping *m = atomic_load(&f->cur);
-	return m ? m->len : 0;
+	return atomic_load_explicit(&f->size, memory_order_acquire);
 }
 const char *mj_file_name(mj_file *f) { return f->name; }
+
+/* Allocates the new bytes (only those: the rest is allocated already),
+ * then maps them. Region mutex held. */
+static int grow_locked(mj_file *f, uint64_t cur, uint64_t size)
+{
+	int rc = -posix_fallocate(f->fd, (off_t)cur, (off_t)(size - cur));
+	return rc ? rc : ensure_mapped(f, size);
+}
 
 int mj_file_resize(mj_file *f, uint64_t size)
 {
@@ -223,11 +272,11 @@ int mj_file_resize(mj_file *f, uint64_t size)
 	if (!f->name[0])
 		rc = -ENOENT; /* removed while open */
 	else if (size > cur)
-		rc = -posix_fallocate(f->fd, 0, (off_t)size);
+		rc = grow_locked(f, cur, size);
 	else if (size < cur && ftruncate(f->fd, (off_t)size))
 		rc = -errno;
-	if (!rc && size != cur)
-		rc = map_current(f, size);
+	if (!rc)
+		set_size(f, size);
 	if (!rc && size != cur) {
 		f->meta_dirty = true;
 		rc = mj_buf_add_rec(&r->pending_ns, MJW_REC_SETSIZE, f->name, NULL,

@@ -20,10 +20,17 @@
 
 #define MJ_MAX_CONNS 64
 
-/* A mapping of a file; older ones are kept until the file closes. */
+/*
+ * A mapping of a file, cap bytes long: usually longer than the file, so
+ * that the file grows inside it without a new mapping (pages past the end
+ * of the file are never touched). A new, larger one replaces it only when
+ * the file outgrows it; older ones are kept until the file closes, since a
+ * reader may still hold their address. Capacities double, so a file never
+ * has more than a few.
+ */
 struct mj_mapping {
 	void *addr;
-	size_t len;
+	size_t cap;
 	struct mj_mapping *older;
 };
 
@@ -34,9 +41,11 @@ struct mj_file {
 	int refs;          /* handles returned by mj_file_open */
 	int is_pmem;       /* flush with pmem_flush, else pmem_msync */
 	bool meta_dirty;   /* created or resized since the last local sync */
-	/* The current mapping, published whole so that an address and its
-	 * length are always read together; NULL while the file is empty.
-	 * Older mappings stay in maps until the file closes. */
+	/* The file's size and the mapping that covers it. A grow publishes a
+	 * new mapping before the size that needs it, and readers load the
+	 * size first, so a size read is always covered by the mapping read
+	 * after it. NULL until the file first has bytes. */
+	_Atomic uint64_t size;
 	_Atomic(struct mj_mapping *) cur;
 	struct mj_mapping *maps;
 	struct mj_file *next;
