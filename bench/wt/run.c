@@ -47,7 +47,7 @@ static void sleep_ms(int ms)
 }
 
 static int build_config(const struct wtb_opts *o, const struct wtb_config *c,
-                        const char *addr, char *buf, size_t len)
+                        const char *addr, int spin_us, char *buf, size_t len)
 {
 	/* No automatic checkpoints (wait=0): a checkpoint in a 5 s window
 	 * would land in some runs and not others. One runs at close. */
@@ -57,13 +57,17 @@ static int build_config(const struct wtb_opts *o, const struct wtb_config *c,
 	int n;
 	if (c->kind == WTB_NOLOG)
 		n = snprintf(buf, len, "%s,log=(enabled=false)", common);
-	else if (c->kind == WTB_JOURNALED)
+	else if (c->kind == WTB_JOURNALED || c->kind == WTB_SHMLOG)
 		n = snprintf(buf, len, "%s,%s", common, logged);
-	else /* the address is quoted: WiredTiger reads ':' as '=' */
+	else { /* the address is quoted: WiredTiger reads ':' as '=' */
+		char spin[32] = "";
+		if (spin_us >= 0)
+			snprintf(spin, sizeof(spin), ",spin_us=%d", spin_us);
 		n = snprintf(buf, len, "%s,%s,extensions=[%s=(early_load=true,"
-		             "config={mode=%s%s%s%s})]", common, logged, o->ext,
+		             "config={mode=%s%s%s%s%s})]", common, logged, o->ext,
 		             c->mode, addr[0] ? ",mirror=\"" : "", addr,
-		             addr[0] ? "\"" : "");
+		             addr[0] ? "\"" : "", spin);
+	}
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -231,12 +235,12 @@ static void measure(WT_CONNECTION *conn, int n, double seconds,
 
 /* Opens WiredTiger on home, runs, closes; returns 0 if it ran cleanly. */
 static void run_in_home(const struct wtb_opts *o, const struct wtb_config *c,
-                        const char *home, const char *addr, int threads,
-                        struct wtb_result *r)
+                        const char *home, const char *addr, int spin_us,
+                        int threads, struct wtb_result *r)
 {
 	char cfg[2048];
 	WT_CONNECTION *conn;
-	if (build_config(o, c, addr, cfg, sizeof(cfg))) {
+	if (build_config(o, c, addr, spin_us, cfg, sizeof(cfg))) {
 		fprintf(stderr, "mojim-wtbench: configuration too long\n");
 		return;
 	}
@@ -261,8 +265,10 @@ static void run_in_home(const struct wtb_opts *o, const struct wtb_config *c,
 void wtb_run(const struct wtb_opts *o, const struct wtb_config *c,
              int threads, struct wtb_result *r)
 {
-	const struct bench_opts *bo = c->kind == WTB_JOURNALED ? &o->disk
-	                                                       : &o->shm;
+	struct bench_opts b = c->kind == WTB_JOURNALED ? o->disk : o->shm;
+	const struct bench_opts *bo = &b;
+	if (c->spin_us >= 0)
+		b.spin_us = c->spin_us;
 	char scratch[256], home[300];
 	struct mirror_proc m = {0};
 	memset(r, 0, sizeof(*r));
@@ -275,8 +281,8 @@ void wtb_run(const struct wtb_opts *o, const struct wtb_config *c,
 		fprintf(stderr, "mojim-wtbench: mkdir %s: %s\n", home,
 		        strerror(errno));
 	} else if (!c->replicated || mirror_start(bo, scratch, &m) == 0) {
-		run_in_home(o, c, home, c->replicated ? m.addr : "", threads,
-		            r);
+		run_in_home(o, c, home, c->replicated ? m.addr : "", b.spin_us,
+		            threads, r);
 	}
 	mirror_stop(&m);
 	scratch_remove(scratch);

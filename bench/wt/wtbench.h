@@ -22,6 +22,7 @@
 enum wtb_kind {
 	WTB_JOURNALED,  /* stock, log + fsync per commit, home on disk */
 	WTB_NOLOG,      /* stock, no log (no durability), /dev/shm */
+	WTB_SHMLOG,     /* stock, log + fsync per commit, home in /dev/shm */
 	WTB_MOJIM,      /* through libmojim_wt.so, /dev/shm */
 };
 
@@ -30,6 +31,7 @@ struct wtb_config {
 	enum wtb_kind kind;
 	const char *mode;     /* the extension's mode=, WTB_MOJIM only */
 	int replicated;       /* needs a mirror */
+	int spin_us;          /* both sides' spin_us; -1: --spin-us's */
 };
 
 struct wtb_opts {

@@ -99,12 +99,15 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 		return num(fs, k, v, 1, 3600000, &c->ack_timeout_ms);
 	} else if (key_is(k, "heartbeat_ms")) {
 		return num(fs, k, v, 1, 3600000, &c->heartbeat_ms);
+	} else if (key_is(k, "spin_us")) {
+		return num(fs, k, v, 0, 1000000, &c->spin_us);
 	} else {
 		fs->bad_key = true;
 		return mwt_err(fs, NULL, EINVAL,
 		               "mojim extension config: unknown key \"%.*s\" "
 		               "(known: mode, mirror, connections, policy, "
-		               "block_timeout_ms, ack_timeout_ms, heartbeat_ms)",
+		               "block_timeout_ms, ack_timeout_ms, heartbeat_ms, "
+		               "spin_us)",
 		               (int)k->len, k->str);
 	}
 	return 0;
