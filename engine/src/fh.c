@@ -129,7 +129,7 @@ static int fh_write(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t off,
 	 * ships the new bytes. */
 	memcpy(base + off, buf, len);
 	pthread_mutex_lock(&f->mu);
-	rc = mwt_dirty_add(&f->dirty, (uint64_t)off, end);
+	rc = -mj_rangeset_add(&f->dirty, (uint64_t)off, end);
 	pthread_mutex_unlock(&f->mu);
 	return rc;
 }

@@ -21,7 +21,7 @@
 
 static void file_free(struct mwt_file *f)
 {
-	mwt_dirty_free(&f->dirty);
+	mj_rangeset_free(&f->dirty);
 	pthread_mutex_destroy(&f->mu);
 	pthread_mutex_destroy(&f->sync_mu);
 	free(f);
@@ -95,24 +95,26 @@ int mwt_file_resize(struct mwt_file *f, uint64_t size)
 {
 	int rc = -mj_file_resize(f->mf, size);
 	if (!rc)
-		mwt_dirty_clip(&f->dirty, size);
+		mj_rangeset_clip(&f->dirty, size);
 	return rc;
 }
 
 /* Puts ranges back after a failed sync point, so a retry ships them. */
-static void requeue(struct mwt_file *f, const struct mwt_dirty *d, int from)
+static void requeue(struct mwt_file *f, const struct mj_rangeset *d,
+                    int from)
 {
 	pthread_mutex_lock(&f->mu);
 	uint64_t size = mj_file_size(f->mf);
 	for (int i = from; i < d->n; i++) {
 		uint64_t end = d->r[i].end < size ? d->r[i].end : size;
-		mwt_dirty_add(&f->dirty, d->r[i].off, end);
+		mj_rangeset_add(&f->dirty, d->r[i].off, end);
 	}
 	pthread_mutex_unlock(&f->mu);
 }
 
 /* Ships d->r[*i..] in sync points of at most MWT_SYNC_BYTES each. */
-static int ship(struct mwt_fs *fs, struct mwt_file *f, struct mwt_dirty *d,
+static int ship(struct mwt_fs *fs, struct mwt_file *f,
+                struct mj_rangeset *d,
                 int *i)
 {
 	enum { MAXR = 256 };
@@ -121,7 +123,7 @@ static int ship(struct mwt_fs *fs, struct mwt_file *f, struct mwt_dirty *d,
 		int n = 0, next = *i;
 		uint64_t bytes = 0;
 		while (next < d->n && n < MAXR && bytes < MWT_SYNC_BYTES) {
-			struct mwt_range *r = &d->r[next];
+			struct mj_span *r = &d->r[next];
 			uint64_t len = r->end - r->off;
 			if (len > MWT_SYNC_BYTES - bytes)
 				len = MWT_SYNC_BYTES - bytes;
@@ -156,8 +158,8 @@ int mwt_file_sync(struct mwt_fs *fs, struct mwt_file *f)
 {
 	pthread_mutex_lock(&f->sync_mu);
 	pthread_mutex_lock(&f->mu);
-	struct mwt_dirty d = f->dirty;
-	f->dirty = (struct mwt_dirty){0};
+	struct mj_rangeset d = f->dirty;
+	f->dirty = (struct mj_rangeset){0};
 	pthread_mutex_unlock(&f->mu);
 	int i = 0, rc;
 	if (d.n == 0)
@@ -166,7 +168,7 @@ int mwt_file_sync(struct mwt_fs *fs, struct mwt_file *f)
 		rc = ship(fs, f, &d, &i);
 	if (rc)
 		requeue(f, &d, i);
-	mwt_dirty_free(&d);
+	mj_rangeset_free(&d);
 	pthread_mutex_unlock(&f->sync_mu);
 	return rc;
 }

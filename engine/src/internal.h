@@ -21,20 +21,6 @@
 /* The entry points WiredTiger looks up with dlsym. */
 #define MWT_EXPORT __attribute__((visibility("default")))
 
-/* A set of byte ranges, sorted and with no two touching (dirty.c). */
-struct mwt_range {
-	uint64_t off, end; /* [off, end) */
-};
-
-struct mwt_dirty {
-	struct mwt_range *r;
-	int n, cap;
-};
-
-int mwt_dirty_add(struct mwt_dirty *d, uint64_t off, uint64_t end);
-void mwt_dirty_clip(struct mwt_dirty *d, uint64_t size);
-void mwt_dirty_free(struct mwt_dirty *d);
-
 /* One open region file, shared by every WiredTiger handle on it. */
 struct mwt_file {
 	struct mwt_file *next;
@@ -42,7 +28,7 @@ struct mwt_file {
 	int refs;                     /* handles; under the fs's mu */
 	pthread_mutex_t mu;           /* size changes, the dirty set */
 	pthread_mutex_t sync_mu;      /* one fh_sync of this file at a time */
-	struct mwt_dirty dirty;
+	struct mj_rangeset dirty;     /* written since the last sync */
 };
 
 struct mwt_fs {

@@ -148,6 +148,10 @@ uint64_t ckpt_run(struct mirror *m)
 	uint64_t done = m->applied_seq, total = 0, unpublished = 0;
 	struct ring_batch b;
 	struct ring *r;
+	/* A replica waiting for (or being replaced by) a full copy takes no
+	 * batch: whatever is logged cannot follow it. */
+	if (copy_state(m) != COPY_NONE)
+		return 0;
 	while ((r = pick(m, done + 1, &b))) {
 		pthread_mutex_unlock(&m->lock);
 		uint64_t failed = apply_batch(m, r, &b);

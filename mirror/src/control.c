@@ -1,8 +1,8 @@
 /*
  * control.c: DIR/control.sock, the operator's window (mojimctl).
  *
- * One request line per connection ("status" or "status json"), one answer,
- * then close. The thread only takes the mirror lock long enough to copy
+ * One request line per connection ("status", "status json", "promote" or
+ * "promote force"), one answer, then close. The thread only takes the mirror lock long enough to copy
  * the numbers, so a slow client cannot stall replication.
  */
 #include "mirror.h"
@@ -19,7 +19,8 @@
 struct snapshot {
 	uint64_t epoch, received, durable, applied, used, total;
 	uint64_t bytes, rate, batches, rejected, apply_errors;
-	int conns;
+	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
+	int conns, promoted, copy_state;
 };
 
 static void take_snapshot(struct mirror *m, struct snapshot *s)
@@ -34,6 +35,14 @@ static void take_snapshot(struct mirror *m, struct snapshot *s)
 	s->batches = m->batches_applied;
 	s->apply_errors = m->apply_errors;
 	s->conns = m->nconns;
+	s->cluster = m->cluster_id;
+	s->promoted = m->promoted;
+	s->copy_state = (int)copy_state(m);
+	s->copy_total = m->copy_total;
+	s->copy_bytes = m->copy_bytes;
+	s->copy_ms = m->copy_start_ns ? (now_ns() - m->copy_start_ns) / 1000000
+	                              : 0;
+	s->copies = m->copies_done;
 	pthread_mutex_unlock(&m->lock);
 	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);
 	s->rejected = __atomic_load_n(&m->frames_rejected, __ATOMIC_RELAXED);
@@ -56,6 +65,36 @@ static const char *json_str(const char *s, char *out, size_t len)
 	return out;
 }
 
+static const char *copy_state_name(int st)
+{
+	static const char *const names[] = {"none", "staging", "switching",
+	                                    "needed"};
+	return st >= 0 && st < 4 ? names[st] : "?";
+}
+
+/* Identity, promotion and the full copy's progress (rate, time left). */
+static void status_more(const struct snapshot *s, int json, char *buf,
+                        size_t len)
+{
+	double secs = (double)s->copy_ms / 1000.0;
+	double rate = secs > 0 ? (double)s->copy_bytes / secs : 0;
+	double left = rate > 0 && s->copy_total > s->copy_bytes ?
+	              (double)(s->copy_total - s->copy_bytes) / rate : 0;
+	const char *fmt = json ?
+		", \"cluster_id\": \"%016llx\", \"promoted\": %d, "
+		"\"copy\": \"%s\", \"copy_bytes\": %llu, \"copy_total\": %llu, "
+		"\"copy_mb_per_sec\": %.1f, \"copy_seconds_left\": %.1f, "
+		"\"copies_done\": %llu}\n" :
+		"cluster_id: %016llx\npromoted: %d\ncopy: %s\n"
+		"copy_bytes: %llu/%llu\ncopy_mb_per_sec: %.1f\n"
+		"copy_seconds_left: %.1f\ncopies_done: %llu\n";
+	snprintf(buf, len, fmt, (unsigned long long)s->cluster, s->promoted,
+	         copy_state_name(s->copy_state),
+	         (unsigned long long)s->copy_bytes,
+	         (unsigned long long)s->copy_total, rate / 1e6, left,
+	         (unsigned long long)s->copies);
+}
+
 void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 {
 	struct snapshot s;
@@ -76,14 +115,15 @@ void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 		"\"log_used\": %llu, \"log_total\": %llu, \"log_fill_pct\": %.1f, "
 		"\"bytes_received\": %llu, \"bytes_per_sec\": %llu, "
 		"\"batches_applied\": %llu, \"frames_rejected\": %llu, "
-		"\"apply_errors\": %llu}\n" :
+		"\"apply_errors\": %llu" :
 		"role: mirror\nepoch: %llu\nlisten: %s\ndir: %s\ndata_dir: %s\n"
 		"backend: %s\nconnections: %d\nseq_received: %llu\n"
 		"seq_durable: %llu\nseq_applied: %llu\n"
 		"log_fill: %llu/%llu (%.1f%%)\nbytes_received: %llu\n"
 		"bytes_per_sec: %llu\nbatches_applied: %llu\n"
 		"frames_rejected: %llu\napply_errors: %llu\n";
-	snprintf(buf, len, fmt, (unsigned long long)s.epoch, m->listen_addr,
+	int n = snprintf(buf, len, fmt, (unsigned long long)s.epoch,
+	         m->listen_addr,
 	         d, dd, backend, s.conns,
 	         (unsigned long long)s.received, (unsigned long long)s.durable,
 	         (unsigned long long)s.applied, (unsigned long long)s.used,
@@ -91,6 +131,8 @@ void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 	         (unsigned long long)s.rate, (unsigned long long)s.batches,
 	         (unsigned long long)s.rejected,
 	         (unsigned long long)s.apply_errors);
+	if (n > 0 && (size_t)n < len)
+		status_more(&s, json, buf + n, len - (size_t)n);
 }
 
 /* Reads one request line (bounded, with a timeout) and answers it. */
@@ -111,7 +153,10 @@ static void serve(struct mirror *m, int fd)
 	}
 	req[n] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
-	if (strcmp(req, "status") == 0)
+	if (strcmp(req, "promote") == 0 || strcmp(req, "promote force") == 0)
+		mirror_promote(m, strcmp(req, "promote force") == 0, out,
+		               sizeof(out));
+	else if (strcmp(req, "status") == 0)
 		mirror_status(m, 0, out, sizeof(out));
 	else if (strcmp(req, "status json") == 0)
 		mirror_status(m, 1, out, sizeof(out));

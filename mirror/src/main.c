@@ -261,6 +261,13 @@ int main(int argc, char **argv)
 	rc = mirror_open(&m, &cfg, &why);
 	if (rc)
 		return fail(&m, cfg.dir, why, rc);
+	if (m.promoted) {
+		mlog("%s was promoted (epoch %llu): its data directory belongs to "
+		     "a primary now; give the mirror an empty --dir", cfg.dir,
+		     (unsigned long long)m.epoch);
+		mirror_close(&m);
+		return 1;
+	}
 	rc = mirror_replay(&m, &why);
 	if (rc)
 		return fail(&m, cfg.dir, why, rc);

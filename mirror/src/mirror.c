@@ -148,6 +148,15 @@ static int make_paths(struct mirror *m, const char **why)
 		return *why = "DIR path too long", -ENAMETOOLONG;
 	if (mkdir(m->log_dir, 0755) && errno != EEXIST)
 		return *why = "cannot create DIR/log", -errno;
+	/* Beside the replica, on its file system: renames swap them. */
+	size_t n = strlen(m->data_dir);
+	while (n > 1 && m->data_dir[n - 1] == '/')
+		m->data_dir[--n] = '\0';
+	if (snprintf(m->stage_dir, sizeof(m->stage_dir), "%s.stage",
+	             m->data_dir) >= (int)sizeof(m->stage_dir) ||
+	    snprintf(m->old_dir, sizeof(m->old_dir), "%s.old", m->data_dir) >=
+	    (int)sizeof(m->old_dir))
+		return *why = "data directory path too long", -ENAMETOOLONG;
 	return 0;
 }
 
@@ -168,6 +177,11 @@ int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
 	if (rc)
 		return rc;
 	m->epoch = m->state.d->epoch;
+	m->cluster_id = m->state.d->cluster_id;
+	m->promoted = (int)m->state.d->promoted;
+	m->stage.dirfd = -1;
+	if ((rc = copy_recover(m, why)))
+		return rc;
 	m->applied_seq = m->durable_seq = m->state.d->applied_seq;
 	rc = replica_open(&m->replica, m->data_dir, cfg->data_on_disk, why);
 	if (rc)
@@ -199,6 +213,7 @@ void mirror_close(struct mirror *m)
 		}
 	}
 	replica_close(&m->replica);
+	replica_close(&m->stage);
 	state_close(&m->state);
 	free(m->logged.v);
 	m->logged.v = NULL;

@@ -54,6 +54,8 @@ struct mirror {
 	pthread_cond_t space_cond; /* receivers wait here for ring space */
 	pthread_cond_t conns_cond; /* shutdown waits here for receivers */
 	pthread_mutex_t create_lock; /* one ring file created at a time */
+	char stage_dir[PATH_MAX];  /* a full copy is received here (copy.c) */
+	char old_dir[PATH_MAX];    /* the replica it replaces, while swapping */
 
 	struct state state;
 	struct replica replica;    /* checkpointer only */
@@ -70,6 +72,14 @@ struct mirror {
 	int stopping;          /* (L) shutting down: receivers stop */
 	int ckpt_quit;         /* (L) the checkpointer's last run */
 	int applying;          /* (L) a thread is in ckpt_run (one at a time) */
+	uint64_t cluster_id;   /* (L) persisted; 0 until a primary says hello */
+	int promoted;          /* (L) persisted: no primary is taken any more */
+	struct conn *copy_conn;/* (L) the connection sending a full copy */
+	struct replica stage;  /* the copy being received; copy_conn only */
+	uint64_t copy_total, copy_bytes, copy_start_ns; /* (L) progress */
+	uint64_t copy_log_ns;  /* last progress line */
+	uint64_t copies_done;  /* (L) */
+	uint64_t last_primary_ns; /* atomic: last frame read from a primary */
 
 	/* statistics */
 	uint64_t bytes_received;  /* atomic */
@@ -129,8 +139,39 @@ int ckpt_start(struct mirror *m);
 /* Stops the thread after a last run over what is complete. */
 void ckpt_stop(struct mirror *m);
 
+/* copy.c: receiving a full copy (the primary's copy.c) */
+/* At open, before the replica is opened: finishes or discards a copy a
+ * crash interrupted. */
+int copy_recover(struct mirror *m, const char **why);
+/* COPY_BEGIN: an empty staging directory. L not held. */
+int copy_begin(struct mirror *m, uint64_t total, const char **why);
+/* A checked COPY frame, applied to the staging directory. */
+int copy_apply(struct mirror *m, const void *frame, char *err, size_t len);
+/* COPY_DONE: the staged copy becomes the replica, at seq. L not held. */
+int copy_done(struct mirror *m, uint64_t seq, const char **why);
+/* The copy's connection is gone: the replica stays as it was, stale. */
+void copy_abort(struct mirror *m);
+/* (L) The copy state, and the HELLO_ACK flags it implies. */
+uint64_t copy_state(const struct mirror *m);
+uint32_t copy_ack_flags(const struct mirror *m);
+
+/* promote.c */
+/*
+ * Makes the replica directory a primary's: the old primary is refused,
+ * every complete batch applied, the rest dropped, the epoch bumped and
+ * persisted, and DATA/.mojim-node written. A running mirror refuses while
+ * it heard from a primary within the heartbeat timeout, unless force.
+ * Returns 0 or a negative errno; msg says what happened either way.
+ */
+int mirror_promote(struct mirror *m, int force, char *msg, size_t len);
+/* The same on a directory no mirror runs on (after mirror_replay). */
+int mirror_promote_offline(struct mirror *m, char *msg, size_t len);
+
 /* server.c */
 int server_listen(struct mirror *m, const char **why);
+/* (L) Cuts every connection whose epoch is below epoch (a newer primary
+ * said hello, or a promotion): their threads then end on their own. */
+void server_cut(struct mirror *m, uint64_t epoch);
 /* Accepts until *stop becomes non-zero, then closes every connection. */
 void server_run(struct mirror *m, volatile int *stop);
 

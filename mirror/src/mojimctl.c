@@ -3,6 +3,7 @@
  * DIR/control.sock. One request per connection, the answer is text.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +13,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mirror.h"
 #include "mojim_wire.h"
 #include "util.h"
 
-enum { EXIT_TIMEOUT = 1, EXIT_USAGE = 2, EXIT_NOMIRROR = 3 };
+enum { EXIT_TIMEOUT = 1, EXIT_USAGE = 2, EXIT_NOMIRROR = 3, EXIT_REFUSED = 4 };
+
+struct promote_opts {
+	const char *data_dir;
+	int data_on_disk, force;
+};
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 "usage: mojimctl [--dir DIR | --socket PATH] status [--json]\n"
 "       mojimctl [--dir DIR | --socket PATH] wait-applied SEQ [--timeout-ms MS]\n"
+"       mojimctl --dir DIR [--data-dir D] [--data-on-disk] promote [--force]\n"
 "\n"
 "  --dir DIR          the mirror's --dir (its socket is DIR/control.sock)\n"
 "  --socket PATH      the control socket itself\n"
@@ -29,9 +37,17 @@ static void usage(FILE *out)
 "  --json             the same as one JSON object\n"
 "  wait-applied SEQ   wait until the mirror's seq_applied >= SEQ\n"
 "  --timeout-ms MS    how long wait-applied waits (default 10000)\n"
+"  promote            make the mirror's replica a primary's directory: the\n"
+"                     old primary is refused from then on (its epoch is\n"
+"                     fenced), every complete batch is applied, the epoch\n"
+"                     is bumped, DATA/.mojim-node is written. Against a\n"
+"                     running mirror it refuses while a primary was heard\n"
+"                     within the heartbeat timeout, unless --force; with no\n"
+"                     mirror running it works on DIR directly (give the\n"
+"                     mirror's --data-dir/--data-on-disk if it had them)\n"
 "\n"
 "Exit codes: 0 ok, 1 wait-applied timed out, 2 bad arguments,\n"
-"3 no mirror answering on the socket.\n");
+"3 no mirror answering on the socket, 4 promote refused or failed.\n");
 }
 
 /* Sends one request and reads the whole answer into buf. */
@@ -110,6 +126,49 @@ static int wait_applied(const char *path, const char *seq_s, uint64_t tmo_ms)
 	return EXIT_TIMEOUT;
 }
 
+/* No mirror runs on DIR: open it, replay its logs, promote. */
+static int promote_offline(const char *dir, const struct promote_opts *p)
+{
+	static struct mirror m;
+	struct mirror_cfg cfg = {.dir = dir, .data_dir = p->data_dir,
+	                         .data_on_disk = p->data_on_disk,
+	                         .log_size = 64ull << 20, .slot_size = 4ull << 20,
+	                         .ckpt_thresh = 1, .hb_timeout_ms = 5000};
+	const char *why = "";
+	char msg[PATH_MAX + 256];
+	int rc = mirror_open(&m, &cfg, &why);
+	if (!rc)
+		rc = mirror_replay(&m, &why);
+	if (rc) {
+		fprintf(stderr, "mojimctl: promote: %s: %s (%s)\n", dir, why,
+		        strerror(-rc));
+		mirror_close(&m);
+		return EXIT_REFUSED;
+	}
+	rc = mirror_promote_offline(&m, msg, sizeof(msg));
+	mirror_close(&m);
+	fputs(msg, rc ? stderr : stdout);
+	return rc ? EXIT_REFUSED : 0;
+}
+
+static int promote(const char *dir, const char *path,
+                   const struct promote_opts *p)
+{
+	char buf[PATH_MAX + 512];
+	int rc = ask(path, p->force ? "promote force\n" : "promote\n", buf,
+	             sizeof(buf));
+	if (rc == -ECONNREFUSED || rc == -ENOENT) {
+		if (!dir)
+			return no_mirror(path, rc);
+		return promote_offline(dir, p);
+	}
+	if (rc)
+		return no_mirror(path, rc);
+	int ok = strncmp(buf, "promoted", 8) == 0;
+	fputs(buf, ok ? stdout : stderr);
+	return ok ? 0 : EXIT_REFUSED;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -117,12 +176,16 @@ int main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"timeout-ms", required_argument, NULL, 't'},
+		{"force", no_argument, NULL, 'f'},
+		{"data-dir", required_argument, NULL, 'D'},
+		{"data-on-disk", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *sock = NULL;
 	char path[512];
 	int json = 0, opt;
+	struct promote_opts prom = {0};
 	uint64_t tmo = 10000;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -135,6 +198,9 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'f': prom.force = 1; break;
+		case 'D': prom.data_dir = optarg; break;
+		case 'K': prom.data_on_disk = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -157,6 +223,8 @@ int main(int argc, char **argv)
 		fputs(buf, stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "promote") == 0 && optind + 1 == argc)
+		return promote(dir, path, &prom);
 	if (strcmp(cmd, "wait-applied") == 0 && optind + 2 == argc)
 		return wait_applied(path, argv[optind + 1], tmo);
 	usage(stderr);

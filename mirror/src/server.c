@@ -52,6 +52,7 @@ struct conn {
 	const char *why;
 	char whybuf[160];
 	uint64_t code;   /* MJW_REFUSE_* for END_REFUSE */
+	unsigned char *copybuf; /* a COPY frame, slot_size bytes (copy.c) */
 };
 
 static int bad(struct conn *c, const char *why)
@@ -150,6 +151,43 @@ static int peer_gone(int fd)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+/*
+ * (L) Whether this primary may be served: not after a promotion, not from
+ * another cluster, not from an older epoch (invariant 4). A newer epoch
+ * is a new primary: it is adopted, the older primary's connections are
+ * cut, and a replica that held the old primary's data can only be
+ * continued by a full copy from the new one (its logs may hold batches
+ * the new primary never had).
+ */
+static int hello_admit(struct conn *c, const struct mjw_hello *hello,
+                       uint64_t epoch)
+{
+	struct mirror *m = c->m;
+	struct state *st = &m->state;
+	if (m->promoted)
+		return refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted: "
+		              "its directory belongs to a primary now");
+	if (hello->cluster_id == 0)
+		return bad(c, "HELLO without a cluster id");
+	if (m->cluster_id && hello->cluster_id != m->cluster_id)
+		return refuse(c, MJW_REFUSE_CLUSTER, "this mirror serves another "
+		              "cluster");
+	if (epoch < m->epoch)
+		return refuse(c, MJW_REFUSE_FENCED, "epoch older than the mirror's");
+	if (epoch > m->epoch) {
+		if (st->d->has_data && copy_state(m) == COPY_NONE)
+			state_set(st, &st->d->copy_state, COPY_NEEDED);
+		state_set_epoch(st, epoch);
+		m->epoch = epoch;
+		server_cut(m, epoch);
+	}
+	if (!m->cluster_id) {
+		state_set(st, &st->d->cluster_id, hello->cluster_id);
+		m->cluster_id = hello->cluster_id;
+	}
+	return END_OK;
+}
+
 /* The HELLO exchange: fencing, ring ownership, HELLO_ACK. */
 static int conn_hello(struct conn *c)
 {
@@ -186,13 +224,9 @@ static int conn_hello(struct conn *c)
 	}
 	struct mjw_hello_ack ack = {.slot_size = (uint32_t)m->cfg.slot_size};
 	pthread_mutex_lock(&m->lock);
-	if (h.epoch < m->epoch) {
+	if ((rc = hello_admit(c, &hello, h.epoch))) {
 		pthread_mutex_unlock(&m->lock);
-		return refuse(c, MJW_REFUSE_FENCED, "epoch older than the mirror's");
-	}
-	if (h.epoch > m->epoch) {
-		state_set_epoch(&m->state, h.epoch);
-		m->epoch = h.epoch;
+		return rc;
 	}
 	if (r->owned) {
 		pthread_mutex_unlock(&m->lock);
@@ -204,6 +238,8 @@ static int conn_hello(struct conn *c)
 	ack.durable_seq = m->durable_seq;
 	ack.max_batch_kb = (uint32_t)(max_batch(r) >> 10);
 	ack.epoch = m->epoch;
+	ack.cluster_id = m->cluster_id;
+	ack.flags = copy_ack_flags(m);
 	pthread_mutex_unlock(&m->lock);
 	minfo("conn %d from %s: hello epoch %llu, applied_seq %llu, "
 	      "durable_seq %llu", c->index, c->peer, (unsigned long long)h.epoch,
@@ -276,6 +312,14 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 		pthread_mutex_unlock(&m->lock);
 		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
 	}
+	if (copy_state(m) != COPY_NONE) {
+		pthread_mutex_unlock(&m->lock);
+		return bad(c, "batch while the replica waits for a full copy");
+	}
+	if (h->cluster != m->cluster_id) {
+		pthread_mutex_unlock(&m->lock);
+		return bad(c, "batch of another cluster");
+	}
 	if (h->frag == 0) {
 		c->skip = h->seq <= m->durable_seq;
 		c->batch_bytes = 0;
@@ -310,8 +354,11 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	if (!c->skip) {
 		ring_persist(c->ring, h);
 		pthread_mutex_lock(&m->lock);
-		if (ring_publish(c->ring, h))
+		if (ring_publish(c->ring, h)) {
 			mirror_batch_logged(m, h->seq);
+			if (!m->state.d->has_data)
+				state_set(&m->state, &m->state.d->has_data, 1);
+		}
 		fenced = m->epoch != c->epoch;
 		pthread_mutex_unlock(&m->lock);
 	}
@@ -327,6 +374,122 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	return rc;
 }
 
+/* (L) Still the newest primary? A PING from a fenced one is refused too,
+ * so an idle old primary learns it at its next heartbeat. */
+static int check_epoch(struct conn *c)
+{
+	if (c->m->epoch != c->epoch)
+		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
+	if (c->m->promoted)
+		return refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted");
+	return END_OK;
+}
+
+/* COPY_BEGIN: this connection sends a full copy into the staging dir. */
+static int conn_copy_begin(struct conn *c, const struct mjw_hdr *h)
+{
+	struct mirror *m = c->m;
+	const char *why = NULL;
+	pthread_mutex_lock(&m->lock);
+	int rc = check_epoch(c);
+	if (!rc && m->copy_conn && m->copy_conn != c)
+		rc = refuse(c, MJW_REFUSE_BUSY, "another full copy is running");
+	if (!rc)
+		m->copy_conn = c;
+	pthread_mutex_unlock(&m->lock);
+	if (rc)
+		return rc;
+	if (!c->copybuf && !(c->copybuf = malloc(m->cfg.slot_size))) {
+		c->why = "out of memory";
+		return END_CLOSED;
+	}
+	if (copy_begin(m, h->seq, &why)) {
+		c->why = why;
+		return END_CLOSED;
+	}
+	return conn_send(c, MJW_ACK, 0, NULL, 0);
+}
+
+/* A BATCH frame flagged COPY: checked, applied to the staging dir. */
+static int conn_copy_frame(struct conn *c, const struct mjw_hdr *h)
+{
+	const char *why;
+	char err[120];
+	if (c->m->copy_conn != c || !c->copybuf)
+		return bad(c, "COPY frame without COPY_BEGIN");
+	if (h->epoch != c->epoch || h->cluster != c->m->cluster_id)
+		return bad(c, "COPY frame of another epoch or cluster");
+	memcpy(c->copybuf, h, sizeof(*h));
+	int rc = conn_read(c, c->copybuf + MJW_HDR_SIZE,
+	                   (size_t)(h->len - MJW_HDR_SIZE));
+	if (rc)
+		return rc;
+	if (mjw_check_frame(c->copybuf, h->len, &why))
+		return bad(c, why);
+	if (copy_apply(c->m, c->copybuf, err, sizeof(err))) {
+		snprintf(c->whybuf, sizeof(c->whybuf), "copy: %s", err);
+		c->why = c->whybuf;
+		return END_CLOSED;
+	}
+	return END_OK;
+}
+
+/* COPY_DONE: the staged copy becomes the replica, at seq. */
+static int conn_copy_done(struct conn *c, const struct mjw_hdr *h)
+{
+	struct mirror *m = c->m;
+	const char *why = NULL;
+	if (m->copy_conn != c)
+		return bad(c, "COPY_DONE without COPY_BEGIN");
+	pthread_mutex_lock(&m->lock);
+	int rc = check_epoch(c);
+	pthread_mutex_unlock(&m->lock);
+	if (rc)
+		return rc;
+	if (h->seq == 0 || copy_done(m, h->seq, &why)) {
+		c->why = why ? why : "COPY_DONE without a seq";
+		return END_CLOSED;
+	}
+	pthread_mutex_lock(&m->lock);
+	m->copy_conn = NULL;
+	pthread_mutex_unlock(&m->lock);
+	return conn_send(c, MJW_ACK, h->seq, NULL, 0);
+}
+
+static int conn_ping(struct conn *c, const struct mjw_hdr *h,
+                     unsigned char *buf)
+{
+	int rc = read_ctrl(c, h, buf);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&c->m->lock);
+	rc = check_epoch(c);
+	pthread_mutex_unlock(&c->m->lock);
+	return rc ? rc : conn_send(c, MJW_PONG, h->seq, NULL, 0);
+}
+
+/* Reads a control frame's body and dispatches it. */
+static int conn_ctrl(struct conn *c, const struct mjw_hdr *h,
+                     unsigned char *buf)
+{
+	int rc;
+	switch (h->type) {
+	case MJW_PING:
+		return conn_ping(c, h, buf);
+	case MJW_COPY_BEGIN:
+		rc = read_ctrl(c, h, buf);
+		return rc ? rc : conn_copy_begin(c, h);
+	case MJW_COPY_DONE:
+		rc = read_ctrl(c, h, buf);
+		return rc ? rc : conn_copy_done(c, h);
+	default:
+		snprintf(c->whybuf, sizeof(c->whybuf),
+		         "unexpected %s frame from the primary",
+		         mjw_type_name(h->type));
+		return bad(c, c->whybuf);
+	}
+}
+
 static int conn_loop(struct conn *c)
 {
 	unsigned char buf[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
@@ -339,21 +502,14 @@ static int conn_loop(struct conn *c)
 			return rc;
 		if (mjw_check_hdr(&h, c->m->cfg.slot_size, &why))
 			return bad(c, why);
-		switch (h.type) {
-		case MJW_BATCH:
+		__atomic_store_n(&c->m->last_primary_ns, now_ns(),
+		                 __ATOMIC_RELAXED);
+		if (h.type == MJW_BATCH && (h.flags & MJW_F_COPY))
+			rc = conn_copy_frame(c, &h);
+		else if (h.type == MJW_BATCH)
 			rc = conn_batch(c, &h);
-			break;
-		case MJW_PING:
-			rc = read_ctrl(c, &h, buf);
-			if (!rc)
-				rc = conn_send(c, MJW_PONG, h.seq, NULL, 0);
-			break;
-		default:
-			snprintf(c->whybuf, sizeof(c->whybuf),
-			         "unexpected %s frame from the primary",
-			         mjw_type_name(h.type));
-			rc = bad(c, c->whybuf);
-		}
+		else
+			rc = conn_ctrl(c, &h, buf);
 		if (rc)
 			return rc;
 	}
@@ -387,6 +543,10 @@ static void conn_free(struct conn *c)
 {
 	struct mirror *m = c->m;
 	pthread_mutex_lock(&m->lock);
+	if (m->copy_conn == c) {
+		copy_abort(m);
+		m->copy_conn = NULL;
+	}
 	if (c->ring) {
 		ring_rewind(c->ring); /* a batch without its LAST fragment */
 		c->ring->owned = 0;
@@ -396,6 +556,7 @@ static void conn_free(struct conn *c)
 	pthread_cond_broadcast(&m->conns_cond);
 	pthread_mutex_unlock(&m->lock);
 	close(c->fd);
+	free(c->copybuf);
 	free(c);
 }
 
@@ -509,6 +670,13 @@ static void server_accept(struct mirror *m)
 		conn_free(c);
 	}
 	pthread_attr_destroy(&attr);
+}
+
+void server_cut(struct mirror *m, uint64_t epoch)
+{
+	for (int i = 0; i < MIRROR_MAX_CONNS; i++)
+		if (m->conns[i] && m->conns[i]->epoch < epoch)
+			shutdown(m->conns[i]->fd, SHUT_RDWR);
 }
 
 /* Closes every connection and waits for their threads to finish. */

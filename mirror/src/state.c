@@ -56,6 +56,12 @@ void state_set_epoch(struct state *st, uint64_t epoch)
 	pm_persist(&st->d->epoch, 8, st->is_pmem);
 }
 
+void state_set(struct state *st, uint64_t *field, uint64_t value)
+{
+	*field = value;
+	pm_persist(field, 8, st->is_pmem);
+}
+
 void state_set_applied(struct state *st, uint64_t seq)
 {
 	st->d->applied_seq = seq;

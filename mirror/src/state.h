@@ -27,7 +27,22 @@ struct state_disk {
 	 * partial_seq == applied_seq + 1. */
 	uint64_t partial_seq;
 	uint64_t partial_recs;
-	uint64_t reserved[2];
+	uint64_t cluster_id;  /* the cluster this mirror serves; 0: none yet */
+	uint64_t copy_state;  /* enum copy_state */
+	uint64_t copy_seq;    /* COPY_SWITCH: the seq the staged copy is at */
+	uint64_t has_data;    /* 1 once a batch was logged or a copy landed */
+	uint64_t promoted;    /* 1: promoted; the directory is a primary now */
+};
+
+/* Where a full copy (mirror/src/copy.c) stands. */
+enum copy_state {
+	COPY_NONE = 0,    /* the replica continues from applied_seq */
+	COPY_STAGING = 1, /* a copy is being received into the staging dir;
+	                     the replica is stale until it completes */
+	COPY_SWITCH = 2,  /* the staged copy is complete: make it the replica
+	                     (a crash here finishes the switch at start) */
+	COPY_NEEDED = 3,  /* the replica cannot be continued (epoch changed, a
+	                     copy was cut short): only a full copy repairs it */
 };
 
 struct state {
@@ -40,6 +55,8 @@ struct state {
 int state_open(struct state *st, const char *path, const char **why);
 void state_close(struct state *st);
 void state_set_epoch(struct state *st, uint64_t epoch);
+/* Stores one 8-byte field of the state and persists it. */
+void state_set(struct state *st, uint64_t *field, uint64_t value);
 void state_set_applied(struct state *st, uint64_t seq);
 /* Records of batch seq before recs are durable. */
 void state_set_partial(struct state *st, uint64_t seq, uint64_t recs);

@@ -78,6 +78,24 @@ struct mj_range {
 	uint64_t len;
 };
 
+/*
+ * A set of byte ranges [off, end) of one file, sorted, overlapping and
+ * touching ranges merged. Zero-initialised is empty. Used for dirty data
+ * (the WiredTiger extension, the primary's catch-up tracking).
+ */
+struct mj_span {
+	uint64_t off, end;
+};
+struct mj_rangeset {
+	struct mj_span *r;
+	int n, cap;
+};
+/* Adds [off, end); 0 or -ENOMEM (the set is unchanged then). */
+int mj_rangeset_add(struct mj_rangeset *s, uint64_t off, uint64_t end);
+/* Forgets what lies at or beyond size (the file was cut). */
+void mj_rangeset_clip(struct mj_rangeset *s, uint64_t size);
+void mj_rangeset_free(struct mj_rangeset *s);
+
 /* Counters and state, for status displays and tests. */
 struct mj_status {
 	enum mj_mode mode;
@@ -96,6 +114,13 @@ struct mj_status {
 	uint64_t bytes_sent;    /* frame bytes written to the mirror */
 	uint64_t reconnects;
 	uint64_t degrade_flush_us; /* time the local flush on degrade took */
+	uint64_t cluster_id;    /* from DIR/.mojim-node */
+	uint64_t catchups;      /* returns of the mirror settled by a catch-up
+	                           batch (changes since it was lost) */
+	uint64_t full_copies;   /* full copies completed */
+	int copying;            /* 1: a full copy is running */
+	uint64_t copy_bytes_done, copy_bytes_total; /* the running or last copy */
+	uint64_t copy_us;       /* the last copy's duration */
 };
 
 /* Fills cfg with the defaults above. */

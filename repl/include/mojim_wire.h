@@ -40,10 +40,17 @@ enum mjw_type {
 	MJW_PONG = 6,      /* answer to PING with the same nonce */
 	MJW_REFUSE = 7,    /* mirror -> primary: connection refused; body is a
 	                      reason string, hdr.seq an MJW_REFUSE_* code */
+	MJW_COPY_BEGIN = 8, /* primary -> mirror: a full copy starts; the mirror
+	                       empties its staging directory, answers ACK 0 */
+	MJW_COPY_DONE = 9,  /* primary -> mirror: the copy is complete and is the
+	                       state after batch hdr.seq; the mirror makes it its
+	                       replica, answers ACK seq */
 };
 
 /* hdr.flags */
 #define MJW_F_LAST 0x01u /* last fragment of its batch */
+#define MJW_F_COPY 0x02u /* BATCH: part of a full copy, applied to the
+                            mirror's staging directory, never logged */
 
 /* Codes carried by MJW_REFUSE in hdr.seq. */
 enum mjw_refuse_code {
@@ -51,6 +58,8 @@ enum mjw_refuse_code {
 	MJW_REFUSE_FENCED = 2,    /* the primary's epoch is older than ours */
 	MJW_REFUSE_BUSY = 3,      /* that connection index is in use */
 	MJW_REFUSE_VERSION = 4,   /* protocol version not supported */
+	MJW_REFUSE_CLUSTER = 5,   /* the primary belongs to another cluster */
+	MJW_REFUSE_PROMOTED = 6,  /* this mirror was promoted: it is a primary */
 };
 
 struct mjw_hdr {
@@ -64,7 +73,9 @@ struct mjw_hdr {
 	uint64_t seq;     /* batch sequence number (BATCH, ACK), nonce, code */
 	uint64_t len;     /* whole frame: header + body + trailer, multiple of 8 */
 	uint64_t total;   /* BATCH: bytes of records in the whole batch */
-	uint64_t reserved[2]; /* zero */
+	uint64_t cluster; /* BATCH: the primary's cluster id (the one its HELLO
+	                     gave); other frames: zero */
+	uint64_t reserved; /* zero */
 };
 
 struct mjw_trailer {
@@ -95,7 +106,7 @@ struct mjw_rec {
 
 /* HELLO body: who is calling and on which connection index. */
 struct mjw_hello {
-	uint64_t cluster_id; /* 0 until a later issue assigns identities */
+	uint64_t cluster_id; /* the primary's cluster (never 0) */
 	uint32_t conn_index; /* which of the primary's connections this is */
 	uint32_t nconns;     /* how many the primary opens */
 	uint64_t reserved;
@@ -109,7 +120,15 @@ struct mjw_hello_ack {
 	uint32_t slot_size;   /* largest frame the mirror accepts */
 	uint32_t max_batch_kb; /* largest whole batch its log can hold, KiB
 	                          (0: unknown, the primary assumes 16 MiB) */
+	uint64_t cluster_id;  /* the mirror's cluster (0: none yet) */
+	uint32_t flags;       /* MJW_MIRROR_* */
+	uint32_t reserved;
 };
+
+/* HELLO_ACK flags: the mirror's replica cannot simply be continued. */
+#define MJW_MIRROR_EMPTY 0x1u      /* it never held a copy */
+#define MJW_MIRROR_NEEDS_COPY 0x2u /* a copy was cut short, or its epoch
+                                      changed: only a full copy repairs it */
 
 #define MJW_HDR_SIZE ((uint64_t)sizeof(struct mjw_hdr))
 #define MJW_TRAILER_SIZE ((uint64_t)sizeof(struct mjw_trailer))
@@ -203,6 +222,23 @@ int mjw_writev_full(int fd, struct iovec *iov, int iovcnt);
 int mjw_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
                   const void *body, uint32_t body_len);
 const char *mjw_rec_type_name(unsigned type);
+
+/*
+ * A primary's identity, in the file DIR/.mojim-node of its region (never
+ * replicated; promotion writes one into the promoted copy). mirror_stale:
+ * the mirror may lack sync points this primary made (it degraded, or a
+ * promotion just happened), so the next mirror needs a full copy.
+ */
+#define MJW_NODE_FILE ".mojim-node"
+struct mjw_node {
+	uint64_t cluster_id; /* random, never 0 */
+	uint64_t epoch;      /* >= 1 */
+	int mirror_stale;
+};
+/* 0, -ENOENT if there is none, -EINVAL if it is not a node file. dirfd
+ * must be open for reading; store needs it for fsync too. */
+int mjw_node_load(int dirfd, struct mjw_node *n);
+int mjw_node_store(int dirfd, const struct mjw_node *n);
 
 #ifdef __cplusplus
 }

@@ -145,7 +145,8 @@ int mj_batch_add_write(struct mj_batch *b, const char *name, uint64_t off,
 }
 
 /* Closes the last frame, marks it LAST, and seals every frame. */
-int mj_batch_seal(struct mj_batch *b, uint64_t epoch)
+int mj_batch_seal(struct mj_batch *b, uint64_t epoch, uint64_t cluster,
+                  uint8_t flags)
 {
 	if (b->sealed)
 		return 0;
@@ -158,9 +159,10 @@ int mj_batch_seal(struct mj_batch *b, uint64_t epoch)
 	for (uint32_t i = 0; i < b->nframes; i++) {
 		struct mjw_hdr h;
 		memcpy(&h, b->buf.p + pos, sizeof(h));
-		uint8_t flags = i + 1 == b->nframes ? MJW_F_LAST : 0;
-		mjw_put_hdr(b->buf.p + pos, MJW_BATCH, flags, h.nrec, i, epoch,
+		uint8_t f = flags | (i + 1 == b->nframes ? MJW_F_LAST : 0);
+		mjw_put_hdr(b->buf.p + pos, MJW_BATCH, f, h.nrec, i, epoch,
 		            b->seq, h.len, b->payload);
+		((struct mjw_hdr *)(void *)(b->buf.p + pos))->cluster = cluster;
 		mjw_seal(b->buf.p + pos);
 		pos += h.len;
 	}

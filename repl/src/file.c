@@ -141,6 +141,7 @@ static void set_size(mj_file *f, uint64_t size)
 
 void mj_file_destroy(mj_file *f)
 {
+	mj_rangeset_free(&f->track);
 	while (f->maps) {
 		struct mj_mapping *m = f->maps;
 		f->maps = m->older;
@@ -178,6 +179,7 @@ static int file_open_locked(mj_region *r, const char *name, int flags,
 		if ((flags & MJ_O_CREATE) && (flags & MJ_O_EXCL))
 			return -EEXIST;
 		f->refs++;
+		f->lingering = false;
 		*out = f;
 		return 0;
 	}
@@ -294,17 +296,26 @@ int mj_file_close(mj_file *f)
 		pthread_mutex_unlock(&r->mu);
 		return 0;
 	}
+	/* In sync mode the primary never flushed this file: do it now, so
+	 * the data does not depend on the mirror once we forget the file
+	 * (the degrade flush only sees open files). */
+	if (r->cfg.mode == MJ_MODE_SYNC)
+		mj_file_flush_all(f);
+	/* Tracked ranges of it still have to reach the mirror (resync.c):
+	 * keep it, under its name as renames change it, until they have. */
+	if (r->track.active && f->track.n && f->name[0]) {
+		f->lingering = true;
+		int rc = f->meta_dirty && fsync(f->fd) ? -errno : 0;
+		f->meta_dirty = false;
+		pthread_mutex_unlock(&r->mu);
+		return rc;
+	}
 	for (mj_file **p = &r->files; *p; p = &(*p)->next) {
 		if (*p == f) {
 			*p = f->next;
 			break;
 		}
 	}
-	/* In sync mode the primary never flushed this file: do it now, so
-	 * the data does not depend on the mirror once we forget the file
-	 * (the degrade flush only sees open files). */
-	if (r->cfg.mode == MJ_MODE_SYNC)
-		mj_file_flush_all(f);
 	int rc = f->meta_dirty && fsync(f->fd) ? -errno : 0;
 	pthread_mutex_unlock(&r->mu);
 	mj_file_destroy(f);

@@ -48,6 +48,9 @@ struct mj_file {
 	_Atomic uint64_t size;
 	_Atomic(struct mj_mapping *) cur;
 	struct mj_mapping *maps;
+	/* Ranges synced while the mirror could not take batches (resync.c). */
+	struct mj_rangeset track;
+	bool lingering;    /* closed, kept open while track still needs it */
 	struct mj_file *next;
 };
 
@@ -138,6 +141,22 @@ struct mj_region {
 	void *shipper_arg[MJ_MAX_CONNS];
 	int nshippers;
 
+	/* Identity and resync (resync.c, copy.c). While track.active, sync
+	 * points build no batches: their ranges are added to each file's track
+	 * set and their namespace records stay in pending_ns, in order, until
+	 * a catch-up batch or a full copy settles them. */
+	uint64_t cluster;
+	struct mjw_node node;     /* as stored in DIR/.mojim-node */
+	bool had_files;           /* the directory held files at open */
+	struct {
+		bool active;
+		bool overflow;        /* tracking cannot repair the mirror: copy */
+		uint64_t gen;         /* bumped when a tracking period settles */
+		uint64_t end_seq;     /* the batch that settled the last one */
+	} track;
+	bool need_copy;           /* the mirror needs a full copy */
+	bool copying;             /* a copy runs: no batch is shipped */
+
 	struct mj_status st; /* counters, read under mu */
 };
 
@@ -161,7 +180,8 @@ void mj_batch_free(struct mj_batch *b);
 int mj_batch_add_records(struct mj_batch *b, const struct mj_buf *recs);
 int mj_batch_add_write(struct mj_batch *b, const char *name, uint64_t off,
                        const void *data, uint64_t len);
-int mj_batch_seal(struct mj_batch *b, uint64_t epoch);
+int mj_batch_seal(struct mj_batch *b, uint64_t epoch, uint64_t cluster,
+                  uint8_t flags);
 
 /* file.c */
 int mj_file_flush_range(mj_file *f, uint64_t off, uint64_t len);
@@ -184,6 +204,9 @@ struct mj_transport {
 	/* Waits for the ack of batch seq (ack_timeout_ms at most). */
 	int (*wait_ack)(mj_region *r, struct mj_link *l, uint64_t seq);
 	int (*ping)(mj_region *r, struct mj_link *l, uint64_t nonce);
+	/* A control frame without a body (the full copy's BEGIN and DONE). */
+	int (*send_ctrl)(mj_region *r, struct mj_link *l, enum mjw_type type,
+	                 uint64_t seq);
 	void (*close)(struct mj_link *l);
 };
 
@@ -204,5 +227,29 @@ int mj_supervisor_start(mj_region *r);
 int mj_shippers_start(mj_region *r);
 void mj_threads_stop(mj_region *r);
 void mj_enter_degraded(mj_region *r, const char *why);
+
+/* resync.c (mu held unless said otherwise) */
+/* Reads or creates DIR/.mojim-node; sets cluster and epoch. No mu. */
+int mj_node_init(mj_region *r);
+/* Persists node.mirror_stale (a failure is logged, the flag kept). */
+void mj_node_set_stale(mj_region *r, bool stale);
+/* Starts tracking (no-op if active): the filling batch is closed first. */
+void mj_track_start(mj_region *r, bool complete);
+/* Ends tracking: forgets the tracked ranges and pending_ns, frees files
+ * kept only for it. */
+void mj_track_clear(mj_region *r);
+/* Adds a sync point's ranges to the tracking; overflows on failure. */
+void mj_track_ranges(mj_region *r, const struct mj_range *ranges, int n);
+/* Everything tracked as one batch: pending_ns, then the tracked ranges'
+ * current bytes. Returns NULL on failure (or if larger than limit). */
+struct mj_batch *mj_track_batch(mj_region *r, uint64_t seq, uint64_t limit);
+/* A first connection is up: continue, catch up or plan a full copy. */
+void mj_resync_plan(mj_region *r, const struct mjw_hello_ack *ack);
+/* Marks a full copy needed (and starts tracking for it). */
+void mj_want_copy(mj_region *r, const char *why);
+
+/* copy.c: runs a full copy on connection c (CONN_UP); mu held, dropped
+ * for the I/O. */
+void mj_copy_run(mj_region *r, struct mj_conn *c);
 
 #endif /* MOJIM_INTERNAL_H */

@@ -117,7 +117,7 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return -errno;
 	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return r->dirfd < 0 ? -errno : 0;
+	return r->dirfd < 0 ? -errno : mj_node_init(r);
 }
 
 int mj_region_open(const char *dir, const struct mj_config *cfg,
@@ -419,6 +419,33 @@ static int gmsync_split(mj_region *r, const struct mj_range *ranges, int n,
 	return rc;
 }
 
+/*
+ * A sync point while the mirror cannot take batches (resync.c): tracked.
+ * Degraded (or async), it is durable once flushed locally; under block it
+ * waits until the catch-up or copy that carries it is acknowledged.
+ */
+static int tracked_sync_point(mj_region *r, const struct mj_range *ranges,
+                              int n, uint64_t start)
+{
+	mj_track_ranges(r, ranges, n);
+	if (r->degraded || r->cfg.mode == MJ_MODE_ASYNC) {
+		int rc = flushes_locally(r) ? 0 : flush_ranges(ranges, n);
+		return rc ? rc : mj_region_sync_local_meta(r);
+	}
+	int rc = flushes_locally(r) ? mj_region_sync_local_meta(r) : 0;
+	uint64_t gen = r->track.gen;
+	while (!rc && r->track.gen == gen) {
+		if (r->fenced)
+			return -MJ_EFENCED;
+		if (r->degraded) /* the degrade flush covered us */
+			return 0;
+		if (deadline_passed(r, start))
+			return -ETIMEDOUT;
+		wait_a_little(r);
+	}
+	return rc ? rc : wait_durable(r, r->track.end_seq, start);
+}
+
 int mj_gmsync(mj_region *r, const struct mj_range *ranges, int n, int flags)
 {
 	uint64_t start = mj_now_ns(), seq = 0;
@@ -436,13 +463,12 @@ int mj_gmsync(mj_region *r, const struct mj_range *ranges, int n, int flags)
 	pthread_mutex_lock(&r->mu);
 	if (r->fenced) {
 		rc = -MJ_EFENCED;
-	} else if (!replicated(r) || r->degraded) {
-		if (!flushes_locally(r))
-			rc = flush_ranges(ranges, n);
+	} else if (!replicated(r)) {
 		r->pending_ns.len = 0;
 		r->pending_ns.nrec = 0;
-		if (!rc)
-			rc = mj_region_sync_local_meta(r);
+		rc = mj_region_sync_local_meta(r);
+	} else if (r->track.active) {
+		rc = tracked_sync_point(r, ranges, n, start);
 	} else {
 		/* Bounded queue in every mode: while the mirror is lost, failed
 		 * sync points' batches wait for it, and must not pile up. */

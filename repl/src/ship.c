@@ -139,7 +139,7 @@ static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
 	struct mj_link *link = c->link;
 	pthread_mutex_unlock(&r->mu);
 
-	int rc = mj_batch_seal(b, r->cfg.epoch);
+	int rc = mj_batch_seal(b, r->cfg.epoch, r->cluster, 0);
 	if (!rc)
 		rc = r->tx->send_batch(r, link, b);
 	if (!rc)
@@ -152,11 +152,11 @@ static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
 		r->st.batches++;
 		r->st.bytes_sent += b->buf.len;
 	}
-	if (rc == 0 || r->degraded) {
+	if (rc == 0) {
 		unlink_batch(r, b);
 		mj_batch_free(b);
 	} else {
-		b->needs_send = true;
+		b->needs_send = true; /* held for the mirror's return */
 	}
 	if (rc)
 		conn_failed_locked(r, c, rc);
@@ -174,7 +174,7 @@ static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
  */
 int mj_ship_one(mj_region *r, bool retries_only)
 {
-	if (r->degraded || r->fenced)
+	if (r->degraded || r->fenced || r->copying)
 		return 0;
 	for (int i = 0; i < r->nconns; i++)
 		if (r->conns[i].state == CONN_UP)
@@ -185,8 +185,9 @@ int mj_ship_one(mj_region *r, bool retries_only)
 /*
  * The mirror degrades us to local durability (policy degrade). First make
  * everything local durable: every open file is flushed whole (the paper's
- * window of vulnerability lasts as long as this takes), then batches that
- * are no longer needed are dropped. Called with mu held.
+ * window of vulnerability lasts as long as this takes). Batches not yet
+ * acknowledged are held, and later sync points tracked, so that the
+ * mirror can catch up when it returns (resync.c). Called with mu held.
  */
 void mj_enter_degraded(mj_region *r, const char *why)
 {
@@ -196,27 +197,20 @@ void mj_enter_degraded(mj_region *r, const char *why)
 	for (mj_file *f = r->files; f; f = f->next)
 		mj_file_flush_all(f);
 	mj_region_sync_local_meta(r);
+	r->st.degrade_flush_us = (mj_now_ns() - t0) / 1000;
+	/* Tracking can repair the mirror only if it was in sync so far. */
+	mj_track_start(r, !r->node.mirror_stale);
+	mj_node_set_stale(r, true);
 	r->degraded = true;
 	r->st.degraded = 1;
-	r->st.degrade_flush_us = (mj_now_ns() - t0) / 1000;
-	if (r->filling) {
-		mj_batch_free(r->filling);
-		r->filling = NULL;
-	}
-	for (struct mj_batch *b = r->unacked, *next; b; b = next) {
-		next = b->next;
-		if (b->needs_send) { /* in-flight ones are freed by their sender */
-			unlink_batch(r, b);
-			mj_batch_free(b);
-		}
-	}
 	for (int i = 0; i < r->nconns; i++)
 		if (r->conns[i].state == CONN_UP)
 			close_conn(r, &r->conns[i]);
 	recompute_durable(r);
 	mj_log(r, MJ_LOG_WARN, "DEGRADED: %s; replication to %s stopped, sync "
 	       "points now flush locally only (local flush took %llu us); the "
-	       "mirror's copy is stale from batch %llu on", why, r->cfg.mirror,
+	       "mirror's copy is stale from batch %llu on until it returns and "
+	       "catches up", why, r->cfg.mirror,
 	       (unsigned long long)r->st.degrade_flush_us,
 	       (unsigned long long)r->st.mirror_applied_seq + 1);
 	mj_wake(r, true);
@@ -231,27 +225,12 @@ void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
                        const struct mjw_hello_ack *ack)
 {
 	struct mj_conn *c = &r->conns[index];
-	bool nothing_sent = r->next_seq == 1 && !r->filling && !r->unacked;
-	if (nothing_sent && ack->durable_seq > 0) {
-		r->next_seq = ack->durable_seq + 1;
-		r->durable_seq = ack->durable_seq;
-	}
-	uint64_t needed = r->filling ? r->filling->seq : r->next_seq;
-	if (r->unacked)
-		needed = r->unacked->seq;
-	if (ack->durable_seq + 1 < needed) {
-		mj_log(r, MJ_LOG_ERROR, "mirror %s holds batches up to %llu but this "
-		       "primary no longer has %llu..%llu; the mirror needs a resync",
-		       r->cfg.mirror, (unsigned long long)ack->durable_seq,
-		       (unsigned long long)ack->durable_seq + 1,
-		       (unsigned long long)needed - 1);
-		r->tx->close(link);
-		return;
-	}
+	if (!any_conn_alive(r))
+		mj_resync_plan(r, ack);
 	/* Batches the mirror has although we missed their acks. */
 	for (struct mj_batch *b = r->unacked, *next; b; b = next) {
 		next = b->next;
-		if (b->seq <= ack->durable_seq && b->needs_send) {
+		if (b->seq <= ack->durable_seq && b->needs_send && !r->need_copy) {
 			unlink_batch(r, b);
 			mj_batch_free(b);
 		}
@@ -282,7 +261,7 @@ static void supervise_once(mj_region *r)
 	uint64_t now = mj_now_ns(), hb = (uint64_t)r->cfg.heartbeat_ms * 1000000;
 	for (int i = 0; i < r->nconns && !r->stopping; i++) {
 		struct mj_conn *c = &r->conns[i];
-		if (r->degraded || r->fenced)
+		if (r->fenced)
 			return;
 		if (c->state == CONN_DOWN) {
 			struct mj_link *link;
@@ -309,9 +288,22 @@ static void supervise_once(mj_region *r)
 				c->state = CONN_UP;
 		}
 	}
+	if (r->need_copy && !r->copying && !r->stopping && !r->fenced) {
+		for (int i = 0; i < r->nconns; i++) {
+			if (r->conns[i].state == CONN_UP) {
+				mj_copy_run(r, &r->conns[i]);
+				break;
+			}
+		}
+	}
 	/* Resend what a lost connection left behind, even with no waiter. */
 	while (!r->stopping && mj_ship_one(r, true))
 		;
+	/* Caught up: the mirror no longer needs more than the stream. */
+	if (r->node.mirror_stale && !r->track.active && !r->need_copy &&
+	    !r->degraded && any_conn_alive(r) &&
+	    r->durable_seq >= r->track.end_seq && r->track.end_seq)
+		mj_node_set_stale(r, false);
 }
 
 static void *supervisor_main(void *arg)

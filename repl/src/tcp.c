@@ -125,7 +125,12 @@ static int refused(mj_region *r, const unsigned char *frame)
 	int body = (int)(h.len - MJW_OVERHEAD);
 	mj_log(r, MJ_LOG_ERROR, "mirror refused the connection: %.*s", body,
 	       (const char *)frame + MJW_HDR_SIZE);
-	return h.seq == MJW_REFUSE_FENCED ? -MJ_EFENCED : -ECONNREFUSED;
+	/* A mirror that was promoted, or serves another cluster, will never
+	 * take this primary back: as final as being fenced. */
+	if (h.seq == MJW_REFUSE_FENCED || h.seq == MJW_REFUSE_PROMOTED ||
+	    h.seq == MJW_REFUSE_CLUSTER)
+		return -MJ_EFENCED;
+	return -ECONNREFUSED;
 }
 
 struct mj_link {
@@ -143,7 +148,8 @@ static int tcp_open(mj_region *r, int index, struct mj_link **out,
 			mj_log(r, MJ_LOG_ERROR, "mirror address %s: %s", r->cfg.mirror, why);
 		return fd;
 	}
-	struct mjw_hello hello = {.conn_index = (uint32_t)index,
+	struct mjw_hello hello = {.cluster_id = r->cluster,
+	                          .conn_index = (uint32_t)index,
 	                          .nconns = (uint32_t)r->cfg.connections};
 	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
 	int rc = mjw_send_ctrl(fd, MJW_HELLO, r->cfg.epoch, 0, &hello,
@@ -218,6 +224,13 @@ static int tcp_ping(mj_region *r, struct mj_link *l, uint64_t nonce)
 	return h.type == MJW_PONG && h.seq == nonce ? 0 : -MJ_EPROTO;
 }
 
+/* COPY_BEGIN, COPY_DONE: a control frame without a body. */
+static int tcp_send_ctrl(mj_region *r, struct mj_link *l, enum mjw_type type,
+                         uint64_t seq)
+{
+	return mjw_send_ctrl(l->fd, type, r->cfg.epoch, seq, NULL, 0);
+}
+
 static void tcp_close(struct mj_link *l)
 {
 	close(l->fd);
@@ -230,5 +243,6 @@ const struct mj_transport mj_tcp_transport = {
 	.send_batch = tcp_send_batch,
 	.wait_ack = tcp_wait_ack,
 	.ping = tcp_ping,
+	.send_ctrl = tcp_send_ctrl,
 	.close = tcp_close,
 };

@@ -15,7 +15,7 @@ _Static_assert(sizeof(struct mjw_hdr) == 64, "header layout");
 _Static_assert(sizeof(struct mjw_trailer) == 16, "trailer layout");
 _Static_assert(sizeof(struct mjw_rec) == 24, "record layout");
 _Static_assert(sizeof(struct mjw_hello) == 24, "hello layout");
-_Static_assert(sizeof(struct mjw_hello_ack) == 32, "hello ack layout");
+_Static_assert(sizeof(struct mjw_hello_ack) == 48, "hello ack layout");
 
 uint32_t mjw_crc32c(uint32_t crc, const void *buf, size_t len)
 {
@@ -112,11 +112,12 @@ int mjw_check_hdr(const struct mjw_hdr *h, uint64_t max_len, const char **why)
 		return fail(why, "bad magic");
 	if (h->version != MJW_VERSION)
 		return fail(why, "unsupported version");
-	if (h->type < MJW_BATCH || h->type > MJW_REFUSE)
+	if (h->type < MJW_BATCH || h->type > MJW_COPY_DONE)
 		return fail(why, "unknown frame type");
-	if (h->flags & ~MJW_F_LAST)
+	if (h->type == MJW_BATCH ? (h->flags & ~(MJW_F_LAST | MJW_F_COPY))
+	                         : h->flags)
 		return fail(why, "unknown flags");
-	if (h->reserved[0] || h->reserved[1])
+	if (h->reserved || (h->type != MJW_BATCH && h->cluster))
 		return fail(why, "reserved header field not zero");
 	if (max_len > MJW_FRAME_MAX)
 		max_len = MJW_FRAME_MAX;
@@ -279,6 +280,7 @@ const char *mjw_type_name(unsigned type)
 {
 	static const char *const names[] = {
 		"?", "BATCH", "HELLO", "HELLO_ACK", "ACK", "PING", "PONG", "REFUSE",
+		"COPY_BEGIN", "COPY_DONE",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }

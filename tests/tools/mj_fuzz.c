@@ -36,6 +36,7 @@
 #include "mojim_wire.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -280,10 +281,14 @@ static void collect(int fd, int ms, struct outcome *out)
 
 /* ---- frames ---------------------------------------------------------- */
 
+/* The cluster every legitimate frame of the fuzzer belongs to. */
+#define FUZZ_CLUSTER 0x5a5546ull
+
 static uint64_t hello_frame(void *buf, uint64_t epoch, uint32_t index,
                             uint32_t nconns)
 {
-	struct mjw_hello hello = {.conn_index = index, .nconns = nconns};
+	struct mjw_hello hello = {.cluster_id = FUZZ_CLUSTER,
+	                          .conn_index = index, .nconns = nconns};
 	uint64_t len = MJW_OVERHEAD + sizeof(hello);
 	memset(buf, 0, (size_t)len);
 	mjw_put_hdr(buf, MJW_HELLO, 0, 0, 0, epoch, 0, len, 0);
@@ -370,6 +375,8 @@ static void batch_seal(struct batch *b, uint8_t flags, uint32_t frag,
 	b->len += MJW_TRAILER_SIZE;
 	mjw_put_hdr(b->f, MJW_BATCH, flags, b->nrec, frag, o.epoch, seq, b->len,
 	            total ? total : b->len - MJW_OVERHEAD);
+	uint64_t cluster = FUZZ_CLUSTER;
+	memcpy(b->f + offsetof(struct mjw_hdr, cluster), &cluster, 8);
 	mjw_seal(b->f);
 }
 

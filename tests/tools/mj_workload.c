@@ -391,6 +391,10 @@ int main(int argc, char **argv)
 	       mj_mode_name(st.mode), (unsigned long long)st.sync_points,
 	       (unsigned long long)st.batches, secs, st.degraded);
 	printf("seq_sent %llu\n", (unsigned long long)st.seq_sent);
+	printf("catchups %llu full_copies %llu degrade_flush_us %llu\n",
+	       (unsigned long long)st.catchups,
+	       (unsigned long long)st.full_copies,
+	       (unsigned long long)st.degrade_flush_us);
 	if (!rc)
 		rc = drc ? drc : crc;
 	if (rc)

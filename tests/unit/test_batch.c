@@ -74,7 +74,7 @@ START_TEST(big_write_is_cut_into_fragments)
 	ck_assert_int_eq(mj_batch_add_records(b, &ns), 0);
 	ck_assert_int_eq(mj_batch_add_write(b, "f", 0, src, len), 0);
 	ck_assert_int_eq(mj_batch_add_write(b, "f", len + 1, "xy", 2), 0);
-	ck_assert_int_eq(mj_batch_seal(b, 1), 0);
+	ck_assert_int_eq(mj_batch_seal(b, 1, 7, 0), 0);
 	uint32_t nrec;
 	uint32_t frames = walk_frames(b, out, len + 100, &nrec);
 	ck_assert_uint_ge(frames, 4); /* 200 KiB over 64 KiB slots */
@@ -93,7 +93,7 @@ START_TEST(small_batch_is_one_frame)
 	struct mj_batch *b = mj_batch_new(7, MJW_FRAME_MIN_SLOT);
 	unsigned char out[64] = {0};
 	ck_assert_int_eq(mj_batch_add_write(b, "a/b", 3, "hello", 5), 0);
-	ck_assert_int_eq(mj_batch_seal(b, 1), 0);
+	ck_assert_int_eq(mj_batch_seal(b, 1, 7, 0), 0);
 	uint32_t nrec;
 	ck_assert_uint_eq(walk_frames(b, out, sizeof(out), &nrec), 1);
 	ck_assert_uint_eq(nrec, 1);

@@ -639,15 +639,13 @@ START_TEST(nonzero_padding_rejected)
 		mjw_seal(f);
 		assert_rejected_semantically(f, len, "record pad byte");
 	}
-	/* Reserved header words. */
-	for (int i = 0; i < 2; i++) {
-		len = build_write(f, "victim", 0);
-		struct mjw_hdr h = get_hdr(f);
-		h.reserved[i] = 1ull << 63;
-		set_hdr(f, &h);
-		mjw_seal(f);
-		assert_rejected_semantically(f, len, "reserved header field");
-	}
+	/* The reserved header word. */
+	len = build_write(f, "victim", 0);
+	struct mjw_hdr h = get_hdr(f);
+	h.reserved = 1ull << 63;
+	set_hdr(f, &h);
+	mjw_seal(f);
+	assert_rejected_semantically(f, len, "reserved header field");
 }
 END_TEST
 
@@ -659,9 +657,9 @@ static const char *poke_hdr(struct mjw_hdr *h, int i)
 	case 1: h->version = 0; return "version 0";
 	case 2: h->version = 2; return "version 2";
 	case 3: h->type = 0; return "type 0";
-	case 4: h->type = 8; return "type 8";
+	case 4: h->type = 10; return "type 10";
 	case 5: h->type = 255; return "type 255";
-	case 6: h->flags |= 0x02; return "flag 0x02";
+	case 6: h->flags |= 0x04; return "flag 0x04";
 	case 7: h->flags = 0xff; return "flags 0xff";
 	case 8: h->total = MJW_FILE_MAX + 1; return "total past FILE_MAX";
 	default: return NULL;

@@ -1,5 +1,5 @@
 /*
- * dirty.c: the dirty byte ranges of one file.
+ * rangeset.c: a set of byte ranges of one file (mojim.h).
  *
  * Kept sorted, with overlapping and adjacent ranges merged: a log file is
  * written in consecutive pieces, which then ship as one range.
@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Index of the first range whose end is >= off (touching counts). */
-static int first_touching(const struct mwt_dirty *d, uint64_t off)
+static int first_touching(const struct mj_rangeset *d, uint64_t off)
 {
 	int lo = 0, hi = d->n;
 	while (lo < hi) {
@@ -24,7 +24,7 @@ static int first_touching(const struct mwt_dirty *d, uint64_t off)
 	return lo;
 }
 
-int mwt_dirty_add(struct mwt_dirty *d, uint64_t off, uint64_t end)
+int mj_rangeset_add(struct mj_rangeset *d, uint64_t off, uint64_t end)
 {
 	if (end <= off)
 		return 0;
@@ -37,7 +37,7 @@ int mwt_dirty_add(struct mwt_dirty *d, uint64_t off, uint64_t end)
 			off = d->r[i].off;
 		if (d->r[j - 1].end > end)
 			end = d->r[j - 1].end;
-		d->r[i] = (struct mwt_range){off, end};
+		d->r[i] = (struct mj_span){off, end};
 		memmove(&d->r[i + 1], &d->r[j],
 		        (size_t)(d->n - j) * sizeof(*d->r));
 		d->n -= j - i - 1;
@@ -47,18 +47,18 @@ int mwt_dirty_add(struct mwt_dirty *d, uint64_t off, uint64_t end)
 		int cap = d->cap ? d->cap * 2 : 16;
 		void *p = realloc(d->r, (size_t)cap * sizeof(*d->r));
 		if (!p)
-			return ENOMEM;
+			return -ENOMEM;
 		d->r = p;
 		d->cap = cap;
 	}
 	memmove(&d->r[i + 1], &d->r[i], (size_t)(d->n - i) * sizeof(*d->r));
-	d->r[i] = (struct mwt_range){off, end};
+	d->r[i] = (struct mj_span){off, end};
 	d->n++;
 	return 0;
 }
 
 /* Forgets what lies at or beyond size (the file was cut). */
-void mwt_dirty_clip(struct mwt_dirty *d, uint64_t size)
+void mj_rangeset_clip(struct mj_rangeset *d, uint64_t size)
 {
 	while (d->n > 0 && d->r[d->n - 1].off >= size)
 		d->n--;
@@ -66,8 +66,8 @@ void mwt_dirty_clip(struct mwt_dirty *d, uint64_t size)
 		d->r[d->n - 1].end = size;
 }
 
-void mwt_dirty_free(struct mwt_dirty *d)
+void mj_rangeset_free(struct mj_rangeset *d)
 {
 	free(d->r);
-	*d = (struct mwt_dirty){0};
+	*d = (struct mj_rangeset){0};
 }

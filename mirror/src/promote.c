@@ -1,0 +1,139 @@
+/*
+ * promote.c: turning the mirror's replica into a primary (paper 4.3).
+ *
+ * Order matters: first no primary can be heard (new HELLOs are refused,
+ * connections are cut), then every complete batch is applied in sequence
+ * and the rest dropped (a torn tail, or batches behind a gap, were never
+ * acknowledged as a whole sequence), then the epoch is bumped and
+ * persisted, and last the node file that the new primary reads. A crash
+ * before the epoch is persisted leaves a mirror that can be promoted
+ * again; after it, the old primary is fenced for good.
+ */
+#include "mirror.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* (L) Cuts every connection and waits (bounded) for them to go. */
+static int drop_connections(struct mirror *m)
+{
+	server_cut(m, UINT64_MAX);
+	for (int i = 0; i < 100 && m->nconns > 0; i++) {
+		pthread_mutex_unlock(&m->lock);
+		usleep(50000);
+		pthread_mutex_lock(&m->lock);
+	}
+	return m->nconns > 0 ? -EBUSY : 0;
+}
+
+/* (L) Applies every batch that follows on; drops the rest of the logs. */
+static void apply_and_drop(struct mirror *m)
+{
+	while (m->applying) {
+		pthread_mutex_unlock(&m->lock);
+		usleep(1000);
+		pthread_mutex_lock(&m->lock);
+	}
+	m->applying = 1;
+	ckpt_run(m);
+	m->applying = 0;
+	for (int k = 0; k < RING_MAX; k++)
+		if (m->rings[k])
+			ring_release(m->rings[k], UINT64_MAX);
+	m->logged.n = 0;
+	m->durable_seq = m->received_seq = m->applied_seq;
+}
+
+/* (L) The new epoch, and the node file of the primary-to-be. */
+static int finish(struct mirror *m, char *msg, size_t len)
+{
+	struct state *st = &m->state;
+	struct mjw_node node = {.cluster_id = m->cluster_id,
+	                        .epoch = m->epoch + 1, .mirror_stale = 1};
+	if (!node.cluster_id && getrandom(&node.cluster_id, 8, 0) != 8)
+		return -errno;
+	int fd = open(m->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	state_set_epoch(st, node.epoch);
+	m->epoch = node.epoch;
+	state_set(st, &st->d->promoted, 1);
+	int rc = mjw_node_store(fd, &node);
+	close(fd);
+	if (rc) {
+		snprintf(msg, len, "error: epoch bumped to %llu but %s/%s could not "
+		         "be written: %s\n", (unsigned long long)node.epoch,
+		         m->data_dir, MJW_NODE_FILE, strerror(-rc));
+		return rc;
+	}
+	snprintf(msg, len, "promoted: epoch %llu, applied_seq %llu, data %s\n",
+	         (unsigned long long)node.epoch,
+	         (unsigned long long)m->applied_seq, m->data_dir);
+	mlog("%s", msg);
+	return 0;
+}
+
+/* (L) Why this mirror cannot be promoted now, or NULL. */
+static const char *cannot(struct mirror *m, int force, char *buf, size_t len)
+{
+	if (m->promoted)
+		return "already promoted";
+	if (copy_state(m) != COPY_NONE || m->copy_conn)
+		return "its replica is not a complete copy (a full copy was "
+		       "cut short or never made)";
+	uint64_t last = __atomic_load_n(&m->last_primary_ns, __ATOMIC_RELAXED);
+	uint64_t ago_ms = last ? (now_ns() - last) / 1000000 : UINT64_MAX;
+	if (!force && ago_ms < m->cfg.hb_timeout_ms) {
+		snprintf(buf, len, "a primary was heard %llu ms ago (failure "
+		         "detection window %llu ms); promote --force if it is "
+		         "really gone", (unsigned long long)ago_ms,
+		         (unsigned long long)m->cfg.hb_timeout_ms);
+		return buf;
+	}
+	return NULL;
+}
+
+int mirror_promote(struct mirror *m, int force, char *msg, size_t len)
+{
+	char why[200];
+	pthread_mutex_lock(&m->lock);
+	const char *no = cannot(m, force, why, sizeof(why));
+	if (no) {
+		pthread_mutex_unlock(&m->lock);
+		snprintf(msg, len, "error: cannot promote: %s\n", no);
+		return -EBUSY;
+	}
+	m->promoted = 1; /* from here on every HELLO is refused */
+	int rc = drop_connections(m);
+	if (rc) {
+		pthread_mutex_unlock(&m->lock);
+		snprintf(msg, len, "error: connections did not close\n");
+		return rc;
+	}
+	apply_and_drop(m);
+	rc = finish(m, msg, len);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+int mirror_promote_offline(struct mirror *m, char *msg, size_t len)
+{
+	char why[200];
+	pthread_mutex_lock(&m->lock);
+	const char *no = cannot(m, 1, why, sizeof(why));
+	int rc = -EBUSY;
+	if (no) {
+		snprintf(msg, len, "error: cannot promote: %s\n", no);
+	} else {
+		m->promoted = 1;
+		apply_and_drop(m);
+		rc = finish(m, msg, len);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}

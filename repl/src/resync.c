@@ -1,0 +1,246 @@
+/*
+ * resync.c: who this primary is, and bringing a mirror that fell behind
+ * back up to date (paper section 4.3).
+ *
+ * Three ways back, cheapest first, chosen when the first connection of a
+ * session is up (mj_resync_plan):
+ *   1. resend: batches still held (unacknowledged, or closed when the
+ *      mirror was lost) are sent again; the mirror skips what it has.
+ *   2. catch-up: while the mirror could not take batches, sync points
+ *      were tracked (each file's ranges, every namespace record in order);
+ *      they become one batch with the ranges' current bytes, atomic like
+ *      any other, behind the resent ones.
+ *   3. full copy (copy.c): every file, while sync points are tracked, then
+ *      what they changed; the mirror swaps the copy in at one point.
+ * A full copy is needed when the mirror is empty or says it needs one,
+ * when this primary was restarted with a stale mirror (tracking is lost
+ * with the process), or when the tracking overflowed.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* More namespace records than this while tracking: copy instead. */
+#define TRACK_NS_MAX (64ull << 20)
+
+/* Anything in the directory besides our own node file? */
+static bool dir_has_files(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return true; /* cannot tell: assume so, a copy is safe */
+	}
+	rewinddir(d);
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d)) != NULL)
+		found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		        strncmp(e->d_name, MJW_NODE_FILE,
+		                sizeof(MJW_NODE_FILE) - 1);
+	closedir(d);
+	return found;
+}
+
+int mj_node_init(mj_region *r)
+{
+	r->had_files = dir_has_files(r->dirfd);
+	int rc = mjw_node_load(r->dirfd, &r->node);
+	if (rc == -EINVAL) {
+		mj_log(r, MJ_LOG_ERROR, "%s/%s is damaged: remove it only if this "
+		       "directory is not a promoted copy", r->dir, MJW_NODE_FILE);
+		return rc;
+	}
+	bool store = rc == -ENOENT;
+	if (store) {
+		r->node = (struct mjw_node){.epoch = 1};
+		while (r->node.cluster_id == 0)
+			if (getrandom(&r->node.cluster_id, 8, 0) != 8)
+				return -errno;
+	} else if (rc) {
+		return rc;
+	}
+	if (r->cfg.epoch > r->node.epoch) {
+		r->node.epoch = r->cfg.epoch;
+		store = true;
+	}
+	if (store && (rc = mjw_node_store(r->dirfd, &r->node)))
+		return rc;
+	r->cluster = r->node.cluster_id;
+	r->cfg.epoch = r->node.epoch;
+	r->st.epoch = r->node.epoch;
+	r->st.cluster_id = r->cluster;
+	return 0;
+}
+
+void mj_node_set_stale(mj_region *r, bool stale)
+{
+	if (r->node.mirror_stale == (int)stale)
+		return;
+	r->node.mirror_stale = stale;
+	int rc = mjw_node_store(r->dirfd, &r->node);
+	if (rc)
+		mj_log(r, MJ_LOG_ERROR, "cannot record in %s/%s that the mirror is "
+		       "%s: %s", r->dir, MJW_NODE_FILE, stale ? "stale" : "in sync",
+		       mj_strerror(rc));
+}
+
+void mj_track_start(mj_region *r, bool complete)
+{
+	if (r->track.active)
+		return;
+	/* Sync points already in the filling batch are shipped in it; later
+	 * ones must come after the catch-up, never join a lower seq. */
+	if (r->filling && r->filling->buf.len)
+		mj_take_filling(r);
+	r->track.active = true;
+	r->track.overflow = !complete;
+}
+
+void mj_track_clear(mj_region *r)
+{
+	for (mj_file **p = &r->files; *p;) {
+		mj_file *f = *p;
+		mj_rangeset_free(&f->track);
+		if (f->lingering) {
+			*p = f->next;
+			mj_file_destroy(f);
+		} else {
+			p = &f->next;
+		}
+	}
+	r->pending_ns.len = 0;
+	r->pending_ns.nrec = 0;
+	r->track.active = false;
+	r->track.overflow = false;
+}
+
+void mj_track_ranges(mj_region *r, const struct mj_range *ranges, int n)
+{
+	if (r->track.overflow)
+		return;
+	for (int i = 0; i < n; i++) {
+		mj_file *f = ranges[i].file;
+		if (!f->name[0] || !ranges[i].len)
+			continue;
+		if (mj_rangeset_add(&f->track, ranges[i].off,
+		                    ranges[i].off + ranges[i].len))
+			r->track.overflow = true;
+	}
+	if (r->pending_ns.len > TRACK_NS_MAX)
+		r->track.overflow = true;
+}
+
+/* The tracked ranges of f, clipped to its size now, into b. */
+static int add_tracked(struct mj_batch *b, mj_file *f)
+{
+	void *base;
+	uint64_t size;
+	mj_file_view(f, &base, &size);
+	for (int i = 0; i < f->track.n; i++) {
+		uint64_t off = f->track.r[i].off, end = f->track.r[i].end;
+		if (end > size)
+			end = size;
+		if (off >= end)
+			continue;
+		int rc = mj_batch_add_write(b, f->name, off, (char *)base + off,
+		                            end - off);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+struct mj_batch *mj_track_batch(mj_region *r, uint64_t seq, uint64_t limit)
+{
+	struct mj_batch *b = mj_batch_new(seq, r->slot);
+	if (!b)
+		return NULL;
+	int rc = r->pending_ns.len ? mj_batch_add_records(b, &r->pending_ns) : 0;
+	for (mj_file *f = r->files; f && !rc; f = f->next)
+		if (f->name[0] && f->track.n)
+			rc = add_tracked(b, f);
+	if (rc || b->buf.len > limit) {
+		mj_batch_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void mj_want_copy(mj_region *r, const char *why)
+{
+	if (!r->need_copy)
+		mj_log(r, MJ_LOG_WARN, "mirror %s needs a full copy: %s",
+		       r->cfg.mirror, why);
+	r->need_copy = true;
+	mj_track_start(r, true);
+	mj_node_set_stale(r, true);
+}
+
+/* Ships what was tracked as one batch after the resent ones; 0 if done,
+ * -1 if it does not fit a batch (a full copy then). */
+static int catch_up(mj_region *r)
+{
+	uint64_t retained = 0;
+	for (struct mj_batch *b = r->unacked; b; b = b->next)
+		retained++;
+	struct mj_batch *b = mj_track_batch(r, r->next_seq, r->max_batch);
+	if (!b)
+		return -1;
+	r->next_seq++;
+	b->needs_send = true;
+	if (r->filling)
+		mj_take_filling(r);
+	r->filling = b;
+	mj_take_filling(r);
+	r->track.end_seq = b->seq;
+	r->track.gen++;
+	mj_track_clear(r);
+	r->degraded = false;
+	r->st.degraded = 0;
+	r->st.catchups++;
+	mj_log(r, MJ_LOG_WARN, "mirror %s is back: resending %llu held batches, "
+	       "then one catch-up batch (%llu, %llu bytes) of what changed "
+	       "meanwhile", r->cfg.mirror, (unsigned long long)retained,
+	       (unsigned long long)b->seq, (unsigned long long)b->buf.len);
+	return 0;
+}
+
+void mj_resync_plan(mj_region *r, const struct mjw_hello_ack *ack)
+{
+	bool nothing_sent = r->next_seq == 1 && !r->filling && !r->unacked;
+	if (ack->flags & MJW_MIRROR_EMPTY) {
+		if (!(nothing_sent && !r->had_files && !r->node.mirror_stale))
+			mj_want_copy(r, "it holds no copy yet");
+		return;
+	}
+	if (ack->flags & MJW_MIRROR_NEEDS_COPY)
+		return mj_want_copy(r, "it says its copy cannot be continued");
+	if (r->node.mirror_stale && !r->track.active)
+		return mj_want_copy(r, "it missed sync points before this "
+		                       "process started");
+	if (nothing_sent && ack->durable_seq > 0) {
+		/* A restart: number on from where the mirror is. */
+		r->next_seq = ack->durable_seq + 1;
+		r->durable_seq = ack->durable_seq;
+	}
+	uint64_t needed = r->unacked ? r->unacked->seq
+	                  : r->filling ? r->filling->seq : r->next_seq;
+	if (ack->durable_seq + 1 < needed)
+		return mj_want_copy(r, "it lacks batches this primary no longer "
+		                       "holds");
+	if (!r->track.active || r->need_copy)
+		return;
+	if (r->track.overflow)
+		return mj_want_copy(r, "too much changed while it was away");
+	if (catch_up(r))
+		mj_want_copy(r, "the changes since it was lost exceed a batch");
+}
