@@ -137,8 +137,15 @@ void scratch_remove(const char *path);
 /* Starts a mirror with its dir inside scratch; waits until it listens. */
 int mirror_start(const struct bench_opts *o, const char *scratch,
                  struct mirror_proc *m);
+/* The same with DIR scratch/name (several mirrors in one scratch). */
+int mirror_start_in(const struct bench_opts *o, const char *scratch,
+                    const char *name, struct mirror_proc *m);
+/* Starts it again on its dir, and on its address if it had one. */
+int mirror_restart(const struct bench_opts *o, struct mirror_proc *m);
 /* SIGTERM, wait (bounded), SIGKILL if it would not stop. */
 void mirror_stop(struct mirror_proc *m);
+/* SIGKILL (a crash) and wait. */
+void mirror_kill(struct mirror_proc *m);
 
 /* ---- workload.c ---- */
 

@@ -59,7 +59,7 @@ static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 		_exit(125);
 	argv[a++] = o->mirror_bin;
 	argv[a++] = "--listen";
-	argv[a++] = "127.0.0.1:0";
+	argv[a++] = m->addr[0] ? m->addr : "127.0.0.1:0";
 	argv[a++] = "--dir";
 	argv[a++] = m->dir;
 	if (o->spin_us >= 0) {
@@ -133,9 +133,20 @@ static int wait_ready(struct mirror_proc *m)
 int mirror_start(const struct bench_opts *o, const char *scratch,
                  struct mirror_proc *m)
 {
+	return mirror_start_in(o, scratch, "m", m);
+}
+
+int mirror_start_in(const struct bench_opts *o, const char *scratch,
+                    const char *name, struct mirror_proc *m)
+{
 	memset(m, 0, sizeof(*m));
-	snprintf(m->dir, sizeof(m->dir), "%s/m", scratch);
-	snprintf(m->errlog, sizeof(m->errlog), "%s/mirror.stderr", scratch);
+	snprintf(m->dir, sizeof(m->dir), "%s/%s", scratch, name);
+	snprintf(m->errlog, sizeof(m->errlog), "%s/%s.stderr", scratch, name);
+	return mirror_restart(o, m);
+}
+
+int mirror_restart(const struct bench_opts *o, struct mirror_proc *m)
+{
 	fflush(NULL);
 	m->pid = fork();
 	if (m->pid < 0) {
@@ -146,6 +157,15 @@ int mirror_start(const struct bench_opts *o, const char *scratch,
 	if (m->pid == 0)
 		exec_mirror(o, m);
 	return wait_ready(m);
+}
+
+void mirror_kill(struct mirror_proc *m)
+{
+	if (m->pid <= 0)
+		return;
+	kill(m->pid, SIGKILL);
+	waitpid(m->pid, NULL, 0);
+	m->pid = 0;
 }
 
 void mirror_stop(struct mirror_proc *m)

@@ -117,6 +117,7 @@ struct mj_status {
 	uint64_t cluster_id;    /* from DIR/.mojim-node */
 	uint64_t catchups;      /* returns of the mirror settled by a catch-up
 	                           batch (changes since it was lost) */
+	uint64_t catchup_bytes; /* the last catch-up batch's size */
 	uint64_t full_copies;   /* full copies completed */
 	int copying;            /* 1: a full copy is running */
 	uint64_t copy_bytes_done, copy_bytes_total; /* the running or last copy */

@@ -207,6 +207,7 @@ static int catch_up(mj_region *r)
 	r->degraded = false;
 	r->st.degraded = 0;
 	r->st.catchups++;
+	r->st.catchup_bytes = b->buf.len;
 	mj_log(r, MJ_LOG_WARN, "mirror %s is back: resending %llu held batches, "
 	       "then one catch-up batch (%llu, %llu bytes) of what changed "
 	       "meanwhile", r->cfg.mirror, (unsigned long long)retained,
