@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wiredtiger.h>
@@ -150,11 +151,13 @@ static int open_copy(const char *home, double *open_ms)
 int fb_promote(const struct fb_opts *o, struct fb_result *res)
 {
 	char scratch[256], home[300], data[300];
-	struct mirror_proc m;
+	struct mirror_proc m = {0};
 	if (scratch_make(&o->bo, scratch, sizeof(scratch)))
 		return 1;
 	snprintf(home, sizeof(home), "%s/primary", scratch);
-	int rc = mirror_start_in(&o->bo, scratch, "m", &m) ? -EIO : 0;
+	int rc = mkdir(home, 0755) ? -errno : 0;
+	if (!rc && mirror_start_in(&o->bo, scratch, "m", &m))
+		rc = -EIO;
 	if (!rc)
 		rc = load_and_kill(home, m.addr, o->size_mb);
 	uint64_t t0 = now_ns();
