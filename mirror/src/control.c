@@ -40,8 +40,8 @@ static void take_snapshot(struct mirror *m, struct snapshot *s)
 	s->copy_state = (int)copy_state(m);
 	s->copy_total = m->copy_total;
 	s->copy_bytes = m->copy_bytes;
-	s->copy_ms = m->copy_start_ns ? (now_ns() - m->copy_start_ns) / 1000000
-	                              : 0;
+	uint64_t end = m->copy_end_ns ? m->copy_end_ns : now_ns();
+	s->copy_ms = m->copy_start_ns ? (end - m->copy_start_ns) / 1000000 : 0;
 	s->copies = m->copies_done;
 	pthread_mutex_unlock(&m->lock);
 	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);

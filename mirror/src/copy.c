@@ -123,6 +123,7 @@ int copy_begin(struct mirror *m, uint64_t total, const char **why)
 	m->copy_total = total;
 	m->copy_bytes = 0;
 	m->copy_start_ns = m->copy_log_ns = now_ns();
+	m->copy_end_ns = 0;
 	pthread_mutex_unlock(&m->lock);
 	int rc = rm_tree(m->stage_dir);
 	if (rc)
@@ -198,6 +199,7 @@ int copy_done(struct mirror *m, uint64_t seq, const char **why)
 	if (!rc) {
 		switched(m, seq);
 		m->copies_done++;
+		m->copy_end_ns = now_ns();
 	}
 	m->applying = 0;
 	pthread_mutex_unlock(&m->lock);

@@ -78,6 +78,7 @@ struct mirror {
 	struct replica stage;  /* the copy being received; copy_conn only */
 	uint64_t copy_total, copy_bytes, copy_start_ns; /* (L) progress */
 	uint64_t copy_log_ns;  /* last progress line */
+	uint64_t copy_end_ns;  /* (L) when the last copy landed; 0 while one runs */
 	uint64_t copies_done;  /* (L) */
 	uint64_t last_primary_ns; /* atomic: last frame read from a primary */
 

@@ -152,7 +152,8 @@ uint64_t mjw_rec_size(uint64_t name_len, uint64_t name2_len, uint64_t data_len);
 
 /*
  * Writes one record at dst (which must have mjw_rec_size() bytes) and
- * returns the bytes written. data may be NULL when data_len is 0.
+ * returns the bytes written. data NULL leaves the data_len data bytes for
+ * the caller to fill (they follow the names); padding is zeroed.
  */
 uint64_t mjw_put_rec(void *dst, enum mjw_rec_type type, const char *name,
                      const char *name2, uint64_t off, uint64_t len,

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Smallest useful piece of data to start in a frame's leftover space. */
 #define MIN_WRITE_PIECE 512u
@@ -111,11 +112,31 @@ static uint64_t data_fits(uint64_t space, uint64_t name_len)
 	return space > fixed ? (space - fixed) & ~(uint64_t)7 : 0;
 }
 
-int mj_batch_add_write(struct mj_batch *b, const char *name, uint64_t off,
-                       const void *data, uint64_t len)
+/* Reads len bytes at off of fd into dst; what lies past the end is 0. */
+static int read_at(int fd, unsigned char *dst, uint64_t off, uint64_t len)
+{
+	while (len > 0) {
+		ssize_t n = pread(fd, dst, (size_t)len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			memset(dst, 0, (size_t)len);
+			return 0;
+		}
+		dst += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* WRITE records of len bytes at off, from data or else read from fd. */
+static int add_write(struct mj_batch *b, const char *name, uint64_t off,
+                     const unsigned char *data, int fd, uint64_t len)
 {
 	uint64_t nlen = strlen(name);
-	const unsigned char *src = data;
 	do {
 		int rc;
 		if (b->buf.len == 0 && (rc = open_frame(b)))
@@ -133,15 +154,31 @@ int mj_batch_add_write(struct mj_batch *b, const char *name, uint64_t off,
 		uint64_t size = mjw_rec_size(nlen, 0, piece);
 		if ((rc = mj_buf_reserve(&b->buf, size)))
 			return rc;
-		b->buf.len += mjw_put_rec(b->buf.p + b->buf.len, MJW_REC_WRITE,
-		                          name, NULL, off, piece, src, piece);
+		unsigned char *rec = b->buf.p + b->buf.len;
+		mjw_put_rec(rec, MJW_REC_WRITE, name, NULL, off, piece, data, piece);
+		if (!data && (rc = read_at(fd, rec + MJW_REC_SIZE + nlen, off, piece)))
+			return rc;
+		b->buf.len += size;
 		b->frame_nrec++;
 		b->payload += size;
-		src += piece;
+		if (data)
+			data += piece;
 		off += piece;
 		len -= piece;
 	} while (len > 0);
 	return 0;
+}
+
+int mj_batch_add_write(struct mj_batch *b, const char *name, uint64_t off,
+                       const void *data, uint64_t len)
+{
+	return add_write(b, name, off, data, -1, len);
+}
+
+int mj_batch_add_write_fd(struct mj_batch *b, const char *name, uint64_t off,
+                          int fd, uint64_t len)
+{
+	return add_write(b, name, off, NULL, fd, len);
 }
 
 /* Closes the last frame, marks it LAST, and seals every frame. */

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -179,19 +178,14 @@ static int copy_file(struct copy *c, const struct copy_ent *e)
 		rc = add_record(c, MJW_REC_SETSIZE, e->name, size);
 	if (rc || size == 0)
 		return rc;
-	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, e->fd, 0);
-	if (map == MAP_FAILED)
-		return -errno;
 	for (uint64_t off = 0; off < size && !rc; off += COPY_BATCH / 2) {
 		uint64_t len = size - off < COPY_BATCH / 2 ? size - off
 		                                            : COPY_BATCH / 2;
 		rc = room(c);
 		if (!rc)
-			rc = mj_batch_add_write(c->b, e->name, off,
-			                        (char *)map + off, len);
+			rc = mj_batch_add_write_fd(c->b, e->name, off, e->fd, len);
 		c->done += len;
 	}
-	munmap(map, size);
 	return rc;
 }
 

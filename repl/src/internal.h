@@ -180,6 +180,11 @@ void mj_batch_free(struct mj_batch *b);
 int mj_batch_add_records(struct mj_batch *b, const struct mj_buf *recs);
 int mj_batch_add_write(struct mj_batch *b, const char *name, uint64_t off,
                        const void *data, uint64_t len);
+/* The same with the bytes read from fd at off: for data the application
+ * may be writing meanwhile (a catch-up, a full copy), which is then read
+ * by the kernel rather than raced with in memory. */
+int mj_batch_add_write_fd(struct mj_batch *b, const char *name, uint64_t off,
+                          int fd, uint64_t len);
 int mj_batch_seal(struct mj_batch *b, uint64_t epoch, uint64_t cluster,
                   uint8_t flags);
 

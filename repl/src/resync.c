@@ -142,17 +142,14 @@ void mj_track_ranges(mj_region *r, const struct mj_range *ranges, int n)
 /* The tracked ranges of f, clipped to its size now, into b. */
 static int add_tracked(struct mj_batch *b, mj_file *f)
 {
-	void *base;
-	uint64_t size;
-	mj_file_view(f, &base, &size);
+	uint64_t size = mj_file_size(f);
 	for (int i = 0; i < f->track.n; i++) {
 		uint64_t off = f->track.r[i].off, end = f->track.r[i].end;
 		if (end > size)
 			end = size;
 		if (off >= end)
 			continue;
-		int rc = mj_batch_add_write(b, f->name, off, (char *)base + off,
-		                            end - off);
+		int rc = mj_batch_add_write_fd(b, f->name, off, f->fd, end - off);
 		if (rc)
 			return rc;
 	}

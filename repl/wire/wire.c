@@ -60,7 +60,7 @@ uint64_t mjw_put_rec(void *dst, enum mjw_rec_type type, const char *name,
 	if (n2)
 		memcpy(p, name2, n2);
 	p += n2;
-	if (data_len)
+	if (data_len && data)
 		memcpy(p, data, data_len);
 	p += data_len;
 	memset(p, 0, (size_t)((unsigned char *)dst + size - p));
