@@ -47,6 +47,9 @@ static void apply_and_drop(struct mirror *m)
 			ring_release(m->rings[k], UINT64_MAX);
 	m->logged.n = 0;
 	m->durable_seq = m->received_seq = m->applied_seq;
+	/* The directory is the new primary's from now on: hold nothing in
+	 * it (the process lives on only to refuse the old primary). */
+	replica_close(&m->replica);
 }
 
 /* (L) The new epoch, and the node file of the primary-to-be. */
