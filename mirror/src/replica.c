@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* Growth preallocated by SETSIZE; beyond this a file stays sparse so that
@@ -64,28 +65,38 @@ static void copy_name(char *dst, const char *src, uint16_t len)
 	dst[len] = '\0';
 }
 
-/* Maps f's current size (pmem backend), dropping an older mapping. */
+/* The smallest mapping: files grow inside it without a new mapping. */
+#define MAP_CAP_MIN (64ull << 20)
+
+/*
+ * Makes f's mapping cover its size (pmem backend). A mapping is larger
+ * than the file (pages past the end are never touched) and doubles when
+ * the file outgrows it, so the many small grows of a database file do not
+ * each map the file anew. Only the applying thread uses it: an outgrown
+ * mapping is dropped at once.
+ */
 static int rp_map(struct rp_file *f)
 {
-	if (f->map)
-		pmem_unmap(f->map, f->map_len);
-	f->map = NULL;
-	f->map_len = 0;
-	if (f->size == 0)
+	if (f->size == 0 || (f->map && f->size <= f->map_len))
 		return 0;
-	/* pmem_map_file wants a path; this one is our open fd's inode, so no
-	 * lookup by name happens again. */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
-	void *p = pmem_map_file(path, 0, 0, 0, &f->map_len, &f->is_pmem);
-	if (!p)
-		return -errno;
-	if (f->map_len < f->size) {
-		pmem_unmap(p, f->map_len);
-		f->map_len = 0;
-		return -EIO;
+	if (f->map)
+		munmap(f->map, f->map_len);
+	f->map = NULL;
+	size_t cap = MAP_CAP_MIN;
+	while (cap < f->size)
+		cap *= 2;
+	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+	               MAP_SHARED_VALIDATE | MAP_SYNC, f->fd, 0);
+	if (p != MAP_FAILED) {
+		f->is_pmem = 1; /* DAX: flushing the CPU caches is enough */
+	} else {
+		p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
+		if (p == MAP_FAILED)
+			return f->map_len = 0, -errno;
+		f->is_pmem = pmem_is_pmem(p, cap);
 	}
 	f->map = p;
+	f->map_len = cap;
 	return 0;
 }
 
@@ -120,7 +131,7 @@ static int rp_drop(struct replica *rp, int i)
 	}
 	int rc = rp_file_sync(rp, f);
 	if (f->map)
-		pmem_unmap(f->map, f->map_len);
+		munmap(f->map, f->map_len);
 	close(f->fd);
 	rp->files[i] = rp->files[--rp->nfiles];
 	return rc;

@@ -22,7 +22,7 @@ struct rp_file {
 	char name[MJW_NAME_MAX + 1];
 	int fd;
 	unsigned char *map; /* pmem backend, NULL when size is 0 */
-	size_t map_len;
+	size_t map_len;     /* mapped bytes, >= size (room to grow) */
 	int is_pmem;
 	uint64_t size;  /* file size as we last set or saw it */
 	int dirty;      /* data written since the last sync */
