@@ -193,7 +193,7 @@ void mj_enter_degraded(mj_region *r, const char *why)
 {
 	if (r->degraded)
 		return;
-	uint64_t t0 = mj_now_ns();
+	uint64_t t0 = mj_now_ns(), stale_from = r->durable_seq + 1;
 	for (mj_file *f = r->files; f; f = f->next)
 		mj_file_flush_all(f);
 	mj_region_sync_local_meta(r);
@@ -212,7 +212,7 @@ void mj_enter_degraded(mj_region *r, const char *why)
 	       "mirror's copy is stale from batch %llu on until it returns and "
 	       "catches up", why, r->cfg.mirror,
 	       (unsigned long long)r->st.degrade_flush_us,
-	       (unsigned long long)r->st.mirror_applied_seq + 1);
+	       (unsigned long long)stale_from);
 	mj_wake(r, true);
 }
 

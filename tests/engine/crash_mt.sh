@@ -14,17 +14,6 @@ CHECK=$(dirname "$0")/crash_check.awk
 CRASHES=${MOJIM_CRASHES:-20}
 CRASHES_ASYNC=${MOJIM_CRASHES_ASYNC:-5}
 
-# wait_ready PID REPORT: until the workload says its tables are durable.
-wait_ready() {
-	local i
-	for i in $(seq 1 400); do
-		head -n1 "$2" 2>/dev/null | grep -qx ready && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-
 # A random pause of 0.3 to 1.5 s.
 random_sleep() {
 	local ms=$((300 + RANDOM % 1201))

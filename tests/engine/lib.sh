@@ -6,10 +6,17 @@ command -v wt >/dev/null || fail "the wt utility is missing: apt-get install wir
 [ -f "$MOJIM_ENGINE" ] || fail "no extension at $MOJIM_ENGINE"
 MOJIM_ENGINE=$(readlink -f "$MOJIM_ENGINE")
 
-# ext_config MODE ADDR: the wiredtiger_open fragment that loads the
-# extension. The address is quoted: WiredTiger's parser reads ':' as '='.
+# ext_config MODE ADDR [KEY=VALUE,...]: the wiredtiger_open fragment that
+# loads the extension (the third argument adds keys, e.g. policy=degrade).
+# The address is quoted: WiredTiger's parser reads ':' as '='.
 ext_config() {
-	echo "extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=$1,mirror=\"$2\",block_timeout_ms=20000})]"
+	echo "extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=$1,mirror=\"$2\",block_timeout_ms=20000${3:+,$3}})]"
+}
+
+# ext_unreplicated: the extension with no mirror (local flushes only), to
+# open a promoted copy or a primary's home in place.
+ext_unreplicated() {
+	echo "extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=unreplicated})]"
 }
 
 # wt_run ARGS...: Debian's wt utility. Under a sanitizer build the
@@ -24,4 +31,17 @@ wt_run() {
 	else
 		timeout 120 wt "$@"
 	fi
+}
+
+# wait_ready PID REPORT: until the workload says its tables are durable
+# ("ready" is not always the first line: the extension's messages, e.g. of
+# a full copy, go to WiredTiger's message stream, stdout).
+wait_ready() {
+	local i
+	for i in $(seq 1 600); do
+		grep -qx ready "$2" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
 }

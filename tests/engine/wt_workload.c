@@ -26,6 +26,12 @@
  * CONFIG is appended to the wiredtiger_open configuration ("" for stock
  * WiredTiger, or the extensions=[...] fragment). WT_WORKLOAD_LOG_PATH in
  * the environment sets log=(path=...) for run and crash.
+ * WT_WORKLOAD_STOP_FILE=PATH: run and crash also stop (cleanly: the
+ * threads finish their transaction, the connection is closed) once PATH
+ * exists, so a test can end a long run when it is done disturbing it.
+ * Every command prints on stderr "wt_workload: wiredtiger_open returned
+ * in MS ms at REALTIME" (REALTIME: seconds since the epoch, to compare
+ * with a moment another process took, e.g. a promotion).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -44,6 +50,7 @@ static WT_CONNECTION *conn;
 static double deadline;
 static unsigned long commits[NTHREADS];
 static int report; /* crash mode: print each transaction (see above) */
+static const char *stop_file; /* WT_WORKLOAD_STOP_FILE */
 
 static double now(void)
 {
@@ -62,7 +69,23 @@ static int open_conn(const char *home, const char *extra, const char *base)
 {
 	char cfg[4096];
 	snprintf(cfg, sizeof(cfg), "%s%s%s", base, extra[0] ? "," : "", extra);
-	return wiredtiger_open(home, NULL, cfg, &conn);
+	double t0 = now();
+	int rc = wiredtiger_open(home, NULL, cfg, &conn);
+	if (rc == 0) {
+		struct timespec rt;
+		clock_gettime(CLOCK_REALTIME, &rt);
+		fprintf(stderr, "wt_workload: wiredtiger_open returned in %.1f ms "
+		        "at %lld.%09ld\n", (now() - t0) * 1e3,
+		        (long long)rt.tv_sec, rt.tv_nsec);
+	}
+	return rc;
+}
+
+/* The stop file exists (checked every 32 transactions: a stat is cheap
+ * next to a commit, but not free). */
+static int stop_requested(unsigned long n)
+{
+	return stop_file && n % 32 == 0 && access(stop_file, F_OK) == 0;
 }
 
 /*
@@ -150,7 +173,7 @@ static void *worker(void *arg)
 		if ((rc = s->open_cursor(s, uri, NULL, NULL, &c[t])) != 0)
 			die("open_cursor", rc);
 	}
-	while (now() < deadline) {
+	while (now() < deadline && !stop_requested(commits[id])) {
 		if ((rc = one_txn(s, c, &seed, id)) != 0)
 			die("transaction", rc);
 		commits[id]++;
@@ -244,6 +267,7 @@ static int cmd_dump(const char *home, const char *extra, const char *out)
 
 int main(int argc, char **argv)
 {
+	stop_file = getenv("WT_WORKLOAD_STOP_FILE");
 	if (argc == 5 && strcmp(argv[1], "run") == 0)
 		return cmd_run(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "crash") == 0) {

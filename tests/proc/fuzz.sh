@@ -105,11 +105,7 @@ note "frames_rejected $rejected"
 
 # A clean stop within 15 s: no receiver may be stuck on a fuzz connection.
 kill -TERM "$MIRROR_PID"
-for _ in $(seq 1 150); do
-	kill -0 "$MIRROR_PID" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$MIRROR_PID" 2>/dev/null && fail "the mirror did not exit within 15 s of SIGTERM"
+wait_gone "$MIRROR_PID" 15 || fail "the mirror did not exit within 15 s of SIGTERM"
 st=0
 wait "$MIRROR_PID" || st=$?
 [ "$st" -eq 0 ] || fail "the mirror exited with status $st after SIGTERM"

@@ -10,6 +10,7 @@ export PMEM_IS_PMEM_FORCE=1
 
 T=$(mktemp -d /dev/shm/mojim-test.XXXXXX)
 STARTED_PIDS=()
+CLEANUP_HOOKS=() # commands the exit trap runs after killing the processes
 
 cleanup() {
 	local p
@@ -17,6 +18,9 @@ cleanup() {
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	for p in "${CLEANUP_HOOKS[@]:-}"; do
+		[ -n "$p" ] && { $p || true; }
+	done
 	rm -rf "$T"
 	[ -n "${DISK_DIR:-}" ] && rm -rf "$DISK_DIR"
 	return 0
@@ -86,4 +90,32 @@ same_tree() {
 # mirror_status DIR KEY: one value of `mojimctl status`.
 mirror_status() {
 	"$MOJIM_BIN/mojimctl" --dir "$1" status | sed -n "s/^$2: *//p" | head -1
+}
+
+# soak N: N times MOJIM_SOAK (default 1): MOJIM_SOAK=10 turns the bounded
+# kill, cut and failover counts of the tests into a long soak.
+soak() { echo $(($1 * ${MOJIM_SOAK:-1})); }
+
+# now_s: seconds since the epoch with nanoseconds (measured figures).
+now_s() { date +%s.%N; }
+
+# ms_between T0 T1: milliseconds from T0 to T1 (now_s values), rounded.
+ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 + 0.5 }'; }
+
+# median_max N...: "median X max Y" of the numbers (no numbers: "none").
+median_max() {
+	[ $# -gt 0 ] || { echo none; return; }
+	printf '%s\n' "$@" | sort -n |
+		awk '{ v[NR] = $1 } END { printf "median %s max %s", v[int((NR + 1) / 2)], v[NR] }'
+}
+
+# wait_gone PID SECONDS: 0 once PID has exited, 1 if it still runs after
+# SECONDS (it is not waited for: the caller wants its status).
+wait_gone() {
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$1" 2>/dev/null
 }

@@ -27,10 +27,7 @@ grep -q "a primary was heard" "$T/p1.out" || fail "refusal says: $(cat "$T/p1.ou
 applied=$(mirror_status "$T/m" seq_applied)
 note "$(cat "$T/p2.out")"
 rc=0
-for _ in $(seq 1 100); do
-	kill -0 "$wl" 2>/dev/null || break
-	sleep 0.1
-done
+wait_gone "$wl" 10 || fail "the old primary still runs 10 s after the promotion"
 wait "$wl" || rc=$?
 [ "$rc" -ne 0 ] || fail "the old primary went on after the promotion"
 grep -q "fenced" "$T/w.log" || fail "the old primary was not told it is fenced"
