@@ -15,6 +15,7 @@ struct fb_opts {
 	double outage_s;
 	const char *csv;
 	const char *only;
+	int keep;             /* leave the promote scratch dir for a look */
 	struct bench_opts bo; /* mirror binary, scratch in /dev/shm */
 };
 

@@ -37,13 +37,17 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: mojim-failbench [--size-mb N] [--outage-s S] "
-	        "[--csv FILE] [--only region|promote]\n");
+	        "[--csv FILE] [--only region|promote] [--keep]\n");
 }
 
 static int parse_args(int argc, char **argv, struct fb_opts *o)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--keep")) {
+			o->keep = 1;
+			continue;
+		}
 		if (!v) {
 			usage();
 			return -1;

@@ -168,7 +168,10 @@ int fb_promote(const struct fb_opts *o, struct fb_result *res)
 	if (!rc)
 		rc = open_copy(data, &res->open_ms);
 	mirror_stop(&m);
-	scratch_remove(scratch);
+	if (o->keep)
+		printf("kept: %s (the promoted copy is m/data)\n", scratch);
+	else
+		scratch_remove(scratch);
 	if (rc)
 		fprintf(stderr, "mojim-failbench: promote: %s\n",
 		        rc < 0 ? strerror(-rc) : wiredtiger_strerror(rc));
