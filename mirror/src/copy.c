@@ -128,7 +128,10 @@ int copy_begin(struct mirror *m, uint64_t total, const char **why)
 	int rc = rm_tree(m->stage_dir);
 	if (rc)
 		return *why = "cannot empty the staging directory", rc;
-	rc = replica_open(&m->stage, m->stage_dir, m->cfg.data_on_disk, why);
+	/* Written with pwrite and synced once at COPY_DONE (the "disk" way):
+	 * the kernel fills fresh pages faster than faulting them in one by
+	 * one through a mapping, and nothing reads the copy before then. */
+	rc = replica_open(&m->stage, m->stage_dir, 1, why);
 	minfo("full copy starting: %llu bytes into %s",
 	      (unsigned long long)total, m->stage_dir);
 	return rc;

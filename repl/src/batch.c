@@ -29,6 +29,19 @@ struct mj_batch *mj_batch_new(uint64_t seq, uint64_t slot)
 	return b;
 }
 
+void mj_batch_reset(struct mj_batch *b)
+{
+	struct mj_buf buf = b->buf;
+	uint64_t seq = b->seq, slot = b->slot;
+	memset(b, 0, sizeof(*b));
+	buf.len = 0;
+	buf.nrec = 0;
+	b->buf = buf;
+	b->seq = seq;
+	b->slot = slot;
+	b->needs_send = true;
+}
+
 void mj_batch_free(struct mj_batch *b)
 {
 	if (!b)

@@ -123,17 +123,17 @@ static void copy_free(struct copy *c)
 	mj_batch_free(c->b);
 }
 
-/* Seals and sends the batch being filled, if any. */
+/* Seals and sends the batch being filled, if it holds anything; its
+ * buffer is kept for the next one (fresh pages cost a fault each). */
 static int send_filled(struct copy *c)
 {
 	mj_region *r = c->r;
-	if (!c->b)
+	if (!c->b || !c->b->buf.len)
 		return 0;
 	int rc = mj_batch_seal(c->b, r->cfg.epoch, r->cluster, MJW_F_COPY);
 	if (!rc)
 		rc = r->tx->send_batch(r, c->link, c->b);
-	mj_batch_free(c->b);
-	c->b = NULL;
+	mj_batch_reset(c->b);
 	pthread_mutex_lock(&r->mu);
 	r->st.copy_bytes_done = c->done;
 	pthread_mutex_unlock(&r->mu);
@@ -203,6 +203,7 @@ static int take_changes(struct copy *c, uint64_t *seq)
 {
 	mj_region *r = c->r;
 	*seq = r->next_seq;
+	mj_batch_free(c->b);
 	c->b = mj_track_batch(r, *seq, UINT64_MAX);
 	if (!c->b)
 		return -ENOMEM;

@@ -177,6 +177,8 @@ int mj_buf_add_rec(struct mj_buf *b, enum mjw_rec_type type, const char *name,
 /* batch.c */
 struct mj_batch *mj_batch_new(uint64_t seq, uint64_t slot);
 void mj_batch_free(struct mj_batch *b);
+/* Empties b for reuse, keeping its buffer (and its seq and slot). */
+void mj_batch_reset(struct mj_batch *b);
 int mj_batch_add_records(struct mj_batch *b, const struct mj_buf *recs);
 int mj_batch_add_write(struct mj_batch *b, const char *name, uint64_t off,
                        const void *data, uint64_t len);
