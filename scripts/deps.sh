@@ -10,6 +10,7 @@ PKGS=(
 	libwiredtiger-dev wiredtiger       # the engine issue, and the wt utility
 	libibverbs-dev librdmacm-dev       # RDMA transport (rdma-core)
 	libbson-dev                        # MongoDB documents for the benchmarks
+	gnuplot-nox                        # bench/ycsb plots (PNG, no X)
 	iproute2 procps diffutils          # process tests: namespaces, kill, diff
 )
 missing=()

@@ -91,6 +91,12 @@ double proc_snap_diff(const struct proc_snap *a, const struct proc_snap *b,
                       char *buf, size_t len);
 /* CPU seconds this process used so far (all threads). */
 double self_cpu_seconds(void);
+/* $TMPDIR unless it is memory (tmpfs), else /var/tmp: where a benchmark
+ * puts a home that must be on this machine's disk. */
+const char *bench_disk_tmp(void);
+/* Waits, polling every 100 us for at most ms, until *go is set: 1 if it
+ * became positive (run), 0 if negative (give up) or on timeout. */
+int bench_wait_go(_Atomic int *go, int ms);
 
 /* ---- report.c ---- */
 

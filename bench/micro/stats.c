@@ -2,6 +2,8 @@
  * stats.c: clocks, latency percentiles, and where threads ran.
  */
 #include "bench.h"
+#include <stdatomic.h>
+#include <sys/vfs.h>
 
 #include <dirent.h>
 #include <sched.h>
@@ -203,4 +205,24 @@ double self_cpu_seconds(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+const char *bench_disk_tmp(void)
+{
+	const char *t = getenv("TMPDIR");
+	struct statfs sf;
+	if (t && t[0] && statfs(t, &sf) == 0 && sf.f_type != 0x01021994)
+		return t;
+	return "/var/tmp";
+}
+
+int bench_wait_go(_Atomic int *go, int ms)
+{
+	for (int i = 0; i < ms * 10; i++) {
+		int g = atomic_load(go);
+		if (g)
+			return g > 0;
+		usleep(100);
+	}
+	return 0;
 }

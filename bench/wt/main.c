@@ -147,16 +147,6 @@ static int parse_args(int argc, char **argv, struct wtb_opts *o)
 	return 0;
 }
 
-/* $TMPDIR unless it is memory: the journaled baseline needs a disk. */
-static const char *disk_tmp(void)
-{
-	const char *t = getenv("TMPDIR");
-	struct statfs sf;
-	if (t && t[0] && statfs(t, &sf) == 0 && sf.f_type != 0x01021994)
-		return t;
-	return "/var/tmp";
-}
-
 static const char *fs_name(const char *path)
 {
 	struct statfs sf;
@@ -322,7 +312,7 @@ static void init_opts(struct wtb_opts *o)
 	o->threads[1] = 8;
 	o->nthreads = 2;
 	o->ext = MOJIM_WT_EXT;
-	o->disk_tmp = disk_tmp();
+	o->disk_tmp = bench_disk_tmp();
 	o->shm.mirror_bin = MOJIM_MIRROR_BIN;
 	o->shm.scratch = "/dev/shm";
 	o->shm.spin_us = -1;

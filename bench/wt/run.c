@@ -101,18 +101,6 @@ static int one_commit(WT_SESSION *s, WT_CURSOR *c, uint64_t key,
 	return s->commit_transaction(s, NULL);
 }
 
-/* Waits (bounded) for the main thread's go; 1 to run. */
-static int wait_go(struct shared *sh)
-{
-	for (int i = 0; i < START_WAIT_MS * 10; i++) {
-		int go = atomic_load(&sh->go);
-		if (go)
-			return go > 0;
-		usleep(100);
-	}
-	return 0;
-}
-
 static void fill_fields(char f[NFIELDS][FIELD_LEN + 1], int id)
 {
 	for (int i = 0; i < NFIELDS; i++) {
@@ -150,7 +138,7 @@ static void *worker_main(void *arg)
 	if (!w->rc)
 		w->rc = s->open_cursor(s, URI, NULL, NULL, &c);
 	atomic_fetch_add(&w->sh->ready, 1);
-	if (wait_go(w->sh) && !w->rc)
+	if (bench_wait_go(&w->sh->go, START_WAIT_MS) && !w->rc)
 		commit_loop(w, s, c);
 	if (w->rc)
 		fprintf(stderr, "mojim-wtbench: thread %d: %s\n", w->id,
