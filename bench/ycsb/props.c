@@ -153,10 +153,17 @@ static int set_other(struct workload *w, const char *k, const char *v)
 			return -1;
 		return 0;
 	}
+	return -2;
+}
+
+/* A YCSB property mojim-ycsb runs at one value only: NULL if k is not
+ * one of them, else the value it runs. */
+static const char *fixed_value(const char *k)
+{
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (!strcmp(k, fixed[i][0]))
-			return strcmp(v, fixed[i][1]) ? -3 : 0;
-	return -2;
+			return fixed[i][1];
+	return NULL;
 }
 
 int workload_set(struct workload *w, const char *kv, char *err, size_t len)
@@ -171,13 +178,19 @@ int workload_set(struct workload *w, const char *kv, char *err, size_t len)
 	memcpy(k, kv, kl);
 	k[kl] = '\0';
 	const char *v = eq + 1;
+	const char *only = fixed_value(k);
+	if (only) {
+		if (!strcmp(v, only))
+			return 0;
+		snprintf(err, len, "%s=%s: mojim-ycsb supports only %s=%s, the "
+		         "core workload's setting", k, v, k, only);
+		return -1;
+	}
 	int rc = set_int(w, k, v);
 	if (rc == -2)
 		rc = set_other(w, k, v);
 	if (rc == -2)
 		snprintf(err, len, "unknown property \"%s\"", k);
-	else if (rc == -3)
-		snprintf(err, len, "%s=%s is not implemented", k, v);
 	else if (rc)
 		snprintf(err, len, "bad value \"%s\" for %s", v, k);
 	return rc ? -1 : 0;
