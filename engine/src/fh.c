@@ -8,6 +8,8 @@
  */
 #include "internal.h"
 
+#include <stdbool.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -134,20 +136,8 @@ static int fh_write(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t off,
 	return rc;
 }
 
-static int fh_extend(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t size)
-{
-	struct mwt_file *f = FH(wfh)->file;
-	if (!f)
-		return EISDIR;
-	if (size < 0)
-		return EINVAL;
-	pthread_mutex_lock(&f->mu);
-	int rc = grow_locked(f, (uint64_t)size);
-	pthread_mutex_unlock(&f->mu);
-	return rc;
-}
-
-static int fh_truncate(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t size)
+/* fh_extend (grow only) and fh_truncate (either way) to size. */
+static int set_size(WT_FILE_HANDLE *wfh, wt_off_t size, bool grow_only)
 {
 	struct mwt_file *f = FH(wfh)->file;
 	if (!f)
@@ -156,10 +146,22 @@ static int fh_truncate(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t size)
 		return EINVAL;
 	pthread_mutex_lock(&f->mu);
 	int rc = 0;
-	if ((uint64_t)size != mj_file_size(f->mf))
+	if (grow_only)
+		rc = grow_locked(f, (uint64_t)size);
+	else if ((uint64_t)size != mj_file_size(f->mf))
 		rc = mwt_file_resize(f, (uint64_t)size);
 	pthread_mutex_unlock(&f->mu);
 	return rc;
+}
+
+static int fh_extend(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t size)
+{
+	return set_size(wfh, size, true);
+}
+
+static int fh_truncate(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t size)
+{
+	return set_size(wfh, size, false);
 }
 
 static int open_dir(struct mwt_fs *fs, WT_SESSION *s, const char *path)
