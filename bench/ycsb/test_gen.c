@@ -6,6 +6,7 @@
 #include "ycsb.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,24 +30,18 @@ START_TEST(key_of_insert_0)
 END_TEST
 
 /* Share of the `top` most frequent values among counts[0..n). */
+static double analytic_top(const double *p, int n, int top);
 static double top_share(const long *counts, int n, int top, long total)
 {
-	long *c = malloc((size_t)n * sizeof(*c)), sum = 0;
-	memcpy(c, counts, (size_t)n * sizeof(*c));
-	for (int t = 0; t < top; t++) { /* selection, top is small */
-		int best = t;
-		for (int i = t + 1; i < n; i++)
-			if (c[i] > c[best])
-				best = i;
-		long x = c[t];
-		c[t] = c[best];
-		c[best] = x;
-		sum += c[t];
-	}
-	free(c);
-	return (double)sum / (double)total;
+	double *p = malloc((size_t)n * sizeof(*p));
+	for (int i = 0; i < n; i++)
+		p[i] = (double)counts[i] / (double)total;
+	double share = analytic_top(p, n, top);
+	free(p);
+	return share;
 }
 
+/* Sum of the `top` largest of p[0..n). */
 static double analytic_top(const double *p, int n, int top)
 {
 	double *c = malloc((size_t)n * sizeof(*c)), sum = 0;
@@ -287,6 +282,7 @@ START_TEST(properties)
 	ck_assert_int_ne(workload_set(&w, "fieldcount=x", err, sizeof(err)), 0);
 	ck_assert_int_ne(workload_set(&w, "insertorder=ordered", err,
 	                              sizeof(err)), 0);
+	ck_assert(strstr(err, "supports only insertorder=hashed"));
 	unlink(path);
 }
 END_TEST
@@ -320,9 +316,5 @@ int main(void)
 	tcase_add_test(tc, properties);
 	tcase_add_test(tc, ack_out_of_order);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(s);
 }

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <check.h>
+#include "check_run.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,9 +224,5 @@ int main(void)
 	tcase_add_test(tc, grow_keeps_old_mapping_readable);
 	tcase_add_test(tc, replicated_mode_without_mirror);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(s);
 }

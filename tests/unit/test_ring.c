@@ -3,6 +3,7 @@
  * and scans that stop at the true tail after many laps.
  */
 #include <check.h>
+#include "check_run.h"
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -279,9 +280,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(suite());
 }
