@@ -17,6 +17,7 @@
 #ifndef MOJIM_BENCH_H
 #define MOJIM_BENCH_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,6 +95,9 @@ double self_cpu_seconds(void);
 /* $TMPDIR unless it is memory (tmpfs), else /var/tmp: where a benchmark
  * puts a home that must be on this machine's disk. */
 const char *bench_disk_tmp(void);
+/* SIGINT and SIGTERM set *flag (the run stops and cleans up); SIGPIPE is
+ * ignored (a mirror gone mid-run is an error, not a death). */
+void bench_stop_on_signals(volatile sig_atomic_t *flag);
 /* Waits, polling every 100 us for at most ms, until *go is set: 1 if it
  * became positive (run), 0 if negative (give up) or on timeout. */
 int bench_wait_go(_Atomic int *go, int ms);

@@ -2,6 +2,7 @@
  * stats.c: clocks, latency percentiles, and where threads ran.
  */
 #include "bench.h"
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/vfs.h>
 
@@ -225,4 +226,22 @@ int bench_wait_go(_Atomic int *go, int ms)
 		usleep(100);
 	}
 	return 0;
+}
+
+static volatile sig_atomic_t *stop_flag;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	*stop_flag = 1;
+}
+
+void bench_stop_on_signals(volatile sig_atomic_t *flag)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	stop_flag = flag;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }

@@ -290,20 +290,6 @@ static void wtb_report_targets(const struct wtb_opts *o)
 	print_machine(o);
 }
 
-static void on_signal(int sig)
-{
-	wtb_stop = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN); /* a mirror gone mid-run is an error, not a death */
-}
-
 static void init_opts(struct wtb_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -346,7 +332,7 @@ int main(int argc, char **argv)
 	/* libpmem reads it when the extension first maps a file: /dev/shm
 	 * is not pmem, and without it every flush would be an msync. */
 	setenv("PMEM_IS_PMEM_FORCE", "1", 1);
-	install_signals();
+	bench_stop_on_signals(&wtb_stop);
 	print_header(&o);
 	int failed = run_all(&o);
 	int csv_failed = wtb_report_csv(o.csv);

@@ -324,20 +324,6 @@ static int check_steps(const struct opts *o)
 	return 0;
 }
 
-static void on_signal(int sig)
-{
-	ycsb_stop = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static void print_header(const struct opts *o)
 {
 	printf("mojim-ycsb: mode %s (%s), steps %s, seed %llu\n",
@@ -360,7 +346,7 @@ int main(int argc, char **argv)
 	}
 	/* before the extension first loads libpmem: /dev/shm is not pmem */
 	setenv("PMEM_IS_PMEM_FORCE", "1", 1);
-	install_signals();
+	bench_stop_on_signals(&ycsb_stop);
 	struct state s = {.r = malloc(sizeof(struct phase_result))};
 	if (!s.r || (o.csv && open_csv(o.csv)))
 		return 1;
