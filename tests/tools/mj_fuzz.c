@@ -529,8 +529,8 @@ static void it_random(int after_hello)
 	size_t len = (size_t)rnd_below(RANDOM_MAX + 1);
 	rnd_fill(buf, len);
 	if (len >= MJW_OVERHEAD && rnd_below(2))
-		mjw_put_hdr(buf, (enum mjw_type)(1 + rnd_below(7)),
-		            (uint8_t)rnd_below(2), (uint32_t)rnd_below(3), 0,
+		mjw_put_hdr(buf, (enum mjw_type)(1 + rnd_below(MJW_COPY_DONE)),
+		            (uint8_t)rnd_below(4), (uint32_t)rnd_below(3), 0,
 		            o.epoch, rnd(), mjw_pad8(rnd_below(len)), rnd());
 	send_some(fd, buf, len);
 	collect(fd, 20, &out);
