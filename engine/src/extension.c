@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 /* Reports an error through WiredTiger's handler and returns err. */
@@ -157,31 +156,8 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 	return 0;
 }
 
-/*
- * One process per home: flock on the home directory, taken before the
- * region connects to the mirror, so a second process is turned away
- * (EBUSY, as WiredTiger's own lock file would) before it can send the
- * mirror anything. WiredTiger's fh_lock on its lock file still happens too.
- */
-static int lock_home(struct mwt_fs *fs, const char *home)
-{
-	fs->home_lock_fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fs->home_lock_fd < 0)
-		return mwt_err(fs, NULL, errno, "mojim: %s: %s", home,
-		               strerror(errno));
-	if (flock(fs->home_lock_fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	int e = errno == EWOULDBLOCK ? EBUSY : errno;
-	return mwt_err(fs, NULL, e,
-	               "mojim: %s: the database is already in use by another "
-	               "process or connection (%s)",
-	               home, strerror(errno));
-}
-
 static void fs_free(struct mwt_fs *fs)
 {
-	if (fs->home_lock_fd >= 0)
-		close(fs->home_lock_fd); /* drops the flock */
 	pthread_mutex_destroy(&fs->mu);
 	for (int i = 0; i < fs->ndirs; i++)
 		free(fs->dirs[i]);
@@ -223,12 +199,9 @@ MWT_EXPORT int wiredtiger_extension_init(WT_CONNECTION *conn,
 	if (!fs)
 		return ENOMEM;
 	fs->api = conn->get_extension_api(conn);
-	fs->home_lock_fd = -1;
 	pthread_mutex_init(&fs->mu, NULL);
 	const char *home = conn->get_home(conn);
 	int rc = mwt_parse_config(fs->api, config, fs);
-	if (!rc)
-		rc = lock_home(fs, home);
 	if (!rc && (rc = mwt_path_init(fs, home)) != 0)
 		mwt_err(fs, NULL, rc, "mojim: %s: %s", home, strerror(rc));
 	if (!rc)

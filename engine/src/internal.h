@@ -37,7 +37,6 @@ struct mwt_fs {
 	mj_region *region;
 	char *home;      /* as WiredTiger spells it (get_home) */
 	char *realhome;  /* canonical, for absolute paths */
-	int home_lock_fd; /* the home directory, flock()ed by this process */
 	pthread_mutex_t mu; /* the files list */
 	struct mwt_file *files;
 	char **dirs; /* subdirectories announced to the mirror; under mu */

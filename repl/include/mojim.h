@@ -44,6 +44,8 @@ enum mj_log_level { MJ_LOG_ERROR = 0, MJ_LOG_WARN = 1, MJ_LOG_INFO = 2 };
 #define MJ_EFENCED 10001   /* the mirror has seen a newer epoch */
 #define MJ_EDEGRADED 10002 /* (status only) replication stopped, local only */
 #define MJ_EPROTO 10003    /* the mirror answered something invalid */
+#define MJ_ECLUSTER 10004  /* the mirror serves another cluster (another
+                              primary): it will never take this one */
 
 struct mj_config {
 	enum mj_mode mode;   /* default MJ_MODE_SYNC */
@@ -104,7 +106,9 @@ struct mj_status {
 	int connections;        /* configured */
 	int degraded;           /* 1: mirror lost under degrade, local only */
 	int mirror_lost;        /* 1: no usable connection right now */
-	int fenced;             /* 1: the mirror refused our epoch */
+	int fenced;             /* 1: the mirror refused us for good (a newer
+	                           epoch, a promotion, another cluster) */
+	int fence_err;          /* then why: MJ_EFENCED or MJ_ECLUSTER */
 	uint64_t epoch;
 	uint64_t seq_sent;      /* last batch sequence number handed out */
 	uint64_t seq_durable;   /* all batches up to this one are acknowledged */
@@ -186,6 +190,10 @@ const char *mj_file_name(mj_file *file);
 int mj_file_resize(mj_file *file, uint64_t size);
 
 int mj_file_close(mj_file *file);
+
+/* Another handle on the same file (closed with mj_file_close): for a
+ * thread that must keep a file alive while it works on it. */
+void mj_file_ref(mj_file *file);
 
 /* Namespace changes, applied locally at once and queued for the mirror. */
 int mj_rename(mj_region *region, const char *from, const char *to);

@@ -109,7 +109,10 @@ struct mjw_hello {
 	uint64_t cluster_id; /* the primary's cluster (never 0) */
 	uint32_t conn_index; /* which of the primary's connections this is */
 	uint32_t nconns;     /* how many the primary opens */
-	uint64_t reserved;
+	uint64_t incarnation; /* random, never 0, new each time the primary's
+	                         region is opened: batches an older
+	                         incarnation logged but never made durable
+	                         are never applied once a newer one speaks */
 };
 
 /* HELLO_ACK body: where the mirror stands. */

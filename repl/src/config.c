@@ -72,6 +72,9 @@ const char *mj_strerror(int err)
 		return "fenced: the mirror has seen a newer epoch";
 	case MJ_EDEGRADED:
 		return "degraded: mirror lost, replication stopped";
+	case MJ_ECLUSTER:
+		return "refused: the mirror serves another cluster (one mirror "
+		       "serves one primary's database)";
 	case MJ_EPROTO:
 		return "the mirror answered with an invalid frame";
 	case ETIMEDOUT:

@@ -288,6 +288,13 @@ int mj_file_resize(mj_file *f, uint64_t size)
 	return rc;
 }
 
+void mj_file_ref(mj_file *f)
+{
+	pthread_mutex_lock(&f->region->mu);
+	f->refs++;
+	pthread_mutex_unlock(&f->region->mu);
+}
+
 int mj_file_close(mj_file *f)
 {
 	mj_region *r = f->region;

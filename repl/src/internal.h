@@ -134,6 +134,7 @@ struct mj_region {
 	uint64_t lost_since_ns;
 	bool degraded;
 	bool fenced;
+	int fence_err;            /* MJ_EFENCED or MJ_ECLUSTER, once fenced */
 	bool stopping;
 	pthread_t supervisor;
 	bool have_supervisor;
@@ -146,6 +147,7 @@ struct mj_region {
 	 * set and their namespace records stay in pending_ns, in order, until
 	 * a catch-up batch or a full copy settles them. */
 	uint64_t cluster;
+	uint64_t incarnation;     /* this opening of the region (random) */
 	struct mjw_node node;     /* as stored in DIR/.mojim-node */
 	bool had_files;           /* the directory held files at open */
 	struct {

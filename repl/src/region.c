@@ -8,6 +8,7 @@
 #include <libpmem.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +37,7 @@ static int connect_all(mj_region *r)
 		pthread_mutex_unlock(&r->mu);
 		if (rc && !first_err)
 			first_err = rc;
-		if (rc == -MJ_EFENCED)
+		if (rc == -MJ_EFENCED || rc == -MJ_ECLUSTER)
 			return rc;
 	}
 	if (r->st.connections_up > 0)
@@ -82,6 +83,22 @@ static void region_free(mj_region *r)
 	free(r);
 }
 
+/*
+ * One process, one opening per directory: an flock on it, held until the
+ * region is freed (it goes with the descriptor), taken before the node
+ * file is read or anything is sent. A second opener, in this process or
+ * another, is turned away before it can touch a file or the mirror.
+ */
+static int lock_dir(mj_region *r)
+{
+	if (flock(r->dirfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	int rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	mj_log(r, MJ_LOG_ERROR, "%s is already in use by another process or "
+	       "connection (%s)", r->dir, strerror(-rc));
+	return rc;
+}
+
 static int region_init(mj_region *r, const char *dir, const struct mj_config *cfg)
 {
 	pthread_condattr_t ca;
@@ -117,7 +134,10 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return -errno;
 	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return r->dirfd < 0 ? -errno : mj_node_init(r);
+	if (r->dirfd < 0)
+		return -errno;
+	int rc = lock_dir(r);
+	return rc ? rc : mj_node_init(r);
 }
 
 int mj_region_open(const char *dir, const struct mj_config *cfg,
@@ -170,7 +190,7 @@ static int wait_durable_loop(mj_region *r, struct mj_waiter *w,
 {
 	while (r->durable_seq < w->seq) {
 		if (r->fenced)
-			return -MJ_EFENCED;
+			return -r->fence_err;
 		if (r->degraded)
 			return 0;
 		if (r->cfg.mode != MJ_MODE_ASYNC && mj_ship_one(r, false))
@@ -216,7 +236,7 @@ int mj_region_drain(mj_region *r, int timeout_ms)
 	uint64_t want = r->next_seq - 1;
 	while (r->durable_seq < want && !rc) {
 		if (r->fenced)
-			rc = -MJ_EFENCED;
+			rc = -r->fence_err;
 		else if (r->degraded)
 			break;
 		else if (r->cfg.mode != MJ_MODE_ASYNC && mj_ship_one(r, false))
@@ -246,6 +266,7 @@ void mj_region_status(mj_region *r, struct mj_status *out)
 	pthread_mutex_lock(&r->mu);
 	*out = r->st;
 	out->fenced = r->fenced;
+	out->fence_err = r->fenced ? r->fence_err : 0;
 	out->seq_sent = r->next_seq - 1;
 	out->seq_durable = r->durable_seq;
 	pthread_mutex_unlock(&r->mu);
@@ -354,7 +375,7 @@ static int wait_for_room(mj_region *r, uint64_t start_ns)
 		if (queued < r->cfg.async_max_bytes || r->degraded)
 			return 0;
 		if (r->fenced)
-			return -MJ_EFENCED;
+			return -r->fence_err;
 		if (deadline_passed(r, start_ns))
 			return -ETIMEDOUT;
 		wait_a_little(r);
@@ -436,7 +457,7 @@ static int tracked_sync_point(mj_region *r, const struct mj_range *ranges,
 	uint64_t gen = r->track.gen;
 	while (!rc && r->track.gen == gen) {
 		if (r->fenced)
-			return -MJ_EFENCED;
+			return -r->fence_err;
 		if (r->degraded) /* the degrade flush covered us */
 			return 0;
 		if (deadline_passed(r, start))
@@ -462,7 +483,7 @@ int mj_gmsync(mj_region *r, const struct mj_range *ranges, int n, int flags)
 		return rc;
 	pthread_mutex_lock(&r->mu);
 	if (r->fenced) {
-		rc = -MJ_EFENCED;
+		rc = -r->fence_err;
 	} else if (!replicated(r)) {
 		r->pending_ns.len = 0;
 		r->pending_ns.nrec = 0;

@@ -74,6 +74,9 @@ int mj_node_init(mj_region *r)
 	}
 	if (store && (rc = mjw_node_store(r->dirfd, &r->node)))
 		return rc;
+	while (r->incarnation == 0)
+		if (getrandom(&r->incarnation, 8, 0) != 8)
+			return -errno;
 	r->cluster = r->node.cluster_id;
 	r->cfg.epoch = r->node.epoch;
 	r->st.epoch = r->node.epoch;

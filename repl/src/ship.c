@@ -112,11 +112,18 @@ static void conn_failed_locked(mj_region *r, struct mj_conn *c, int err)
 		close_conn(r, c);
 	}
 	c->state = CONN_DOWN;
-	if (err == -MJ_EFENCED && !r->fenced) {
+	if ((err == -MJ_EFENCED || err == -MJ_ECLUSTER) && !r->fenced) {
 		r->fenced = true;
-		mj_log(r, MJ_LOG_ERROR, "fenced by the mirror: this primary's epoch "
-		       "%llu is stale; every sync point now fails",
-		       (unsigned long long)r->cfg.epoch);
+		r->fence_err = -err;
+		if (err == -MJ_EFENCED)
+			mj_log(r, MJ_LOG_ERROR, "fenced by the mirror: this primary's "
+			       "epoch %llu is stale; every sync point now fails",
+			       (unsigned long long)r->cfg.epoch);
+		else
+			mj_log(r, MJ_LOG_ERROR, "mirror %s serves another cluster "
+			       "(this database is cluster %016llx): every sync "
+			       "point now fails; give this database its own mirror",
+			       r->cfg.mirror, (unsigned long long)r->cluster);
 	}
 	check_mirror_lost(r);
 	pthread_cond_signal(&r->sup_cv);

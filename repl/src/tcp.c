@@ -125,11 +125,13 @@ static int refused(mj_region *r, const unsigned char *frame)
 	int body = (int)(h.len - MJW_OVERHEAD);
 	mj_log(r, MJ_LOG_ERROR, "mirror refused the connection: %.*s", body,
 	       (const char *)frame + MJW_HDR_SIZE);
-	/* A mirror that was promoted, or serves another cluster, will never
-	 * take this primary back: as final as being fenced. */
-	if (h.seq == MJW_REFUSE_FENCED || h.seq == MJW_REFUSE_PROMOTED ||
-	    h.seq == MJW_REFUSE_CLUSTER)
+	/* A mirror that was promoted will never take this primary back: as
+	 * final as being fenced. One that serves another cluster neither,
+	 * but that is not a newer primary, and says so. */
+	if (h.seq == MJW_REFUSE_FENCED || h.seq == MJW_REFUSE_PROMOTED)
 		return -MJ_EFENCED;
+	if (h.seq == MJW_REFUSE_CLUSTER)
+		return -MJ_ECLUSTER;
 	return -ECONNREFUSED;
 }
 
@@ -150,7 +152,8 @@ static int tcp_open(mj_region *r, int index, struct mj_link **out,
 	}
 	struct mjw_hello hello = {.cluster_id = r->cluster,
 	                          .conn_index = (uint32_t)index,
-	                          .nconns = (uint32_t)r->cfg.connections};
+	                          .nconns = (uint32_t)r->cfg.connections,
+	                          .incarnation = r->incarnation};
 	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
 	int rc = mjw_send_ctrl(fd, MJW_HELLO, r->cfg.epoch, 0, &hello,
 	                       sizeof(hello));
