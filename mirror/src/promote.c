@@ -56,8 +56,10 @@ static void apply_and_drop(struct mirror *m)
 static int finish(struct mirror *m, char *msg, size_t len)
 {
 	struct state *st = &m->state;
+	/* clean and flushed: the replica is durable (persisted, synced). */
 	struct mjw_node node = {.cluster_id = m->cluster_id,
-	                        .epoch = m->epoch + 1, .mirror_stale = 1};
+	                        .epoch = m->epoch + 1, .mirror_stale = 1,
+	                        .clean = 1, .flushed = 1};
 	if (!node.cluster_id && getrandom(&node.cluster_id, 8, 0) != 8)
 		return -errno;
 	int fd = open(m->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -229,20 +229,36 @@ const char *mjw_rec_type_name(unsigned type);
 
 /*
  * A primary's identity, in the file DIR/.mojim-node of its region (never
- * replicated; promotion writes one into the promoted copy). mirror_stale:
- * the mirror may lack sync points this primary made (it degraded, or a
- * promotion just happened), so the next mirror needs a full copy.
+ * replicated; promotion writes one into the promoted copy), and what the
+ * next opening of the region must know about how the last one ended:
+ *   mirror_stale: the mirror may lack sync points this primary made (it
+ *     degraded, a promotion just happened, or the process crashed), so
+ *     the mirror must get a full copy of the local files;
+ *   clean: the last opening closed cleanly (every sync point acknowledged,
+ *     the local files flushed); 0 while a process has the region open;
+ *   boot_id: the machine boot (/proc/sys/kernel/random/boot_id) of the
+ *     opening that set clean = 0: a crash on the same boot left the local
+ *     pmem intact, one across a reboot may not have;
+ *   flushed: that opening flushed every sync point locally (any mode but
+ *     sync), so its files survive a machine restart.
  */
 #define MJW_NODE_FILE ".mojim-node"
+#define MJW_BOOT_ID_MAX 63
 struct mjw_node {
 	uint64_t cluster_id; /* random, never 0 */
 	uint64_t epoch;      /* >= 1 */
 	int mirror_stale;
+	int clean;
+	int flushed;
+	char boot_id[MJW_BOOT_ID_MAX + 1]; /* "" if unknown */
 };
 /* 0, -ENOENT if there is none, -EINVAL if it is not a node file. dirfd
- * must be open for reading; store needs it for fsync too. */
+ * must be open for reading; store needs it for fsync too. A version 1
+ * file (no clean, boot_id, flushed) reads as clean. */
 int mjw_node_load(int dirfd, struct mjw_node *n);
 int mjw_node_store(int dirfd, const struct mjw_node *n);
+/* This boot's id into buf (len >= MJW_BOOT_ID_MAX + 1); "" if unknown. */
+void mjw_boot_id(char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -350,6 +350,18 @@ void mj_file_flush_all(mj_file *f)
 	pmem_drain();
 }
 
+int mj_region_flush_local(mj_region *r)
+{
+	int rc = 0;
+	for (mj_file *f = r->files; f; f = f->next) {
+		int e = mj_file_flush_range(f, 0, mj_file_size(f));
+		rc = rc ? rc : e;
+	}
+	pmem_drain();
+	int e = mj_region_sync_local_meta(r);
+	return rc ? rc : e;
+}
+
 int mj_rename(mj_region *r, const char *from, const char *to)
 {
 	int rc = check_name(from);

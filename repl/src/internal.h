@@ -198,6 +198,9 @@ void mj_file_flush_all(mj_file *f);
 void mj_file_destroy(mj_file *f);
 int mj_region_note_dir(mj_region *r, const char *name);
 int mj_region_sync_local_meta(mj_region *r);
+/* Every open file's bytes and the namespace made durable locally (a clean
+ * close). mu held or no other thread left. */
+int mj_region_flush_local(mj_region *r);
 
 /*
  * A transport carries frames over one connection to the mirror. TCP is the
@@ -237,11 +240,17 @@ int mj_shippers_start(mj_region *r);
 void mj_threads_stop(mj_region *r);
 void mj_enter_degraded(mj_region *r, const char *why);
 
-/* resync.c (mu held unless said otherwise) */
-/* Reads or creates DIR/.mojim-node; sets cluster and epoch. No mu. */
+/* node.c (mu held unless said otherwise) */
+/* Reads or creates DIR/.mojim-node, applies the restart rule (node.c),
+ * marks the region open (clean 0); sets cluster, epoch, incarnation. No
+ * mu; the directory is locked. 0, -EUCLEAN, or another error. */
 int mj_node_init(mj_region *r);
-/* Persists node.mirror_stale (a failure is logged, the flag kept). */
-void mj_node_set_stale(mj_region *r, bool stale);
+/* Persists node.mirror_stale; the flag is kept whatever happens. */
+int mj_node_set_stale(mj_region *r, bool stale);
+/* A clean close: every sync point acknowledged, local files flushed. */
+int mj_node_mark_clean(mj_region *r);
+
+/* resync.c (mu held unless said otherwise) */
 /* Starts tracking (no-op if active): the filling batch is closed first. */
 void mj_track_start(mj_region *r, bool complete);
 /* Ends tracking: forgets the tracked ranges and pending_ns, frees files

@@ -251,12 +251,23 @@ int mj_region_drain(mj_region *r, int timeout_ms)
 	return rc;
 }
 
+/*
+ * A close is clean (node.c) only if every sync point reached the mirror
+ * (or the region degraded, which the node file then says) and the local
+ * files are flushed: only then may a restart trust both copies as they
+ * are. Anything less leaves the region marked open, and the next opening
+ * copies it all to the mirror.
+ */
 int mj_region_close(mj_region *r)
 {
 	int rc = 0;
 	if (replicated(r))
 		rc = mj_region_drain(r, r->cfg.block_timeout_ms);
 	mj_threads_stop(r);
+	if (!rc)
+		rc = mj_region_flush_local(r);
+	if (!rc && !r->fenced)
+		rc = mj_node_mark_clean(r);
 	region_free(r);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
- * resync.c: who this primary is, and bringing a mirror that fell behind
- * back up to date (paper section 4.3).
+ * resync.c: bringing a mirror that fell behind back up to date (paper
+ * section 4.3).
  *
  * Three ways back, cheapest first, chosen when the first connection of a
  * session is up (mj_resync_plan):
@@ -14,87 +14,19 @@
  *      what they changed; the mirror swaps the copy in at one point.
  * A full copy is needed when the mirror is empty or says it needs one,
  * when this primary was restarted with a stale mirror (tracking is lost
- * with the process), or when the tracking overflowed.
+ * with the process) or after a crash (node.c), or when the tracking
+ * overflowed.
  */
 #include "internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 /* More namespace records than this while tracking: copy instead. */
 #define TRACK_NS_MAX (64ull << 20)
-
-/* Anything in the directory besides our own node file? */
-static bool dir_has_files(int dirfd)
-{
-	int fd = dup(dirfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return true; /* cannot tell: assume so, a copy is safe */
-	}
-	rewinddir(d);
-	bool found = false;
-	struct dirent *e;
-	while (!found && (e = readdir(d)) != NULL)
-		found = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		        strncmp(e->d_name, MJW_NODE_FILE,
-		                sizeof(MJW_NODE_FILE) - 1);
-	closedir(d);
-	return found;
-}
-
-int mj_node_init(mj_region *r)
-{
-	r->had_files = dir_has_files(r->dirfd);
-	int rc = mjw_node_load(r->dirfd, &r->node);
-	if (rc == -EINVAL) {
-		mj_log(r, MJ_LOG_ERROR, "%s/%s is damaged: remove it only if this "
-		       "directory is not a promoted copy", r->dir, MJW_NODE_FILE);
-		return rc;
-	}
-	bool store = rc == -ENOENT;
-	if (store) {
-		r->node = (struct mjw_node){.epoch = 1};
-		while (r->node.cluster_id == 0)
-			if (getrandom(&r->node.cluster_id, 8, 0) != 8)
-				return -errno;
-	} else if (rc) {
-		return rc;
-	}
-	if (r->cfg.epoch > r->node.epoch) {
-		r->node.epoch = r->cfg.epoch;
-		store = true;
-	}
-	if (store && (rc = mjw_node_store(r->dirfd, &r->node)))
-		return rc;
-	while (r->incarnation == 0)
-		if (getrandom(&r->incarnation, 8, 0) != 8)
-			return -errno;
-	r->cluster = r->node.cluster_id;
-	r->cfg.epoch = r->node.epoch;
-	r->st.epoch = r->node.epoch;
-	r->st.cluster_id = r->cluster;
-	return 0;
-}
-
-void mj_node_set_stale(mj_region *r, bool stale)
-{
-	if (r->node.mirror_stale == (int)stale)
-		return;
-	r->node.mirror_stale = stale;
-	int rc = mjw_node_store(r->dirfd, &r->node);
-	if (rc)
-		mj_log(r, MJ_LOG_ERROR, "cannot record in %s/%s that the mirror is "
-		       "%s: %s", r->dir, MJW_NODE_FILE, stale ? "stale" : "in sync",
-		       mj_strerror(rc));
-}
 
 void mj_track_start(mj_region *r, bool complete)
 {
@@ -218,6 +150,12 @@ static int catch_up(mj_region *r)
 void mj_resync_plan(mj_region *r, const struct mjw_hello_ack *ack)
 {
 	bool nothing_sent = r->next_seq == 1 && !r->filling && !r->unacked;
+	if (nothing_sent && ack->durable_seq > 0) {
+		/* A restart: number on from where the mirror is, copy or not,
+		 * so sequence numbers never go back on a mirror. */
+		r->next_seq = ack->durable_seq + 1;
+		r->durable_seq = ack->durable_seq;
+	}
 	if (ack->flags & MJW_MIRROR_EMPTY) {
 		if (!(nothing_sent && !r->had_files && !r->node.mirror_stale))
 			mj_want_copy(r, "it holds no copy yet");
@@ -226,13 +164,10 @@ void mj_resync_plan(mj_region *r, const struct mjw_hello_ack *ack)
 	if (ack->flags & MJW_MIRROR_NEEDS_COPY)
 		return mj_want_copy(r, "it says its copy cannot be continued");
 	if (r->node.mirror_stale && !r->track.active)
-		return mj_want_copy(r, "it missed sync points before this "
-		                       "process started");
-	if (nothing_sent && ack->durable_seq > 0) {
-		/* A restart: number on from where the mirror is. */
-		r->next_seq = ack->durable_seq + 1;
-		r->durable_seq = ack->durable_seq;
-	}
+		return mj_want_copy(r, "the local files are newer than its copy "
+		                       "(before this process started, the "
+		                       "primary crashed, degraded or ran "
+		                       "unreplicated)");
 	uint64_t needed = r->unacked ? r->unacked->seq
 	                  : r->filling ? r->filling->seq : r->next_seq;
 	if (ack->durable_seq + 1 < needed)

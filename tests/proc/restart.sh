@@ -1,0 +1,87 @@
+# The restart rule (README "Failures"): which copy is the truth when a
+# primary opens its region again.
+#   1. a process crash on the same boot: the local files are the truth; the
+#      mirror holds exactly them (unsynced bytes included) before the first
+#      new sync point returns;
+#   2. a machine restart (simulated: the boot id recorded in .mojim-node is
+#      changed) after a crash in sync mode: the local files may be torn, the
+#      region refuses to open (EUCLEAN) and says to promote the mirror, and
+#      nothing is changed;
+#   3. the same after a crash in syncflush mode: every sync point was
+#      flushed, the local files are the truth (a full copy);
+#   4. a clean close: the next opening needs no copy.
+. "$(dirname "$0")/lib.sh"
+P=$MOJIM_TOOLS/mj_primary
+[ -x "$P" ] || fail "$P not built"
+
+# prim DIR MODE ARGS...: one life of a primary against the mirror.
+prim() {
+	local dir=$1 mode=$2
+	shift 2
+	"$P" --dir "$dir" --mirror "$MIRROR_ADDR" --mode "$mode" \
+		--block-timeout-ms 20000 "$@" 2>>"$T/primary.log"
+}
+
+# crashed DIR MODE: a synced write, then an unsynced one and SIGKILL.
+crashed() {
+	prim "$1" "$2" --write f:SYNCED-AAAA --sync >/dev/null ||
+		fail "$1: the synced write failed"
+	local rc=0
+	prim "$1" "$2" --write f:UNSYNCED-BB >/dev/null --crash || rc=$?
+	[ "$rc" -eq 137 ] || fail "$1: the crashing primary exited with $rc"
+	grep -q '^clean 0$' "$1/.mojim-node" || fail "$1: a crash left clean set"
+}
+
+start_mirror "$T/m" 0
+
+# 1. Process crash: the mirror gets the unsynced bytes before the ack.
+crashed "$T/p1" sync
+[ "$(cat "$T/m/data/f")" = SYNCED-AAAA ] || fail "1: the mirror lacks the synced write"
+out=$(prim "$T/p1" sync --sync) || fail "1: the restarted primary failed"
+[ "$(cat "$T/m/data/f")" = UNSYNCED-BB ] ||
+	fail "1: the first sync point returned before the mirror held the local files: $(cat "$T/m/data/f")"
+same_tree "$T/p1" "$T/m/data"
+[[ $out == *"full_copies 1"* ]] || fail "1: not one full copy: $out"
+grep -q "not closed cleanly (the process died on this boot)" "$T/primary.log" ||
+	fail "1: the restart rule was not named"
+note "1: process crash: full copy, replica equals the local files"
+stop_mirror
+
+# 2. Machine restart after a crash in sync mode: refused, nothing touched.
+start_mirror "$T/m2" 0
+crashed "$T/p2" sync
+sed -i 's/^boot_id .*/boot_id 00000000-0000-0000-0000-000000000000/' "$T/p2/.mojim-node"
+before=$(cd "$T/p2" && find . -type f -exec md5sum {} + | sort)
+seq_before=$(mirror_status "$T/m2" seq_received)
+rc=0
+prim "$T/p2" sync --sync >/dev/null || rc=$?
+[ "$rc" -eq 117 ] || fail "2: opening after a machine restart in sync mode: exit $rc, want EUCLEAN (117)"
+grep -q "machine has restarted since.*Promote the mirror" "$T/primary.log" ||
+	fail "2: the refusal does not tell the operator to promote: $(tail -2 "$T/primary.log")"
+after=$(cd "$T/p2" && find . -type f -exec md5sum {} + | sort)
+[ "$before" = "$after" ] || fail "2: the refused open changed the local files"
+[ "$(mirror_status "$T/m2" seq_received)" = "$seq_before" ] ||
+	fail "2: the refused primary sent the mirror something"
+[ "$(cat "$T/m2/data/f")" = SYNCED-AAAA ] || fail "2: the mirror's copy changed"
+note "2: machine restart, sync mode: refused with EUCLEAN"
+stop_mirror
+
+# 3. Machine restart after a crash in syncflush mode: local is the truth.
+start_mirror "$T/m3" 0
+crashed "$T/p3" syncflush
+sed -i 's/^boot_id .*/boot_id 00000000-0000-0000-0000-000000000000/' "$T/p3/.mojim-node"
+out=$(prim "$T/p3" syncflush --sync) || fail "3: the syncflush primary did not reopen"
+[[ $out == *"full_copies 1"* ]] || fail "3: not one full copy: $out"
+same_tree "$T/p3" "$T/m3/data"
+note "3: machine restart, syncflush mode: full copy"
+stop_mirror
+
+# 4. A clean close: no copy on the next opening.
+start_mirror "$T/m4" 0
+prim "$T/p4" sync --write f:CLEAN-1 --sync >/dev/null || fail "4: first life failed"
+grep -q '^clean 1$' "$T/p4/.mojim-node" || fail "4: a clean close did not mark the region clean"
+out=$(prim "$T/p4" sync --write f:CLEAN-2 --sync) || fail "4: second life failed"
+[[ $out == *"full_copies 0"* ]] || fail "4: a clean restart made a full copy: $out"
+[ "$(cat "$T/m4/data/f")" = CLEAN-2 ] || fail "4: the mirror lacks the second life's write"
+note "4: clean restart: no copy"
+echo "restart: passed"
