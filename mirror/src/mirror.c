@@ -178,6 +178,7 @@ int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
 		return rc;
 	m->epoch = m->state.d->epoch;
 	m->cluster_id = m->state.d->cluster_id;
+	m->incarnation = m->state.d->incarnation;
 	m->promoted = (int)m->state.d->promoted;
 	m->stage.dirfd = -1;
 	if ((rc = copy_recover(m, why)))

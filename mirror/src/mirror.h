@@ -73,6 +73,9 @@ struct mirror {
 	int ckpt_quit;         /* (L) the checkpointer's last run */
 	int applying;          /* (L) a thread is in ckpt_run (one at a time) */
 	uint64_t cluster_id;   /* (L) persisted; 0 until a primary says hello */
+	uint64_t incarnation;  /* (L) persisted: the primary's newest opening */
+	int inc_switching;     /* (L) a HELLO is taking over from an older
+	                          incarnation: other HELLOs wait (server.c) */
 	int promoted;          /* (L) persisted: no primary is taken any more */
 	struct conn *copy_conn;/* (L) the connection sending a full copy */
 	struct replica stage;  /* the copy being received; copy_conn only */

@@ -44,6 +44,7 @@ struct conn {
 	struct ring *ring;
 	char peer[80];
 	uint64_t epoch;
+	uint64_t incarnation; /* from HELLO; 0 until admitted */
 	int in_batch;    /* fragments of cur_seq received, LAST not yet */
 	uint64_t cur_seq;
 	uint32_t next_frag;
@@ -151,30 +152,124 @@ static int peer_gone(int fd)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+/* How long a new incarnation waits for an older one's connections. */
+#define SWITCH_WAIT_NS (5000ull * 1000000)
+
+/* (L) Waits (bounded) on the connection list; 0 if woken, -1 at deadline. */
+static int wait_conns(struct mirror *m, uint64_t deadline_ns)
+{
+	uint64_t now = now_ns();
+	if (now >= deadline_ns)
+		return -1;
+	uint64_t until = now + 100000000ull < deadline_ns ? now + 100000000ull
+	                                                  : deadline_ns;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t ns = (uint64_t)ts.tv_nsec + (until - now);
+	ts.tv_sec += (time_t)(ns / 1000000000ull);
+	ts.tv_nsec = (long)(ns % 1000000000ull);
+	pthread_cond_timedwait(&m->conns_cond, &m->lock, &ts);
+	return 0;
+}
+
+/* (L) Admitted connections of another incarnation than inc. */
+static int others_alive(struct mirror *m, uint64_t inc, int cut)
+{
+	int n = 0;
+	for (int i = 0; i < MIRROR_MAX_CONNS; i++) {
+		struct conn *o = m->conns[i];
+		if (o && o->incarnation && o->incarnation != inc) {
+			if (cut)
+				shutdown(o->fd, SHUT_RDWR);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * (L) A newer incarnation of the primary (a new opening of its region:
+ * the old process is gone) takes over. Batches the old one logged beyond
+ * the durable point were never acknowledged as a sequence and must never
+ * be applied (the new one numbers on from durable_seq + 1, and its own
+ * batches would otherwise be mixed with them), so:
+ *   1. the old connections are cut, and the takeover waits until every
+ *      one of them is gone: then none can publish a batch any more, and
+ *      each rewound its unfinished one out of its ring;
+ *   2. if a complete batch lies beyond the durable point, the replica can
+ *      only be continued by a full copy (which drops the logs): COPY_NEEDED;
+ *   3. the new incarnation is persisted; a mirror crash before this point
+ *      leaves the old state, and the takeover is simply done again.
+ */
+static int take_over(struct conn *c)
+{
+	struct mirror *m = c->m;
+	struct state *st = &m->state;
+	m->inc_switching = 1;
+	others_alive(m, c->incarnation, 1);
+	uint64_t deadline = now_ns() + SWITCH_WAIT_NS;
+	int rc = END_OK;
+	while (others_alive(m, c->incarnation, 0))
+		if (wait_conns(m, deadline)) {
+			rc = refuse(c, MJW_REFUSE_BUSY, "connections of an older "
+			            "incarnation of this primary are still closing");
+			break;
+		}
+	if (!rc && m->logged.n > 0 && copy_state(m) == COPY_NONE) {
+		mlog("incarnation %llu of the primary takes over: %zu batches an "
+		     "older one logged beyond batch %llu are dropped; the replica "
+		     "needs a full copy", (unsigned long long)c->incarnation,
+		     m->logged.n, (unsigned long long)m->durable_seq);
+		state_set(st, &st->d->copy_state, COPY_NEEDED);
+	}
+	if (!rc) {
+		state_set(st, &st->d->incarnation, c->incarnation);
+		m->incarnation = c->incarnation;
+	}
+	m->inc_switching = 0;
+	pthread_cond_broadcast(&m->conns_cond);
+	return rc;
+}
+
 /*
  * (L) Whether this primary may be served: not after a promotion, not from
- * another cluster, not from an older epoch (invariant 4). A newer epoch
- * is a new primary: it is adopted, the older primary's connections are
- * cut, and a replica that held the old primary's data can only be
- * continued by a full copy from the new one (its logs may hold batches
- * the new primary never had).
+ * another cluster, not from an older epoch (invariant 4), not from an
+ * older incarnation of the current primary. A newer epoch is a new
+ * primary: it is adopted, the older primary's connections are cut, and a
+ * replica that held the old primary's data can only be continued by a
+ * full copy from the new one (its logs may hold batches the new primary
+ * never had). A newer incarnation takes over (take_over).
  */
 static int hello_admit(struct conn *c, const struct mjw_hello *hello,
                        uint64_t epoch)
 {
 	struct mirror *m = c->m;
 	struct state *st = &m->state;
+	uint64_t deadline = now_ns() + SWITCH_WAIT_NS;
+again:
 	if (m->promoted)
 		return refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted: "
 		              "its directory belongs to a primary now");
 	if (hello->cluster_id == 0)
 		return bad(c, "HELLO without a cluster id");
+	if (hello->incarnation == 0)
+		return bad(c, "HELLO without an incarnation");
 	if (m->cluster_id && hello->cluster_id != m->cluster_id)
 		return refuse(c, MJW_REFUSE_CLUSTER, "this mirror serves another "
 		              "cluster");
 	if (epoch < m->epoch)
 		return refuse(c, MJW_REFUSE_FENCED, "epoch older than the mirror's");
-	if (epoch > m->epoch) {
+	int newer_epoch = epoch > m->epoch;
+	if (!newer_epoch && hello->incarnation < m->incarnation)
+		return refuse(c, MJW_REFUSE_REPLACED, "an older incarnation of "
+		              "this primary: a newer one has spoken since");
+	if (m->inc_switching) { /* another HELLO is taking over: its outcome */
+		if (wait_conns(m, deadline))
+			return refuse(c, MJW_REFUSE_BUSY, "another connection of "
+			              "this primary is taking over");
+		goto again;
+	}
+	if (newer_epoch) {
 		if (st->d->has_data && copy_state(m) == COPY_NONE)
 			state_set(st, &st->d->copy_state, COPY_NEEDED);
 		state_set_epoch(st, epoch);
@@ -185,6 +280,9 @@ static int hello_admit(struct conn *c, const struct mjw_hello *hello,
 		state_set(st, &st->d->cluster_id, hello->cluster_id);
 		m->cluster_id = hello->cluster_id;
 	}
+	c->incarnation = hello->incarnation;
+	if (newer_epoch || hello->incarnation > m->incarnation)
+		return take_over(c);
 	return END_OK;
 }
 
@@ -281,6 +379,21 @@ static int wait_room(struct conn *c, uint64_t len)
 	return END_OK;
 }
 
+/* (L) Still the newest primary, in epoch and incarnation? Everything a
+ * connection sends is refused once a newer one has spoken, a PING too, so
+ * an idle old primary learns it at its next heartbeat. */
+static int check_current(struct conn *c)
+{
+	if (c->m->epoch != c->epoch)
+		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
+	if (c->m->promoted)
+		return refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted");
+	if (c->m->incarnation != c->incarnation)
+		return refuse(c, MJW_REFUSE_REPLACED, "a newer incarnation of this "
+		              "primary has spoken");
+	return END_OK;
+}
+
 /* Checks that h follows on the fragments received so far. */
 static int check_order(struct conn *c, const struct mjw_hdr *h)
 {
@@ -308,9 +421,9 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&m->lock);
-	if (m->epoch != c->epoch) {
+	if ((rc = check_current(c))) {
 		pthread_mutex_unlock(&m->lock);
-		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
+		return rc;
 	}
 	if (copy_state(m) != COPY_NONE) {
 		pthread_mutex_unlock(&m->lock);
@@ -350,22 +463,24 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	c->in_batch = !last;
 	c->cur_seq = h->seq;
 	c->next_frag = h->frag + 1;
-	int fenced = 0;
 	if (!c->skip) {
 		ring_persist(c->ring, h);
 		pthread_mutex_lock(&m->lock);
+		/* A newer epoch or incarnation may have spoken while we read:
+		 * then this batch is never published (conn_free rewinds it). */
+		if ((rc = check_current(c))) {
+			pthread_mutex_unlock(&m->lock);
+			return rc;
+		}
 		if (ring_publish(c->ring, h)) {
 			mirror_batch_logged(m, h->seq);
 			if (!m->state.d->has_data)
 				state_set(&m->state, &m->state.d->has_data, 1);
 		}
-		fenced = m->epoch != c->epoch;
 		pthread_mutex_unlock(&m->lock);
 	}
 	if (!last)
 		return END_OK;
-	if (fenced)
-		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
 	rc = conn_send(c, MJW_ACK, h->seq, NULL, 0);
 	pthread_mutex_lock(&m->lock);
 	if (m->since_ckpt >= m->cfg.ckpt_thresh && !ckpt_try_run(m))
@@ -374,16 +489,6 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	return rc;
 }
 
-/* (L) Still the newest primary? A PING from a fenced one is refused too,
- * so an idle old primary learns it at its next heartbeat. */
-static int check_epoch(struct conn *c)
-{
-	if (c->m->epoch != c->epoch)
-		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
-	if (c->m->promoted)
-		return refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted");
-	return END_OK;
-}
 
 /* COPY_BEGIN: this connection sends a full copy into the staging dir. */
 static int conn_copy_begin(struct conn *c, const struct mjw_hdr *h)
@@ -391,7 +496,7 @@ static int conn_copy_begin(struct conn *c, const struct mjw_hdr *h)
 	struct mirror *m = c->m;
 	const char *why = NULL;
 	pthread_mutex_lock(&m->lock);
-	int rc = check_epoch(c);
+	int rc = check_current(c);
 	if (!rc && m->copy_conn && m->copy_conn != c)
 		rc = refuse(c, MJW_REFUSE_BUSY, "another full copy is running");
 	if (!rc)
@@ -419,8 +524,13 @@ static int conn_copy_frame(struct conn *c, const struct mjw_hdr *h)
 		return bad(c, "COPY frame without COPY_BEGIN");
 	if (h->epoch != c->epoch || h->cluster != c->m->cluster_id)
 		return bad(c, "COPY frame of another epoch or cluster");
+	pthread_mutex_lock(&c->m->lock);
+	int rc = check_current(c);
+	pthread_mutex_unlock(&c->m->lock);
+	if (rc)
+		return rc;
 	memcpy(c->copybuf, h, sizeof(*h));
-	int rc = conn_read(c, c->copybuf + MJW_HDR_SIZE,
+	rc = conn_read(c, c->copybuf + MJW_HDR_SIZE,
 	                   (size_t)(h->len - MJW_HDR_SIZE));
 	if (rc)
 		return rc;
@@ -442,7 +552,7 @@ static int conn_copy_done(struct conn *c, const struct mjw_hdr *h)
 	if (m->copy_conn != c)
 		return bad(c, "COPY_DONE without COPY_BEGIN");
 	pthread_mutex_lock(&m->lock);
-	int rc = check_epoch(c);
+	int rc = check_current(c);
 	pthread_mutex_unlock(&m->lock);
 	if (rc)
 		return rc;
@@ -463,7 +573,7 @@ static int conn_ping(struct conn *c, const struct mjw_hdr *h,
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&c->m->lock);
-	rc = check_epoch(c);
+	rc = check_current(c);
 	pthread_mutex_unlock(&c->m->lock);
 	return rc ? rc : conn_send(c, MJW_PONG, h->seq, NULL, 0);
 }

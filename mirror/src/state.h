@@ -32,6 +32,8 @@ struct state_disk {
 	uint64_t copy_seq;    /* COPY_SWITCH: the seq the staged copy is at */
 	uint64_t has_data;    /* 1 once a batch was logged or a copy landed */
 	uint64_t promoted;    /* 1: promoted; the directory is a primary now */
+	uint64_t incarnation; /* newest incarnation of the primary of this
+	                         epoch that was admitted (server.c) */
 };
 
 /* Where a full copy (mirror/src/copy.c) stands. */

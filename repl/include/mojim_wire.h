@@ -60,6 +60,8 @@ enum mjw_refuse_code {
 	MJW_REFUSE_VERSION = 4,   /* protocol version not supported */
 	MJW_REFUSE_CLUSTER = 5,   /* the primary belongs to another cluster */
 	MJW_REFUSE_PROMOTED = 6,  /* this mirror was promoted: it is a primary */
+	MJW_REFUSE_REPLACED = 8,  /* a newer incarnation of this primary (a
+	                             later opening of its region) has spoken */
 };
 
 struct mjw_hdr {
@@ -109,8 +111,8 @@ struct mjw_hello {
 	uint64_t cluster_id; /* the primary's cluster (never 0) */
 	uint32_t conn_index; /* which of the primary's connections this is */
 	uint32_t nconns;     /* how many the primary opens */
-	uint64_t incarnation; /* random, never 0, new each time the primary's
-	                         region is opened: batches an older
+	uint64_t incarnation; /* >= 1, one more each time the primary's region
+	                         is opened (within an epoch): batches an older
 	                         incarnation logged but never made durable
 	                         are never applied once a newer one speaks */
 };
@@ -240,7 +242,10 @@ const char *mjw_rec_type_name(unsigned type);
  *     opening that set clean = 0: a crash on the same boot left the local
  *     pmem intact, one across a reboot may not have;
  *   flushed: that opening flushed every sync point locally (any mode but
- *     sync), so its files survive a machine restart.
+ *     sync), so its files survive a machine restart;
+ *   incarnation: counts the openings of the region within its epoch; the
+ *     opening's HELLOs carry it, and a mirror takes no batch from an
+ *     incarnation older than the newest it has seen.
  */
 #define MJW_NODE_FILE ".mojim-node"
 #define MJW_BOOT_ID_MAX 63
@@ -250,6 +255,7 @@ struct mjw_node {
 	int mirror_stale;
 	int clean;
 	int flushed;
+	uint64_t incarnation;
 	char boot_id[MJW_BOOT_ID_MAX + 1]; /* "" if unknown */
 };
 /* 0, -ENOENT if there is none, -EINVAL if it is not a node file. dirfd

@@ -147,7 +147,7 @@ struct mj_region {
 	 * set and their namespace records stay in pending_ns, in order, until
 	 * a catch-up batch or a full copy settles them. */
 	uint64_t cluster;
-	uint64_t incarnation;     /* this opening of the region (random) */
+	uint64_t incarnation;     /* this opening of the region (node.c) */
 	struct mjw_node node;     /* as stored in DIR/.mojim-node */
 	bool had_files;           /* the directory held files at open */
 	struct {

@@ -105,8 +105,11 @@ int mj_node_init(mj_region *r)
 	mjw_boot_id(boot, sizeof(boot));
 	if (!r->node.clean && (rc = after_crash(r, boot)))
 		return rc;
-	if (r->cfg.epoch > r->node.epoch)
+	if (r->cfg.epoch > r->node.epoch) {
 		r->node.epoch = r->cfg.epoch;
+		r->node.incarnation = 0; /* counted within an epoch */
+	}
+	r->node.incarnation++;
 	/* Unreplicated, nothing reaches the mirror: the next one needs all. */
 	if (r->cfg.mode == MJ_MODE_UNREPLICATED)
 		r->node.mirror_stale = 1;
@@ -118,9 +121,7 @@ int mj_node_init(mj_region *r)
 		       MJW_NODE_FILE, mj_strerror(rc));
 		return rc;
 	}
-	while (r->incarnation == 0)
-		if (getrandom(&r->incarnation, 8, 0) != 8)
-			return -errno;
+	r->incarnation = r->node.incarnation;
 	r->cluster = r->node.cluster_id;
 	r->cfg.epoch = r->node.epoch;
 	r->st.epoch = r->node.epoch;

@@ -128,7 +128,8 @@ static int refused(mj_region *r, const unsigned char *frame)
 	/* A mirror that was promoted will never take this primary back: as
 	 * final as being fenced. One that serves another cluster neither,
 	 * but that is not a newer primary, and says so. */
-	if (h.seq == MJW_REFUSE_FENCED || h.seq == MJW_REFUSE_PROMOTED)
+	if (h.seq == MJW_REFUSE_FENCED || h.seq == MJW_REFUSE_PROMOTED ||
+	    h.seq == MJW_REFUSE_REPLACED)
 		return -MJ_EFENCED;
 	if (h.seq == MJW_REFUSE_CLUSTER)
 		return -MJ_ECLUSTER;

@@ -48,8 +48,9 @@ static int parse_v2(const char *p, struct mjw_node *n)
 {
 	unsigned clean, flushed;
 	char boot[MJW_BOOT_ID_MAX + 1];
-	if (sscanf(p, "clean %u\nflushed %u\nboot_id %63s\n", &clean, &flushed,
-	           boot) != 3 || clean > 1 || flushed > 1)
+	if (sscanf(p, "clean %u\nflushed %u\nincarnation %" SCNu64
+	           "\nboot_id %63s\n", &clean, &flushed, &n->incarnation,
+	           boot) != 4 || clean > 1 || flushed > 1)
 		return -EINVAL;
 	if (strcmp(boot, "-") == 0)
 		boot[0] = '\0';
@@ -110,9 +111,10 @@ int mjw_node_store(int dirfd, const struct mjw_node *n)
 		return -EINVAL;
 	int len = snprintf(buf, sizeof(buf), "mojim-node 2\ncluster_id %016"
 	                   PRIx64 "\nepoch %" PRIu64 "\nmirror_stale %d\n"
-	                   "clean %d\nflushed %d\nboot_id %s\n",
+	                   "clean %d\nflushed %d\nincarnation %" PRIu64
+	                   "\nboot_id %s\n",
 	                   n->cluster_id, n->epoch, n->mirror_stale ? 1 : 0,
-	                   n->clean ? 1 : 0, n->flushed ? 1 : 0,
+	                   n->clean ? 1 : 0, n->flushed ? 1 : 0, n->incarnation,
 	                   n->boot_id[0] ? n->boot_id : "-");
 	int fd = openat(dirfd, NODE_TMP, O_WRONLY | O_CREAT | O_TRUNC |
 	                O_CLOEXEC | O_NOFOLLOW, 0644);

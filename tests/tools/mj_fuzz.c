@@ -31,7 +31,9 @@
  *
  * HELLOs always carry epoch 1 (--epoch to change it): a HELLO with a newer
  * epoch legitimately fences every older primary, so a fuzzer sending one
- * would lock the legitimate client of the test out.
+ * would lock the legitimate client of the test out. The same for the
+ * incarnation (--incarnation, default 1). --cluster HEX speaks for a real
+ * primary's cluster (its .mojim-node's cluster_id), default 5a5546.
  */
 #include "mojim_wire.h"
 
@@ -56,6 +58,10 @@
 #define STORM_CONNS 100
 #define MAX_RECS 8
 
+/* The cluster every legitimate frame of the fuzzer belongs to, unless
+ * --cluster says another (a real primary's, for the process tests). */
+#define FUZZ_CLUSTER 0x5a5546ull
+
 struct opts {
 	const char *addr;
 	uint64_t seed;
@@ -72,6 +78,7 @@ struct opts {
 	uint64_t epoch;
 	long bit;
 	uint64_t seq; /* --send: batch seq; 0 = durable_seq + 1 */
+	uint64_t cluster, incarnation; /* of our HELLOs and batches */
 };
 
 struct stats {
@@ -84,7 +91,7 @@ struct stats {
 static struct opts o = {
 	.seed = 1, .iterations = 1000, .seconds = 30, .hold_ms = 200,
 	.name = "victim", .pattern = "MOJIM-PATTERN-", .size = 4096,
-	.epoch = 1, .bit = -1,
+	.epoch = 1, .bit = -1, .cluster = FUZZ_CLUSTER, .incarnation = 1,
 };
 static struct stats st;
 static struct sockaddr_storage g_addr;
@@ -281,14 +288,12 @@ static void collect(int fd, int ms, struct outcome *out)
 
 /* ---- frames ---------------------------------------------------------- */
 
-/* The cluster every legitimate frame of the fuzzer belongs to. */
-#define FUZZ_CLUSTER 0x5a5546ull
-
 static uint64_t hello_frame(void *buf, uint64_t epoch, uint32_t index,
                             uint32_t nconns)
 {
-	struct mjw_hello hello = {.cluster_id = FUZZ_CLUSTER,
-	                          .conn_index = index, .nconns = nconns};
+	struct mjw_hello hello = {.cluster_id = o.cluster,
+	                          .conn_index = index, .nconns = nconns,
+	                          .incarnation = o.incarnation};
 	uint64_t len = MJW_OVERHEAD + sizeof(hello);
 	memset(buf, 0, (size_t)len);
 	mjw_put_hdr(buf, MJW_HELLO, 0, 0, 0, epoch, 0, len, 0);
@@ -375,8 +380,7 @@ static void batch_seal(struct batch *b, uint8_t flags, uint32_t frag,
 	b->len += MJW_TRAILER_SIZE;
 	mjw_put_hdr(b->f, MJW_BATCH, flags, b->nrec, frag, o.epoch, seq, b->len,
 	            total ? total : b->len - MJW_OVERHEAD);
-	uint64_t cluster = FUZZ_CLUSTER;
-	memcpy(b->f + offsetof(struct mjw_hdr, cluster), &cluster, 8);
+	memcpy(b->f + offsetof(struct mjw_hdr, cluster), &o.cluster, 8);
 	mjw_seal(b->f);
 }
 
@@ -981,6 +985,7 @@ static int usage(void)
 	        "       mj_fuzz --addr HOST:PORT --probe [--name N] [--conn K]\n"
 	        "       mj_fuzz --addr HOST:PORT --send CASE [--name N] "
 	        "[--pattern P] [--size N] [--conn K] [--bit N] [--seq N]\n"
+	        "       (any mode: [--epoch N] [--cluster HEX] [--incarnation N])\n"
 	        "(see the comment at the top of tests/tools/mj_fuzz.c)\n");
 	return 2;
 }
@@ -994,7 +999,8 @@ static int parse(int argc, char **argv)
 		{"probe", 0, 0, 'p'}, {"send", 1, 0, 'c'}, {"name", 1, 0, 'n'},
 		{"pattern", 1, 0, 'P'}, {"size", 1, 0, 'z'}, {"conn", 1, 0, 'k'},
 		{"epoch", 1, 0, 'e'}, {"bit", 1, 0, 'b'}, {"seq", 1, 0, 'q'},
-		{"all-indexes", 0, 0, 'A'},
+		{"all-indexes", 0, 0, 'A'}, {"cluster", 1, 0, 'C'},
+		{"incarnation", 1, 0, 'I'},
 		{0, 0, 0, 0},
 	};
 	int c;
@@ -1016,6 +1022,8 @@ static int parse(int argc, char **argv)
 		case 'b': o.bit = strtol(optarg, NULL, 0); break;
 		case 'q': o.seq = strtoull(optarg, NULL, 0); break;
 		case 'A': g_all_indexes = 1; break;
+		case 'C': o.cluster = strtoull(optarg, NULL, 16); break;
+		case 'I': o.incarnation = strtoull(optarg, NULL, 0); break;
 		default: return -1;
 		}
 	}

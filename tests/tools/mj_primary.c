@@ -3,13 +3,14 @@
  *
  *   mj_primary --dir DIR [--mirror HOST:PORT] [--mode M] [--policy P]
  *              [--connections N] [--block-timeout-ms N]
- *              [--write NAME:TEXT] [--sync] [--crash]
+ *              [--write NAME:TEXT]... [--sync] [--crash]
  *
  * Opens the region (a full copy to the mirror happens here if the restart
- * rule asks for one), then for --write writes TEXT at offset 0 of file NAME
- * (created, sized to TEXT), then with --sync makes one sync point of it
- * (without --write: an empty sync point, which returns once everything
- * before it, a full copy included, is acknowledged) and prints "synced".
+ * rule asks for one), then for each --write (up to 8, in order) writes
+ * TEXT at offset 0 of file NAME (created, sized to TEXT) and with --sync
+ * makes one sync point of it (without --write: an empty sync point, which
+ * returns once everything before it, a full copy included, is
+ * acknowledged); prints "synced" when all are done.
  * --crash then dies by SIGKILL, leaving whatever was not synced in the
  * local files; otherwise the region is closed cleanly. Last line printed
  * on a clean close: "full_copies N catchups N".
@@ -24,8 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_WRITES 8
+
 struct opts {
-	const char *dir, *write;
+	const char *dir, *write[MAX_WRITES];
+	int nwrites;
 	struct mj_config cfg;
 	int sync, crash;
 };
@@ -59,7 +63,11 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'c': o->cfg.connections = atoi(optarg); break;
 		case 'b': o->cfg.block_timeout_ms = atoi(optarg); break;
-		case 'w': o->write = optarg; break;
+		case 'w':
+			if (o->nwrites == MAX_WRITES || !strchr(optarg, ':'))
+				return usage("--write NAME:TEXT, at most 8 times");
+			o->write[o->nwrites++] = optarg;
+			break;
 		case 's': o->sync = 1; break;
 		case 'k': o->crash = 1; break;
 		default: return usage("unknown option");
@@ -67,17 +75,15 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (!o->dir)
 		return usage("--dir is required");
-	if (o->write && !strchr(o->write, ':'))
-		return usage("--write NAME:TEXT");
 	return 0;
 }
 
 /* Writes TEXT at offset 0 of NAME; one sync point of it if asked. */
-static int write_file(mj_region *r, const struct opts *o)
+static int write_file(mj_region *r, const struct opts *o, const char *w)
 {
 	char name[256];
-	const char *colon = strchr(o->write, ':'), *text = colon + 1;
-	snprintf(name, sizeof(name), "%.*s", (int)(colon - o->write), o->write);
+	const char *colon = strchr(w, ':'), *text = colon + 1;
+	snprintf(name, sizeof(name), "%.*s", (int)(colon - w), w);
 	mj_file *f;
 	uint64_t len = strlen(text);
 	int rc = mj_file_open(r, name, MJ_O_CREATE, &f);
@@ -111,9 +117,10 @@ int main(int argc, char **argv)
 	mj_region *r;
 	if ((rc = mj_region_open(o.dir, &o.cfg, &r)))
 		return fail("open", rc);
-	if (o.write && (rc = write_file(r, &o)))
-		return fail("write", rc);
-	if (!o.write && o.sync && (rc = mj_gmsync(r, NULL, 0, 0)))
+	for (int i = 0; i < o.nwrites; i++)
+		if ((rc = write_file(r, &o, o.write[i])))
+			return fail("write", rc);
+	if (!o.nwrites && o.sync && (rc = mj_gmsync(r, NULL, 0, 0)))
 		return fail("sync", rc);
 	if (o.sync)
 		printf("synced\n");
