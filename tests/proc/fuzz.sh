@@ -55,8 +55,10 @@ if [ -x "$MOJIM_TOOLS/mj_workload" ]; then
 	(cd "$M/data" && find . -mindepth 1 | sort) >"$OUT/fuzzed.list"
 	# The mirror took the fuzzer's cluster id (mj_fuzz.c, FUZZ_CLUSTER)
 	# from its first HELLO; a primary of another cluster would be refused.
+	# The fuzzer spoke as incarnation 1: the workload is the next one, so
+	# the fuzzer's batches beyond the durable point are never applied.
 	mkdir -p "$T/p"
-	printf 'mojim-node 1\ncluster_id 00000000005a5546\nepoch 1\nmirror_stale 0\n' \
+	printf 'mojim-node 2\ncluster_id 00000000005a5546\nepoch 1\nmirror_stale 0\nclean 1\nflushed 1\nincarnation 1\nboot_id -\n' \
 		>"$T/p/.mojim-node"
 	timeout 120 "$MOJIM_TOOLS/mj_workload" --dir "$T/p" --mirror "$MIRROR_ADDR" \
 		--mode sync --threads 2 --ops 200 >"$OUT/w.out" 2>"$OUT/w.log" ||
