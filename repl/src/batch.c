@@ -219,3 +219,71 @@ int mj_batch_seal(struct mj_batch *b, uint64_t epoch, uint64_t cluster,
 	b->sealed = true;
 	return 0;
 }
+
+/* The record bytes of frame at pos of b: [*start, *end). Returns the
+ * frame's end. Frames before frame_off are closed (their header holds the
+ * length); the one at frame_off of an unsealed batch is still open. */
+static uint64_t frame_records(const struct mj_batch *b, uint64_t pos,
+                              uint64_t *start, uint64_t *end)
+{
+	struct mjw_hdr h;
+	memcpy(&h, b->buf.p + pos, sizeof(h));
+	*start = pos + MJW_HDR_SIZE;
+	if (!b->sealed && pos == b->frame_off) {
+		*end = b->buf.len;
+		return b->buf.len;
+	}
+	*end = pos + h.len - MJW_TRAILER_SIZE;
+	return pos + h.len;
+}
+
+/* Appends the one encoded record at rec (size bytes) to nb. */
+static int copy_record(struct mj_batch *nb, const unsigned char *rec,
+                       uint64_t size)
+{
+	struct mjw_rec r;
+	memcpy(&r, rec, sizeof(r));
+	if (r.type != MJW_REC_WRITE) {
+		struct mj_buf one = {.p = (unsigned char *)rec, .len = size,
+		                     .cap = size, .nrec = 1};
+		return mj_batch_add_records(nb, &one);
+	}
+	char name[MJW_NAME_MAX + 1];
+	memcpy(name, rec + MJW_REC_SIZE, r.name_len);
+	name[r.name_len] = '\0';
+	return mj_batch_add_write(nb, name, r.off,
+	                          rec + MJW_REC_SIZE + r.name_len, r.len);
+}
+
+int mj_batch_reframe(struct mj_batch *b, uint64_t slot)
+{
+	if (b->slot <= slot)
+		return 0;
+	struct mj_batch *nb = mj_batch_new(b->seq, slot);
+	if (!nb)
+		return -ENOMEM;
+	int rc = 0;
+	for (uint64_t pos = 0, next; pos < b->buf.len && !rc; pos = next) {
+		uint64_t rp, end;
+		next = frame_records(b, pos, &rp, &end);
+		while (rp < end && !rc) {
+			struct mjw_rec r;
+			memcpy(&r, b->buf.p + rp, sizeof(r));
+			uint64_t size = mjw_rec_size(r.name_len, r.name2_len,
+			                             r.type == MJW_REC_WRITE ? r.len : 0);
+			rc = copy_record(nb, b->buf.p + rp, size);
+			rp += size;
+		}
+	}
+	if (!rc) {
+		nb->sync_points = b->sync_points;
+		nb->queued = b->queued;
+		nb->needs_send = b->needs_send;
+		nb->next = b->next;
+		struct mj_batch old = *b;
+		*b = *nb;
+		*nb = old;
+	}
+	mj_batch_free(nb);
+	return rc;
+}

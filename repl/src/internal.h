@@ -191,6 +191,10 @@ int mj_batch_add_write_fd(struct mj_batch *b, const char *name, uint64_t off,
                           int fd, uint64_t len);
 int mj_batch_seal(struct mj_batch *b, uint64_t epoch, uint64_t cluster,
                   uint8_t flags);
+/* Builds b anew with frames of at most slot bytes (a mirror that came
+ * back with a smaller slot takes nothing larger); the same records, the
+ * same seq, unsealed. 0 or -ENOMEM (b is unchanged then). */
+int mj_batch_reframe(struct mj_batch *b, uint64_t slot);
 
 /* file.c */
 int mj_file_flush_range(mj_file *f, uint64_t off, uint64_t len);

@@ -174,6 +174,13 @@ static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
 	return 1;
 }
 
+/* Nothing goes while degraded or fenced, nor while a full copy is wanted
+ * or runs: the copy carries it. */
+static bool may_ship(const mj_region *r)
+{
+	return !r->degraded && !r->fenced && !r->copying && !r->need_copy;
+}
+
 /*
  * Ships one batch on any idle connection. Called with mu held. Returns 1
  * if it shipped (successfully or not), 0 if there was nothing to do or no
@@ -181,7 +188,7 @@ static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
  */
 int mj_ship_one(mj_region *r, bool retries_only)
 {
-	if (r->degraded || r->fenced || r->copying)
+	if (!may_ship(r))
 		return 0;
 	for (int i = 0; i < r->nconns; i++)
 		if (r->conns[i].state == CONN_UP)
@@ -228,11 +235,41 @@ void mj_enter_degraded(mj_region *r, const char *why)
  * on the first one, drop batches the mirror already holds, and refuse a
  * mirror that lacks batches we no longer keep. Called with mu held.
  */
+/*
+ * Held batches were built for the mirror as it was; one that came back
+ * with a smaller slot takes no larger frame (they are re-framed), and one
+ * with a smaller log no larger batch: that batch cannot go atomically, so
+ * a full copy carries it instead. Called with mu held.
+ */
+static void fit_held_batches(mj_region *r)
+{
+	struct mj_batch *f = r->filling;
+	if (f && f->slot > r->slot && f->buf.len)
+		mj_take_filling(r);
+	else if (f && f->slot > r->slot)
+		f->slot = r->slot;
+	for (struct mj_batch *b = r->unacked; b && !r->need_copy; b = b->next) {
+		if (b->buf.len > r->max_batch)
+			mj_want_copy(r, "a batch it has not acknowledged is larger "
+			             "than its log now takes whole");
+		else if (mj_batch_reframe(b, r->slot))
+			mj_want_copy(r, "out of memory re-framing a held batch for "
+			             "its smaller slot");
+	}
+}
+
 void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
                        const struct mjw_hello_ack *ack)
 {
 	struct mj_conn *c = &r->conns[index];
-	if (!any_conn_alive(r))
+	bool first = !any_conn_alive(r);
+	/* The limits of the mirror as it is now, before anything is built
+	 * for it (the catch-up batch of mj_resync_plan among them). */
+	if (first || ack->slot_size < r->slot)
+		r->slot = ack->slot_size;
+	if (ack->max_batch_kb)
+		r->max_batch = (uint64_t)ack->max_batch_kb << 10;
+	if (first)
 		mj_resync_plan(r, ack);
 	/* Batches the mirror has although we missed their acks. */
 	for (struct mj_batch *b = r->unacked, *next; b; b = next) {
@@ -242,10 +279,7 @@ void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
 			mj_batch_free(b);
 		}
 	}
-	if (ack->slot_size < r->slot || r->slot == MJW_FRAME_MIN_SLOT)
-		r->slot = ack->slot_size;
-	if (ack->max_batch_kb)
-		r->max_batch = (uint64_t)ack->max_batch_kb << 10;
+	fit_held_batches(r);
 	c->link = link;
 	c->state = CONN_UP;
 	c->last_io_ns = mj_now_ns();
@@ -340,8 +374,7 @@ static void *shipper_main(void *arg)
 	struct mj_conn *c = &r->conns[((struct shipper_arg *)arg)->index];
 	pthread_mutex_lock(&r->mu);
 	while (!r->stopping) {
-		if (r->degraded || r->fenced || c->state != CONN_UP ||
-		    !ship_on(r, c, false))
+		if (!may_ship(r) || c->state != CONN_UP || !ship_on(r, c, false))
 			mj_wait_ms(r, &r->cv, 100);
 	}
 	pthread_mutex_unlock(&r->mu);
