@@ -1,11 +1,25 @@
 /*
- * buf.c: a growable buffer of encoded records (pending namespace changes).
+ * buf.c: a growable buffer of encoded records (pending namespace changes),
+ * and the allocation every growable list of libmojim goes through, where
+ * the tests inject failures (SQLite's way: a fault is a first-class test).
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+atomic_int mj_fault_alloc;
+
+void *mj_grow(void *p, size_t size)
+{
+	int n = atomic_load(&mj_fault_alloc);
+	while (n > 0 && !atomic_compare_exchange_weak(&mj_fault_alloc, &n, n - 1))
+		;
+	if (n == 1)
+		return NULL;
+	return realloc(p, size);
+}
 
 int mj_buf_reserve(struct mj_buf *b, uint64_t more)
 {
@@ -14,7 +28,7 @@ int mj_buf_reserve(struct mj_buf *b, uint64_t more)
 	uint64_t cap = b->cap ? b->cap : 4096;
 	while (cap < b->len + more)
 		cap *= 2;
-	unsigned char *p = realloc(b->p, (size_t)cap);
+	unsigned char *p = mj_grow(b->p, (size_t)cap);
 	if (!p)
 		return -ENOMEM;
 	b->p = p;

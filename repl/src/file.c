@@ -34,6 +34,22 @@ static mj_file *find_file(mj_region *r, const char *name)
 	return NULL;
 }
 
+/* Room for n more entries in the list of parents to fsync. */
+static int dirs_room(mj_region *r, int n)
+{
+	if (r->ndirty_dirs + n <= r->cap_dirty_dirs)
+		return 0;
+	int cap = r->cap_dirty_dirs ? r->cap_dirty_dirs : 8;
+	while (cap < r->ndirty_dirs + n)
+		cap *= 2;
+	void *p = mj_grow(r->dirty_dirs, (size_t)cap * sizeof(*r->dirty_dirs));
+	if (!p)
+		return -ENOMEM;
+	r->dirty_dirs = p;
+	r->cap_dirty_dirs = cap;
+	return 0;
+}
+
 /* Remembers the parent directory of name, to fsync at a local sync. */
 int mj_region_note_dir(mj_region *r, const char *name)
 {
@@ -44,16 +60,24 @@ int mj_region_note_dir(mj_region *r, const char *name)
 	for (int i = 0; i < r->ndirty_dirs; i++)
 		if (strcmp(r->dirty_dirs[i], parent) == 0)
 			return 0;
-	if (r->ndirty_dirs == r->cap_dirty_dirs) {
-		int cap = r->cap_dirty_dirs ? r->cap_dirty_dirs * 2 : 8;
-		void *p = realloc(r->dirty_dirs, (size_t)cap * sizeof(*r->dirty_dirs));
-		if (!p)
-			return -ENOMEM;
-		r->dirty_dirs = p;
-		r->cap_dirty_dirs = cap;
-	}
+	int rc = dirs_room(r, 1);
+	if (rc)
+		return rc;
 	strcpy(r->dirty_dirs[r->ndirty_dirs++], parent);
 	return 0;
+}
+
+/*
+ * Room for one namespace change, reserved before the change is made
+ * locally: its record in pending_ns and two parents to fsync. Once the
+ * change is made it is then always queued for the mirror; a change made
+ * here but never sent would leave the mirror without it for good. mu held.
+ */
+static int ns_room(mj_region *r, const char *name, const char *name2)
+{
+	uint64_t size = mjw_rec_size(strlen(name), name2 ? strlen(name2) : 0, 0);
+	int rc = mj_buf_reserve(&r->pending_ns, size);
+	return rc ? rc : dirs_room(r, 2);
 }
 
 /* Makes namespace and size changes durable locally (modes that flush). */
@@ -184,22 +208,25 @@ static int file_open_locked(mj_region *r, const char *name, int flags,
 		return 0;
 	}
 	bool created;
-	int fd = open_fd(r, name, flags, &created);
+	int rc = (flags & MJ_O_CREATE) ? ns_room(r, name, NULL) : 0;
+	int fd = rc ? rc : open_fd(r, name, flags, &created);
 	if (fd < 0)
 		return fd;
 	struct stat st;
 	f = calloc(1, sizeof(*f));
 	if (!f || fstat(fd, &st)) {
-		int rc = f ? -errno : -ENOMEM;
+		rc = f ? -errno : -ENOMEM;
 		close(fd);
 		free(f);
+		if (created) /* undone: the mirror never hears of it */
+			unlinkat(r->dirfd, name, 0);
 		return rc;
 	}
 	f->region = r;
 	f->fd = fd;
 	f->refs = 1;
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	int rc = ensure_mapped(f, (uint64_t)st.st_size);
+	rc = ensure_mapped(f, (uint64_t)st.st_size);
 	if (!rc)
 		set_size(f, (uint64_t)st.st_size);
 	if (!rc && created) {
@@ -273,6 +300,8 @@ int mj_file_resize(mj_file *f, uint64_t size)
 	uint64_t cur = mj_file_size(f);
 	if (!f->name[0])
 		rc = -ENOENT; /* removed while open */
+	else if (size != cur && (rc = ns_room(r, f->name, NULL)))
+		; /* nothing changed */
 	else if (size > cur)
 		rc = grow_locked(f, cur, size);
 	else if (size < cur && ftruncate(f->fd, (off_t)size))
@@ -368,7 +397,9 @@ int mj_rename(mj_region *r, const char *from, const char *to)
 	if (rc || (rc = check_name(to)))
 		return rc;
 	pthread_mutex_lock(&r->mu);
-	if (renameat(r->dirfd, from, r->dirfd, to)) {
+	if ((rc = ns_room(r, from, to))) {
+		; /* nothing changed */
+	} else if (renameat(r->dirfd, from, r->dirfd, to)) {
 		rc = -errno;
 	} else {
 		mj_file *gone = find_file(r, to);
@@ -391,7 +422,9 @@ int mj_remove(mj_region *r, const char *name)
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&r->mu);
-	if (unlinkat(r->dirfd, name, 0)) {
+	if ((rc = ns_room(r, name, NULL))) {
+		; /* nothing changed */
+	} else if (unlinkat(r->dirfd, name, 0)) {
 		rc = -errno;
 	} else {
 		mj_file *f = find_file(r, name);
@@ -411,7 +444,9 @@ int mj_mkdir(mj_region *r, const char *name)
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&r->mu);
-	if (mkdirat(r->dirfd, name, 0755) && errno != EEXIST)
+	if ((rc = ns_room(r, name, NULL)))
+		; /* nothing changed */
+	else if (mkdirat(r->dirfd, name, 0755) && errno != EEXIST)
 		rc = -errno;
 	else
 		rc = mj_buf_add_rec(&r->pending_ns, MJW_REC_MKDIR, name, NULL, 0, 0);

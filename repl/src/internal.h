@@ -171,6 +171,11 @@ void mj_log(mj_region *r, enum mj_log_level level, const char *fmt, ...)
 uint64_t mj_now_ns(void);
 
 /* buf.c */
+/* realloc for growing lists, with fault injection: while mj_fault_alloc
+ * is > 0 each call counts it down, and the call that brings it to 0
+ * fails (tests only; 0, the default, never fails). */
+extern atomic_int mj_fault_alloc;
+void *mj_grow(void *p, size_t size);
 int mj_buf_reserve(struct mj_buf *b, uint64_t more);
 void mj_buf_free(struct mj_buf *b);
 int mj_buf_add_rec(struct mj_buf *b, enum mjw_rec_type type, const char *name,
