@@ -6,8 +6,9 @@
  *               [--threads N] [--ops N] [--files N] [--file-size N]
  *               [--max-range N] [--ranges N] [--connections N] [--seed N]
  *               [--block-timeout-ms N] [--stamp] [--seconds S]
- *               [--stamp-big BYTES] [--interval-us N]
- *   mj_workload --check-stamps DIR     (exit 0 iff every stamp slot agrees)
+ *               [--stamp-big BYTES] [--interval-us N] [--stamp-ns]
+ *   mj_workload --check-stamps DIR [--stamp-ns] [--stamp-big BYTES]
+ *                                      (exit 0 iff every stamp slot agrees)
  *
  * Random mode: each thread writes random bytes at random offsets of random
  * files and makes 1..--ranges of them one sync point; a namespace thread
@@ -19,7 +20,12 @@
  * over every byte of STAMP_SLOTS slots spread over three files (one slot
  * larger than a mirror slot, so batches span fragments) in one gmsync and
  * prints "acked k" once it returns. A replica where the slots disagree
- * holds a partly applied batch.
+ * holds a partly applied batch. Stamps go on from the one the local files
+ * hold, so they only grow across restarts of the primary on its
+ * directory. --stamp-ns: every sync point also renames a file between
+ * stamp-ns-a (even k) and stamp-ns-b (odd k) and writes k into it, so each
+ * batch starts with a namespace record; --check-stamps --stamp-ns then
+ * also wants that file under the stamp's name, holding the stamp.
  */
 #include "mojim.h"
 
@@ -40,6 +46,7 @@
 #define STAMP_SLOTS 9
 #define STAMP_BIG_DEFAULT (192u << 10) /* spans fragments of a 64 KiB slot */
 static uint64_t stamp_big = STAMP_BIG_DEFAULT;
+static int stamp_ns; /* --stamp-ns */
 
 struct opts {
 	const char *dir, *mirror, *check_dir;
@@ -86,7 +93,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"connections", 1, 0, 'c'}, {"seed", 1, 0, 's'},
 		{"block-timeout-ms", 1, 0, 'b'}, {"stamp", 0, 0, 'S'},
 		{"seconds", 1, 0, 'T'}, {"check-stamps", 1, 0, 'C'},
-		{"stamp-big", 1, 0, 'B'}, {"interval-us", 1, 0, 'I'}, {0, 0, 0, 0}};
+		{"stamp-big", 1, 0, 'B'}, {"interval-us", 1, 0, 'I'},
+		{"stamp-ns", 0, 0, 'N'}, {0, 0, 0, 0}};
 	mj_config_defaults(&o->cfg);
 	o->threads = 4;
 	o->ops = 2000;
@@ -122,6 +130,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'C': o->check_dir = optarg; break;
 		case 'B': stamp_big = strtoull(optarg, NULL, 0) & ~7ull; break;
 		case 'I': o->interval_us = atoi(optarg); break;
+		case 'N': stamp_ns = 1; break;
 		default: return usage("unknown option");
 		}
 	}
@@ -270,21 +279,79 @@ static void stamp_slot(int k, int *file, uint64_t *off, uint64_t *len)
 		*off = 1 << 20;
 }
 
+/* The file renamed at every sync point with --stamp-ns (its RENAME
+ * record first in the batch), holding the stamp. */
+static const char *ns_name(uint64_t k)
+{
+	return k % 2 ? "stamp-ns-b" : "stamp-ns-a";
+}
+
+/* The stamp the local files hold (slot 0's first word): a restarted
+ * primary numbers on from it, so stamps only grow across its lives. */
+static uint64_t local_stamp(struct shared *sh)
+{
+	int fi;
+	uint64_t off, len;
+	stamp_slot(0, &fi, &off, &len);
+	return *(uint64_t *)((char *)mj_file_base(sh->files[fi]) + off);
+}
+
+/* The namespace file under its current name, created if neither exists. */
+static int open_ns(struct shared *sh, uint64_t last, mj_file **f,
+                   const char **cur)
+{
+	char path[4096];
+	*cur = ns_name(last);
+	snprintf(path, sizeof(path), "%s/%s", sh->o->dir, ns_name(last + 1));
+	if (access(path, F_OK) == 0) /* renamed, then the process died */
+		*cur = ns_name(last + 1);
+	int rc = mj_file_open(sh->region, *cur, MJ_O_CREATE, f);
+	if (!rc && mj_file_size(*f) < 8)
+		rc = mj_file_resize(*f, 8);
+	return rc;
+}
+
+/* Stamp k into every slot (and the namespace file); ranges into rg. */
+static int stamp_one(struct shared *sh, uint64_t k, mj_file *nsf,
+                     const char **cur, struct mj_range *rg, int *n)
+{
+	for (int s = 0; s < STAMP_SLOTS; s++) {
+		int fi;
+		uint64_t off, len;
+		stamp_slot(s, &fi, &off, &len);
+		uint64_t *p = (uint64_t *)((char *)mj_file_base(sh->files[fi]) + off);
+		for (uint64_t w = 0; w < len / 8; w++)
+			p[w] = k;
+		rg[s] = (struct mj_range){sh->files[fi], off, len};
+	}
+	*n = STAMP_SLOTS;
+	if (!nsf)
+		return 0;
+	if (strcmp(*cur, ns_name(k))) {
+		int rc = mj_rename(sh->region, *cur, ns_name(k));
+		if (rc)
+			return rc;
+		*cur = ns_name(k);
+	}
+	*(uint64_t *)mj_file_base(nsf) = k;
+	rg[(*n)++] = (struct mj_range){nsf, 0, 8};
+	return 0;
+}
+
 static int run_stamps(struct shared *sh)
 {
+	mj_file *nsf = NULL;
+	const char *cur = NULL;
 	int rc = open_files(sh, STAMP_FILES, 2 << 20, "stamp-%d");
-	for (uint64_t k = 1; !rc && !should_stop(sh, (long)k - 1); k++) {
-		struct mj_range rg[STAMP_SLOTS];
-		for (int s = 0; s < STAMP_SLOTS; s++) {
-			int fi;
-			uint64_t off, len;
-			stamp_slot(s, &fi, &off, &len);
-			uint64_t *p = (uint64_t *)((char *)mj_file_base(sh->files[fi]) + off);
-			for (uint64_t w = 0; w < len / 8; w++)
-				p[w] = k;
-			rg[s] = (struct mj_range){sh->files[fi], off, len};
-		}
-		rc = mj_gmsync(sh->region, rg, STAMP_SLOTS, 0);
+	uint64_t first = rc ? 0 : local_stamp(sh) + 1;
+	if (!rc && stamp_ns)
+		rc = open_ns(sh, first - 1, &nsf, &cur);
+	for (uint64_t k = first; !rc && !should_stop(sh, (long)(k - first)); k++) {
+		struct mj_range rg[STAMP_SLOTS + 1];
+		int n;
+		rc = stamp_one(sh, k, nsf, &cur, rg, &n);
+		if (!rc)
+			rc = mj_gmsync(sh->region, rg, n, 0);
 		if (!rc)
 			printf("acked %llu\n", (unsigned long long)k);
 		fflush(stdout);
@@ -293,7 +360,43 @@ static int run_stamps(struct shared *sh)
 	}
 	if (rc)
 		fprintf(stderr, "mj_workload: stamp: %s\n", mj_strerror(rc));
+	if (nsf)
+		mj_file_close(nsf);
 	return rc;
+}
+
+/* 8 bytes of path at 0, or 0 if it cannot be read. */
+static uint64_t read_word(const char *path)
+{
+	uint64_t v = 0;
+	int fd = open(path, O_RDONLY);
+	if (fd >= 0 && pread(fd, &v, 8, 0) != 8)
+		v = 0;
+	if (fd >= 0)
+		close(fd);
+	return v;
+}
+
+/* --stamp-ns: the namespace file is where stamp seen put it, holding it. */
+static int check_ns(const char *dir, uint64_t seen)
+{
+	char want[4096], other[4096];
+	snprintf(want, sizeof(want), "%s/%s", dir, ns_name(seen));
+	snprintf(other, sizeof(other), "%s/%s", dir, ns_name(seen + 1));
+	if (access(other, F_OK) == 0 || access(want, F_OK) != 0) {
+		fprintf(stderr, "stamp %llu: the namespace file is not (only) %s: "
+		        "a rename lost or replayed\n", (unsigned long long)seen,
+		        ns_name(seen));
+		return 1;
+	}
+	uint64_t v = read_word(want);
+	if (v != seen) {
+		fprintf(stderr, "stamp %llu: %s holds %llu\n",
+		        (unsigned long long)seen, ns_name(seen),
+		        (unsigned long long)v);
+		return 1;
+	}
+	return 0;
 }
 
 /* Reads every slot of a replica; all must hold one value, printed. */
@@ -333,6 +436,8 @@ static int check_stamps(const char *dir)
 			return 1;
 		}
 	}
+	if (stamp_ns && seen && check_ns(dir, seen))
+		return 1;
 	printf("stamp %llu\n", (unsigned long long)seen);
 	return 0;
 }
