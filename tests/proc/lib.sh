@@ -27,8 +27,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# FAIL_NOTE, if a test sets it, is printed with every failure (the seed
+# of a randomized test, say).
 fail() {
 	echo "FAIL: $*" >&2
+	[ -z "${FAIL_NOTE:-}" ] || echo "FAIL: $FAIL_NOTE" >&2
 	for f in "$T"/*.log; do
 		[ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 20 "$f" >&2; }
 	done
@@ -38,11 +41,12 @@ fail() {
 note() { echo "# $*"; }
 
 # start_mirror DIR [PORT] [mojim-mirror options...]
-# Sets MIRROR_PID, MIRROR_PORT, MIRROR_ADDR; the log is DIR.log.
+# Sets MIRROR_PID, MIRROR_PORT, MIRROR_ADDR; the log is DIR.log, or
+# MIRROR_LOG if set (a DIR on a file system that may fill up).
 start_mirror() {
 	local dir=$1 port=${2:-0}
 	shift 2 || shift $#
-	local log=$dir.log
+	local log=${MIRROR_LOG:-$dir.log}
 	touch "$log"
 	local before
 	before=$(wc -l <"$log")

@@ -10,6 +10,9 @@
  *   mj_workload --check-stamps DIR [--stamp-ns] [--stamp-big BYTES]
  *                                      (exit 0 iff every stamp slot agrees)
  *
+ * SIGTERM or SIGINT ends a run like its --ops or --seconds would: the
+ * sync point under way finishes and the region is closed cleanly.
+ *
  * Random mode: each thread writes random bytes at random offsets of random
  * files and makes 1..--ranges of them one sync point; a namespace thread
  * meanwhile creates, grows, renames and removes files. At the end the
@@ -36,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -176,9 +180,18 @@ static int random_sync_point(struct shared *sh, unsigned *seed, int t)
 	return mj_gmsync(sh->region, rg, n, 0);
 }
 
+/* SIGTERM or SIGINT: finish the sync point under way, then close the
+ * region cleanly (a test's way to end a run that has no end). */
+static volatile sig_atomic_t term_requested;
+static void on_term(int sig)
+{
+	(void)sig;
+	term_requested = 1;
+}
+
 static int should_stop(struct shared *sh, long done)
 {
-	if (atomic_load(&sh->failed))
+	if (atomic_load(&sh->failed) || term_requested)
 		return 1;
 	if (sh->deadline_ns)
 		return now_ns() >= sh->deadline_ns;
@@ -311,9 +324,32 @@ static int open_ns(struct shared *sh, uint64_t last, mj_file **f,
 	return rc;
 }
 
+/* --stamp-ns also keeps a file that grows by a block of stamp k at every
+ * sync point and is cut back to nothing every GROW_BLOCKS of them, so the
+ * mirror keeps allocating (a full file system must show). */
+#define GROW_BLOCKS 2048
+#define GROW_BLOCK 4096
+#define GROW_FILE "stamp-grow"
+
+static int stamp_grow(mj_file *g, uint64_t k, struct mj_range *rg)
+{
+	uint64_t j = k % GROW_BLOCKS;
+	int rc = j == 0 ? mj_file_resize(g, 0) : 0;
+	if (!rc)
+		rc = mj_file_resize(g, (j + 1) * GROW_BLOCK);
+	if (rc)
+		return rc;
+	uint64_t *p = (uint64_t *)((char *)mj_file_base(g) + j * GROW_BLOCK);
+	for (uint64_t w = 0; w < GROW_BLOCK / 8; w++)
+		p[w] = k;
+	*rg = (struct mj_range){g, j * GROW_BLOCK, GROW_BLOCK};
+	return 0;
+}
+
 /* Stamp k into every slot (and the namespace file); ranges into rg. */
 static int stamp_one(struct shared *sh, uint64_t k, mj_file *nsf,
-                     const char **cur, struct mj_range *rg, int *n)
+                     mj_file *grow, const char **cur, struct mj_range *rg,
+                     int *n)
 {
 	for (int s = 0; s < STAMP_SLOTS; s++) {
 		int fi;
@@ -335,21 +371,23 @@ static int stamp_one(struct shared *sh, uint64_t k, mj_file *nsf,
 	}
 	*(uint64_t *)mj_file_base(nsf) = k;
 	rg[(*n)++] = (struct mj_range){nsf, 0, 8};
-	return 0;
+	return stamp_grow(grow, k, &rg[(*n)++]);
 }
 
 static int run_stamps(struct shared *sh)
 {
-	mj_file *nsf = NULL;
+	mj_file *nsf = NULL, *grow = NULL;
 	const char *cur = NULL;
 	int rc = open_files(sh, STAMP_FILES, 2 << 20, "stamp-%d");
 	uint64_t first = rc ? 0 : local_stamp(sh) + 1;
 	if (!rc && stamp_ns)
 		rc = open_ns(sh, first - 1, &nsf, &cur);
+	if (!rc && stamp_ns)
+		rc = mj_file_open(sh->region, GROW_FILE, MJ_O_CREATE, &grow);
 	for (uint64_t k = first; !rc && !should_stop(sh, (long)(k - first)); k++) {
-		struct mj_range rg[STAMP_SLOTS + 1];
+		struct mj_range rg[STAMP_SLOTS + 2];
 		int n;
-		rc = stamp_one(sh, k, nsf, &cur, rg, &n);
+		rc = stamp_one(sh, k, nsf, grow, &cur, rg, &n);
 		if (!rc)
 			rc = mj_gmsync(sh->region, rg, n, 0);
 		if (!rc)
@@ -362,6 +400,8 @@ static int run_stamps(struct shared *sh)
 		fprintf(stderr, "mj_workload: stamp: %s\n", mj_strerror(rc));
 	if (nsf)
 		mj_file_close(nsf);
+	if (grow)
+		mj_file_close(grow);
 	return rc;
 }
 
@@ -375,6 +415,30 @@ static uint64_t read_word(const char *path)
 	if (fd >= 0)
 		close(fd);
 	return v;
+}
+
+/* The growing file of stamp seen: (seen % GROW_BLOCKS + 1) blocks, the
+ * last one all seen. */
+static int check_grow(const char *dir, uint64_t seen)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, GROW_FILE);
+	uint64_t j = seen % GROW_BLOCKS, block[GROW_BLOCK / 8];
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+	int ok = fd >= 0 && fstat(fd, &st) == 0 &&
+	         (uint64_t)st.st_size == (j + 1) * GROW_BLOCK &&
+	         pread(fd, block, GROW_BLOCK, (off_t)(j * GROW_BLOCK)) == GROW_BLOCK;
+	for (uint64_t w = 0; ok && w < GROW_BLOCK / 8; w++)
+		ok = block[w] == seen;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		fprintf(stderr, "stamp %llu: %s is not %llu blocks ending with one "
+		        "of the stamp: a write or a size change lost\n",
+		        (unsigned long long)seen, GROW_FILE,
+		        (unsigned long long)(j + 1));
+	return ok ? 0 : 1;
 }
 
 /* --stamp-ns: the namespace file is where stamp seen put it, holding it. */
@@ -396,7 +460,7 @@ static int check_ns(const char *dir, uint64_t seen)
 		        (unsigned long long)v);
 		return 1;
 	}
-	return 0;
+	return check_grow(dir, seen);
 }
 
 /* Reads every slot of a replica; all must hold one value, printed. */
@@ -457,6 +521,8 @@ int main(int argc, char **argv)
 	if (o.check_dir)
 		return check_stamps(o.check_dir);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
 	o.cfg.log = log_to_stderr;
 	struct shared sh = {.o = &o};
 	mj_file *files[64] = {0};
