@@ -346,32 +346,48 @@ static int stamp_grow(mj_file *g, uint64_t k, struct mj_range *rg)
 	return 0;
 }
 
-/* Stamp k into every slot (and the namespace file); ranges into rg. */
+/* --stamp-ns: the rename, the namespace file's word, the growing file. */
+static int stamp_ns_one(struct shared *sh, uint64_t k, mj_file *nsf,
+                        mj_file *grow, const char **cur, struct mj_range *rg)
+{
+	int rc = stamp_grow(grow, k, &rg[0]);
+	if (!rc && strcmp(*cur, ns_name(k))) {
+		rc = mj_rename(sh->region, *cur, ns_name(k));
+		if (!rc)
+			*cur = ns_name(k);
+	}
+	*(uint64_t *)mj_file_base(nsf) = k;
+	rg[1] = (struct mj_range){nsf, 0, 8};
+	return rc;
+}
+
+/*
+ * Stamp k into everything; ranges into rg. Slot 0 is written last: the
+ * stamp it holds locally (local_stamp) is one whose every write was made,
+ * so a primary that died in the middle of a sync point goes on with the
+ * next one and its files stay whole, stamp by stamp.
+ */
 static int stamp_one(struct shared *sh, uint64_t k, mj_file *nsf,
                      mj_file *grow, const char **cur, struct mj_range *rg,
                      int *n)
 {
-	for (int s = 0; s < STAMP_SLOTS; s++) {
+	*n = 0;
+	if (nsf) {
+		int rc = stamp_ns_one(sh, k, nsf, grow, cur, rg);
+		if (rc)
+			return rc;
+		*n = 2;
+	}
+	for (int s = STAMP_SLOTS - 1; s >= 0; s--) {
 		int fi;
 		uint64_t off, len;
 		stamp_slot(s, &fi, &off, &len);
 		uint64_t *p = (uint64_t *)((char *)mj_file_base(sh->files[fi]) + off);
 		for (uint64_t w = 0; w < len / 8; w++)
 			p[w] = k;
-		rg[s] = (struct mj_range){sh->files[fi], off, len};
+		rg[(*n)++] = (struct mj_range){sh->files[fi], off, len};
 	}
-	*n = STAMP_SLOTS;
-	if (!nsf)
-		return 0;
-	if (strcmp(*cur, ns_name(k))) {
-		int rc = mj_rename(sh->region, *cur, ns_name(k));
-		if (rc)
-			return rc;
-		*cur = ns_name(k);
-	}
-	*(uint64_t *)mj_file_base(nsf) = k;
-	rg[(*n)++] = (struct mj_range){nsf, 0, 8};
-	return stamp_grow(grow, k, &rg[(*n)++]);
+	return 0;
 }
 
 static int run_stamps(struct shared *sh)
@@ -417,27 +433,34 @@ static uint64_t read_word(const char *path)
 	return v;
 }
 
-/* The growing file of stamp seen: (seen % GROW_BLOCKS + 1) blocks, the
- * last one all seen. */
+/* The growing file of stamp seen: (seen % GROW_BLOCKS + 1) blocks, block
+ * i all seen - (j - i): stamps are consecutive, so a batch skipped or a
+ * write lost leaves a block that says so. */
 static int check_grow(const char *dir, uint64_t seen)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, GROW_FILE);
-	uint64_t j = seen % GROW_BLOCKS, block[GROW_BLOCK / 8];
+	uint64_t j = seen % GROW_BLOCKS, block[GROW_BLOCK / 8], bad = UINT64_MAX;
 	struct stat st;
 	int fd = open(path, O_RDONLY);
 	int ok = fd >= 0 && fstat(fd, &st) == 0 &&
-	         (uint64_t)st.st_size == (j + 1) * GROW_BLOCK &&
-	         pread(fd, block, GROW_BLOCK, (off_t)(j * GROW_BLOCK)) == GROW_BLOCK;
-	for (uint64_t w = 0; ok && w < GROW_BLOCK / 8; w++)
-		ok = block[w] == seen;
+	         (uint64_t)st.st_size == (j + 1) * GROW_BLOCK;
+	for (uint64_t i = 0; ok && i <= j && i + (j - i) <= seen; i++) {
+		uint64_t want = seen - (j - i);
+		ok = pread(fd, block, GROW_BLOCK, (off_t)(i * GROW_BLOCK)) ==
+		     GROW_BLOCK;
+		for (uint64_t w = 0; ok && w < GROW_BLOCK / 8; w++)
+			ok = block[w] == want;
+		if (!ok)
+			bad = i;
+	}
 	if (fd >= 0)
 		close(fd);
 	if (!ok)
-		fprintf(stderr, "stamp %llu: %s is not %llu blocks ending with one "
-		        "of the stamp: a write or a size change lost\n",
-		        (unsigned long long)seen, GROW_FILE,
-		        (unsigned long long)(j + 1));
+		fprintf(stderr, "stamp %llu: %s is not %llu blocks of consecutive "
+		        "stamps (block %lld differs): a write, a size change or a "
+		        "whole batch lost\n", (unsigned long long)seen, GROW_FILE,
+		        (unsigned long long)(j + 1), (long long)bad);
 	return ok ? 0 : 1;
 }
 
