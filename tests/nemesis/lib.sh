@@ -33,14 +33,16 @@ nap() {
 	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
 }
 
-# pick WEIGHTED-LIST: one of "name:weight ..." at random.
+# pick WEIGHTED-LIST: PICKED = one of "name:weight ..." at random. (Not
+# printed for a $(...): bash reseeds RANDOM in subshells, and the schedule
+# must follow from the seed alone.)
 pick() {
 	local total=0 e w r
 	for e in "$@"; do total=$((total + ${e#*:})); done
 	r=$((RANDOM % total))
 	for e in "$@"; do
 		w=${e#*:}
-		[ "$r" -lt "$w" ] && { echo "${e%%:*}"; return; }
+		[ "$r" -lt "$w" ] && { PICKED=${e%%:*}; return; }
 		r=$((r - w))
 	done
 }
@@ -147,8 +149,9 @@ fill_down() { rm -f "$FS/filler"; }
 run_schedule() {
 	local n=$1 i f
 	for i in $(seq 1 "$n"); do
-		f=$(pick kill_primary:3 kill_mirror:3 cut:3 promote:1 fill:2 \
-			stop_primary:2 stop_mirror:2)
+		pick kill_primary:3 kill_mirror:3 cut:3 promote:1 fill:2 \
+			stop_primary:2 stop_mirror:2
+		f=$PICKED
 		FAULTS[$f]=$((${FAULTS[$f]:-0} + 1))
 		"fault_$f" "$i"
 		wl_alive || fail "step $i ($f): the primary died: $(tail -3 "$T/primary.log")"
