@@ -152,8 +152,11 @@ static int peer_gone(int fd)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-/* How long a new incarnation waits for an older one's connections. */
-#define SWITCH_WAIT_NS (5000ull * 1000000)
+/* How long a new incarnation waits for an older one's connections: they
+ * close within milliseconds once cut (a dead process's, normally); the
+ * bound stays below a primary's default connect timeout (2 s), which is
+ * how long it waits for the HELLO's answer. */
+#define SWITCH_WAIT_NS (1500ull * 1000000)
 
 /* (L) Waits (bounded) on the connection list; 0 if woken, -1 at deadline. */
 static int wait_conns(struct mirror *m, uint64_t deadline_ns)
@@ -215,6 +218,12 @@ static int take_over(struct conn *c)
 			            "incarnation of this primary are still closing");
 			break;
 		}
+	/* The lock was let go while waiting: a promotion or a newer epoch
+	 * may have come meanwhile. */
+	if (!rc && m->promoted)
+		rc = refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted");
+	else if (!rc && m->epoch != c->epoch)
+		rc = refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
 	if (!rc && m->logged.n > 0 && copy_state(m) == COPY_NONE) {
 		mlog("incarnation %llu of the primary takes over: %zu batches an "
 		     "older one logged beyond batch %llu are dropped; the replica "
