@@ -153,7 +153,7 @@ static int number_arg(int opt, const char *arg, struct mirror_cfg *c)
 	case O_MAXFILE:
 		if (parse_size(arg, &c->max_file_size) || !c->max_file_size ||
 		    c->max_file_size > MJW_FILE_MAX)
-			return bad_arg(flag, "must be a size, 1..16T");
+			return bad_arg(flag, "must be a size, 1..16384G (16T)");
 		return 0;
 	}
 	return 0;
