@@ -12,8 +12,8 @@
  * A run starts when ckpt_thresh batches were logged since the last one,
  * when no batch came for ckpt_idle_ms, or when a receiver waits for space.
  *
- * A run stops at the first record that fails (a full file system, an I/O
- * error): nothing after it is applied, applied_seq does not pass it, the
+ * A run stops at the first record that fails for want of room or health
+ * (a full file system, an I/O error): nothing after it is applied, applied_seq does not pass it, the
  * log keeps it, and health.c marks the replica unhealthy. Runs then wait
  * HEALTH_RETRY_MS between tries; the first that gets through clears it.
  */
@@ -90,6 +90,25 @@ static int ns_barrier(struct mirror *m, const struct ring_batch *b,
 	return rc ? rc : state_set_partial(&m->state, b->seq, idx);
 }
 
+/*
+ * Whether a record's failure is the replica's lack of room or health (a
+ * full or failing file system, no memory or descriptors): the record may
+ * apply later, so the batch waits in the log and the replica is unhealthy.
+ * The other failures say the record contradicts the replica (a name that
+ * does not resolve: a missing rename source, a directory where a file
+ * should be, a symlink planted in the replica): no retry can change them.
+ */
+static int may_apply_later(int rc)
+{
+	switch (-rc) {
+	case ENOENT: case ENOTDIR: case EISDIR: case ELOOP: case EEXIST:
+	case ENOTEMPTY: case EXDEV: case ENAMETOOLONG: case EPERM: case EACCES:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 /* The record v of b, between its barriers when it is a namespace one. */
 static int apply_one(struct mirror *m, const struct ring_batch *b,
                      uint64_t idx, const struct mjw_rec_view *v, char *err,
@@ -102,8 +121,17 @@ static int apply_one(struct mirror *m, const struct ring_batch *b,
 		         (unsigned long long)idx, strerror(-rc));
 		return rc;
 	}
-	if ((rc = replica_apply_rec(&m->replica, v, err, len)))
-		return rc;
+	if ((rc = replica_apply_rec(&m->replica, v, err, len))) {
+		if (may_apply_later(rc))
+			return rc;
+		/* Reported (log, apply_errors in status), not retried. */
+		mlog("batch %llu: %s: the record contradicts the replica; "
+		     "skipped", (unsigned long long)b->seq, err);
+		pthread_mutex_lock(&m->lock);
+		m->apply_errors++;
+		pthread_mutex_unlock(&m->lock);
+		rc = 0;
+	}
 	if (ns && ((rc = replica_sync(&m->replica)) ||
 	           (rc = state_set_partial(&m->state, b->seq, idx + 1))))
 		snprintf(err, len, "persisting the replica after record %llu: %s",
