@@ -27,11 +27,9 @@ void health_load(struct mirror *m)
 static int persist(struct mirror *m, int unhealthy, uint64_t seq, int err)
 {
 	struct state *st = &m->state;
-	int rc = 0;
 	if (!unhealthy)
 		return state_set(st, &st->d->unhealthy, 0);
-	if (!rc)
-		rc = state_set(st, &st->d->bad_seq, seq);
+	int rc = state_set(st, &st->d->bad_seq, seq);
 	if (!rc)
 		rc = state_set(st, &st->d->bad_errno, (uint64_t)err);
 	if (!rc)
