@@ -1,8 +1,8 @@
 /*
  * control.c: DIR/control.sock, the operator's window (mojimctl).
  *
- * One request line per connection ("status", "status json", "promote" or
- * "promote force"), one answer, then close. The thread only takes the mirror lock long enough to copy
+ * One request line per connection ("status", "status json", or "promote"
+ * with "force" and "lose-from SEQ" as options), one answer, then close. The thread only takes the mirror lock long enough to copy
  * the numbers, so a slow client cannot stall replication.
  */
 #include "mirror.h"
@@ -21,6 +21,7 @@ struct snapshot {
 	uint64_t bytes, rate, batches, rejected, apply_errors;
 	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
 	int conns, promoted, copy_state;
+	struct health health;
 };
 
 static void take_snapshot(struct mirror *m, struct snapshot *s)
@@ -43,6 +44,7 @@ static void take_snapshot(struct mirror *m, struct snapshot *s)
 	uint64_t end = m->copy_end_ns ? m->copy_end_ns : now_ns();
 	s->copy_ms = m->copy_start_ns ? (end - m->copy_start_ns) / 1000000 : 0;
 	s->copies = m->copies_done;
+	s->health = m->health;
 	pthread_mutex_unlock(&m->lock);
 	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);
 	s->rejected = __atomic_load_n(&m->frames_rejected, __ATOMIC_RELAXED);
@@ -70,6 +72,25 @@ static const char *copy_state_name(int st)
 	static const char *const names[] = {"none", "staging", "switching",
 	                                    "needed"};
 	return st >= 0 && st < 4 ? names[st] : "?";
+}
+
+/* The replica's health: ok, or the batch that cannot be applied and why. */
+static int status_health(const struct snapshot *s, int json, char *buf,
+                         size_t len)
+{
+	const struct health *h = &s->health;
+	char why[2 * sizeof(h->why)];
+	if (!h->unhealthy)
+		return snprintf(buf, len, json ? ", \"health\": \"ok\"" :
+		                "health: ok\n");
+	if (json)
+		return snprintf(buf, len, ", \"health\": \"unhealthy\", "
+		                "\"health_batch\": %llu, \"health_error\": \"%s\"",
+		                (unsigned long long)h->bad_seq,
+		                json_str(h->why, why, sizeof(why)));
+	return snprintf(buf, len, "health: unhealthy\nhealth_batch: %llu\n"
+	                "health_error: %s\n", (unsigned long long)h->bad_seq,
+	                h->why);
 }
 
 /* Identity, promotion and the full copy's progress (rate, time left). */
@@ -132,7 +153,34 @@ void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 	         (unsigned long long)s.rejected,
 	         (unsigned long long)s.apply_errors);
 	if (n > 0 && (size_t)n < len)
+		n += status_health(&s, json, buf + n, len - (size_t)n);
+	if (n > 0 && (size_t)n < len)
 		status_more(&s, json, buf + n, len - (size_t)n);
+}
+
+/* "promote [force] [lose-from SEQ]": the words after "promote" in args. */
+static void promote_request(struct mirror *m, char *args, char *out,
+                            size_t len)
+{
+	int force = 0;
+	uint64_t lose_from = 0;
+	char *save = NULL;
+	for (char *w = strtok_r(args, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		if (strcmp(w, "force") == 0) {
+			force = 1;
+		} else if (strcmp(w, "lose-from") == 0) {
+			w = strtok_r(NULL, " ", &save);
+			if (parse_uint(w, UINT64_MAX, &lose_from) || !lose_from) {
+				snprintf(out, len, "error: lose-from needs a batch seq\n");
+				return;
+			}
+		} else {
+			snprintf(out, len, "error: unknown promote option\n");
+			return;
+		}
+	}
+	mirror_promote(m, force, lose_from, out, len);
 }
 
 /* Reads one request line (bounded, with a timeout) and answers it. */
@@ -153,9 +201,8 @@ static void serve(struct mirror *m, int fd)
 	}
 	req[n] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
-	if (strcmp(req, "promote") == 0 || strcmp(req, "promote force") == 0)
-		mirror_promote(m, strcmp(req, "promote force") == 0, out,
-		               sizeof(out));
+	if (strncmp(req, "promote", 7) == 0 && (!req[7] || req[7] == ' '))
+		promote_request(m, req + 7, out, sizeof(out));
 	else if (strcmp(req, "status") == 0)
 		mirror_status(m, 0, out, sizeof(out));
 	else if (strcmp(req, "status json") == 0)

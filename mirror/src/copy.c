@@ -39,15 +39,16 @@ static int rm_tree(const char *path)
 }
 
 /* fsync of the directory holding path, so a rename in it is durable. */
-static void sync_parent(const char *path)
+static int sync_parent(const char *path)
 {
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof(buf), "%s", path);
 	int fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) ? -errno : 0;
+	close(fd);
+	return rc;
 }
 
 /* The swap itself; every step can be repeated after a crash. */
@@ -63,36 +64,57 @@ static int swap_dirs(struct mirror *m)
 		}
 		if (rename(m->stage_dir, m->data_dir))
 			return -errno;
-		sync_parent(m->data_dir);
+		int rc = sync_parent(m->data_dir);
+		if (rc)
+			return rc;
 	}
 	return rm_tree(m->old_dir);
 }
 
-/* After the swap: the replica is the copy, at seq. */
-static void switched(struct mirror *m, uint64_t seq)
+/*
+ * After the swap: the replica is the copy, at seq. Every piece of
+ * progress inside a batch belongs to the replica that was replaced: the
+ * primary numbers from seq on again, so a partial_seq left from before
+ * would skip records of a batch that merely reuses its number. They are
+ * reset, persisted, before the state says the copy is in.
+ */
+static int switched(struct mirror *m, uint64_t seq)
 {
 	struct state *st = &m->state;
-	state_set_applied(st, seq);
-	state_set(st, &st->d->has_data, 1);
-	state_set(st, &st->d->copy_state, COPY_NONE);
+	int rc = state_set_partial(st, 0, 0);
+	if (!rc)
+		rc = health_reset(m);
+	if (!rc)
+		rc = state_set_applied(st, seq);
+	if (!rc)
+		rc = state_set(st, &st->d->has_data, 1);
+	if (!rc)
+		rc = state_set(st, &st->d->copy_state, COPY_NONE);
+	if (rc)
+		return rc;
 	m->applied_seq = m->durable_seq = m->received_seq = seq;
 	m->logged.n = 0;
+	return 0;
 }
 
 int copy_recover(struct mirror *m, const char **why)
 {
 	struct state *st = &m->state;
 	switch (st->d->copy_state) {
-	case COPY_STAGING:
+	case COPY_STAGING: {
 		mlog("a full copy was cut short: its staging directory is "
 		     "dropped, the replica waits for a new copy");
-		state_set(st, &st->d->copy_state, COPY_NEEDED);
+		int rc = state_set(st, &st->d->copy_state, COPY_NEEDED);
+		if (rc)
+			return *why = "cannot persist the state", rc;
 		return rm_tree(m->stage_dir);
+	}
 	case COPY_SWITCH: {
 		int rc = swap_dirs(m);
 		if (rc)
 			return *why = "cannot finish swapping in a full copy", rc;
-		switched(m, st->d->copy_seq);
+		if ((rc = switched(m, st->d->copy_seq)))
+			return *why = "cannot persist the swapped-in copy", rc;
 		mlog("finished swapping in the full copy at seq %llu",
 		     (unsigned long long)st->d->copy_seq);
 		return 0;
@@ -118,14 +140,19 @@ uint32_t copy_ack_flags(const struct mirror *m)
 int copy_begin(struct mirror *m, uint64_t total, const char **why)
 {
 	struct state *st = &m->state;
+	/* A COPY_BEGIN after another starts over: the staging replica the
+	 * first one opened goes (its descriptors with it). */
+	replica_close(&m->stage);
 	pthread_mutex_lock(&m->lock);
-	state_set(st, &st->d->copy_state, COPY_STAGING);
+	int rc = state_set(st, &st->d->copy_state, COPY_STAGING);
 	m->copy_total = total;
 	m->copy_bytes = 0;
 	m->copy_start_ns = m->copy_log_ns = now_ns();
 	m->copy_end_ns = 0;
 	pthread_mutex_unlock(&m->lock);
-	int rc = rm_tree(m->stage_dir);
+	if (rc)
+		return *why = "cannot persist the state", rc;
+	rc = rm_tree(m->stage_dir);
 	if (rc)
 		return *why = "cannot empty the staging directory", rc;
 	/* Written with pwrite and synced once at COPY_DONE (the "disk" way):
@@ -163,14 +190,18 @@ int copy_apply(struct mirror *m, const void *frame, char *err, size_t len)
 	return failed ? -EIO : 0;
 }
 
-/* (L) Nothing logged so far can follow the copy: empty every ring. */
-static void drop_logs(struct mirror *m)
+/* (L) Nothing logged so far can follow the copy: empty every ring. The
+ * heads must reach media: a replay must never find those batches again
+ * (their seqs are reused by the primary after the copy). */
+static int drop_logs(struct mirror *m)
 {
+	int rc = 0;
 	for (int k = 0; k < RING_MAX; k++)
-		if (m->rings[k])
-			ring_release(m->rings[k], UINT64_MAX);
+		if (m->rings[k] && ring_release(m->rings[k], UINT64_MAX) < 0)
+			rc = -EIO;
 	m->logged.n = 0;
 	m->since_ckpt = 0;
+	return rc;
 }
 
 int copy_done(struct mirror *m, uint64_t seq, const char **why)
@@ -187,20 +218,26 @@ int copy_done(struct mirror *m, uint64_t seq, const char **why)
 		pthread_mutex_lock(&m->lock);
 	}
 	m->applying = 1;
-	drop_logs(m);
-	state_set(st, &st->d->copy_seq, seq);
-	state_set(st, &st->d->copy_state, COPY_SWITCH);
-	pthread_mutex_unlock(&m->lock);
-	replica_close(&m->replica);
-	rc = swap_dirs(m);
+	rc = drop_logs(m);
 	if (!rc)
-		rc = replica_open(&m->replica, m->data_dir, m->cfg.data_on_disk,
-		                  why);
-	else
-		*why = "cannot swap the copy in";
+		rc = state_set(st, &st->d->copy_seq, seq);
+	if (!rc)
+		rc = state_set(st, &st->d->copy_state, COPY_SWITCH);
+	pthread_mutex_unlock(&m->lock);
+	if (rc) {
+		*why = "cannot persist the switch to the copy";
+	} else {
+		(void)replica_close(&m->replica); /* replaced, whatever it held */
+		if ((rc = swap_dirs(m)))
+			*why = "cannot swap the copy in";
+		else
+			rc = replica_open(&m->replica, m->data_dir,
+			                  m->cfg.data_on_disk, why);
+	}
 	pthread_mutex_lock(&m->lock);
+	if (!rc && (rc = switched(m, seq)))
+		*why = "cannot persist the swapped-in copy";
 	if (!rc) {
-		switched(m, seq);
 		m->copies_done++;
 		m->copy_end_ns = now_ns();
 	}

@@ -72,12 +72,30 @@ static void usage(FILE *out)
 "  --spin-us US              busy-poll a connection this long before\n"
 "                            sleeping (default 0: on 2 vCPUs a spinner\n"
 "                            takes the core the other side needs; 0 = never)\n"
+"  --max-file-size BYTES     the largest file a batch may ask for: a batch\n"
+"                            whose SETSIZE or WRITE goes beyond it is refused\n"
+"                            as a bad frame before it is logged or acked\n"
+"                            (default: the size of the replica directory's\n"
+"                            file system, at most 16T). Without a bound one\n"
+"                            batch could ask for files no disk holds and\n"
+"                            for mappings larger than the address space\n"
 "  --replay-only             replay the logs into the replica, then exit\n"
+"                            (non-zero if a batch cannot be applied)\n"
 "  --quiet                   log only errors\n"
 "  --help                    this text\n"
 "\n"
 "Sizes take a K, M or G suffix (powers of 1024). Exit codes: 0 ok,\n"
-"1 runtime error, 2 bad arguments.\n");
+"1 runtime error, 2 bad arguments.\n"
+"\n"
+"DIR is locked (DIR/lock) for the life of the process: a second mirror,\n"
+"a --replay-only run or an offline mojimctl promote on it is refused.\n"
+"\n"
+"A batch that is logged but cannot be applied (the replica's file system\n"
+"is full, an I/O error) stays in the log and makes the replica UNHEALTHY\n"
+"(mojimctl status: health): primaries are refused (REFUSE unhealthy,\n"
+"naming the batch and the error) and the batch is retried every 2 s, and\n"
+"at every start, until it applies. A batch that cannot be made durable in\n"
+"the log is never acknowledged.\n");
 }
 
 static int bad_arg(const char *opt, const char *why)
@@ -87,7 +105,7 @@ static int bad_arg(const char *opt, const char *why)
 }
 
 enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
-       O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP };
+       O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE };
 
 static const struct option options[] = {
 	{"listen", required_argument, NULL, O_LISTEN},
@@ -103,6 +121,7 @@ static const struct option options[] = {
 	{"replay-only", no_argument, NULL, O_REPLAY},
 	{"quiet", no_argument, NULL, O_QUIET},
 	{"help", no_argument, NULL, O_HELP},
+	{"max-file-size", required_argument, NULL, O_MAXFILE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -131,6 +150,11 @@ static int number_arg(int opt, const char *arg, struct mirror_cfg *c)
 	case O_SPIN:
 		return parse_uint(arg, 1000000, &c->spin_us) ?
 		       bad_arg(flag, "must be a number of us (<= 1000000)") : 0;
+	case O_MAXFILE:
+		if (parse_size(arg, &c->max_file_size) || !c->max_file_size ||
+		    c->max_file_size > MJW_FILE_MAX)
+			return bad_arg(flag, "must be a size, 1..16384G (16T)");
+		return 0;
 	}
 	return 0;
 }
@@ -272,9 +296,17 @@ int main(int argc, char **argv)
 	if (rc)
 		return fail(&m, cfg.dir, why, rc);
 	if (cfg.replay_only) {
-		mlog("replayed, applied_seq %llu", (unsigned long long)m.applied_seq);
+		int sick = m.health.unhealthy;
+		if (sick)
+			mlog("replay stopped: batch %llu cannot be applied (%s); it "
+			     "stays in the log, applied_seq %llu", (unsigned long long)
+			     m.health.bad_seq, m.health.why,
+			     (unsigned long long)m.applied_seq);
+		else
+			mlog("replayed, applied_seq %llu",
+			     (unsigned long long)m.applied_seq);
 		mirror_close(&m);
-		return 0;
+		return sick ? 1 : 0;
 	}
 	return serve(&m);
 }

@@ -2,6 +2,7 @@
  * mirror.c: opening the mirror's directory, replay at start, ring lookup
  * and the bookkeeping of which batches are durable.
  */
+#include "dirlock.h"
 #include "mirror.h"
 #include "util.h"
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static int seqset_add(struct seqset *s, uint64_t seq)
@@ -137,6 +139,11 @@ static int make_paths(struct mirror *m, const char **why)
 	const struct mirror_cfg *c = &m->cfg;
 	if (mkdir(c->dir, 0755) && errno != EEXIST)
 		return *why = "cannot create DIR", -errno;
+	/* Before anything in DIR is read or made: one process at a time. */
+	int fd = dirlock_take(c->dir, why);
+	if (fd < 0)
+		return fd;
+	m->lock_fd = fd;
 	if (path_join(m->log_dir, sizeof(m->log_dir), c->dir, "log") ||
 	    path_join(m->state_path, sizeof(m->state_path), c->dir, "state") ||
 	    path_join(m->sock_path, sizeof(m->sock_path), c->dir, "control.sock"))
@@ -160,6 +167,25 @@ static int make_paths(struct mirror *m, const char **why)
 	return 0;
 }
 
+/*
+ * The largest file a batch may ask for: --max-file-size, or by default the
+ * size of the replica's file system (no bigger file can be applied there,
+ * and a batch asking for one would only fail, or map a huge range, at
+ * apply time), never above MJW_FILE_MAX.
+ */
+static int file_size_bound(struct mirror *m, const char **why)
+{
+	uint64_t max = m->cfg.max_file_size;
+	if (!max) {
+		struct statvfs sv;
+		if (statvfs(m->data_dir, &sv))
+			return *why = "cannot statvfs the replica directory", -errno;
+		max = (uint64_t)sv.f_blocks * sv.f_frsize;
+	}
+	m->max_file_size = max < MJW_FILE_MAX ? max : MJW_FILE_MAX;
+	return 0;
+}
+
 int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
                 const char **why)
 {
@@ -167,8 +193,8 @@ int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
 	m->cfg = *cfg;
 	if (cfg->quiet)
 		mirror_quiet = 1;
-	m->ctl_fd = m->listen_fd = -1;
-	m->replica.dirfd = -1;
+	m->ctl_fd = m->listen_fd = m->lock_fd = -1;
+	m->replica.dirfd = m->stage.dirfd = -1;
 	init_locks(m);
 	int rc = make_paths(m, why);
 	if (rc)
@@ -180,12 +206,14 @@ int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
 	m->cluster_id = m->state.d->cluster_id;
 	m->incarnation = m->state.d->incarnation;
 	m->promoted = (int)m->state.d->promoted;
-	m->stage.dirfd = -1;
+	health_load(m);
 	if ((rc = copy_recover(m, why)))
 		return rc;
 	m->applied_seq = m->durable_seq = m->state.d->applied_seq;
 	rc = replica_open(&m->replica, m->data_dir, cfg->data_on_disk, why);
 	if (rc)
+		return rc;
+	if ((rc = file_size_bound(m, why)))
 		return rc;
 	for (int k = 0; k < RING_MAX; k++) {
 		char path[PATH_MAX], name[32];
@@ -216,6 +244,9 @@ void mirror_close(struct mirror *m)
 	replica_close(&m->replica);
 	replica_close(&m->stage);
 	state_close(&m->state);
+	if (m->lock_fd >= 0)
+		close(m->lock_fd); /* last: nothing of DIR is held any more */
+	m->lock_fd = -1;
 	free(m->logged.v);
 	m->logged.v = NULL;
 	pthread_mutex_destroy(&m->lock);
@@ -233,9 +264,10 @@ int mirror_replay(struct mirror *m, const char **why)
 		struct ring_scan_info info;
 		if (!r)
 			continue;
-		if (ring_scan(r, &info)) {
+		int rc = ring_scan(r, &info);
+		if (rc) {
 			pthread_mutex_unlock(&m->lock);
-			return *why = "out of memory scanning a ring", -ENOMEM;
+			return *why = "cannot scan a log ring", rc;
 		}
 		if (info.entries || info.discarded)
 			minfo("ring %d: %llu entries, %llu complete batches, "

@@ -12,11 +12,16 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "health.h"
 #include "replica.h"
 #include "ring.h"
 #include "state.h"
 
 #define MIRROR_MAX_CONNS 128
+/* Connections that have not completed a HELLO: at most this many, each
+ * for at most HELLO_DEADLINE_MS; the oldest goes when a new one comes. */
+#define MIRROR_MAX_UNADMITTED 32
+#define HELLO_DEADLINE_MS 2000
 
 struct mirror_cfg {
 	const char *listen;    /* HOST:PORT */
@@ -29,6 +34,8 @@ struct mirror_cfg {
 	uint64_t ckpt_idle_ms; /* checkpoint after this long without batches */
 	uint64_t hb_timeout_ms;/* close a connection silent this long */
 	uint64_t spin_us;      /* busy-poll before sleeping in the kernel */
+	uint64_t max_file_size;/* largest file size or WRITE end a batch may
+	                          ask for; 0: the replica's file system size */
 	int replay_only;
 	int quiet;
 };
@@ -77,6 +84,9 @@ struct mirror {
 	int inc_switching;     /* (L) a HELLO is taking over from an older
 	                          incarnation: other HELLOs wait (server.c) */
 	int promoted;          /* (L) persisted: no primary is taken any more */
+	struct health health;  /* (L) health.c's */
+	uint64_t max_file_size;/* the bound in force (cfg, or the default) */
+	int lock_fd;           /* DIR/lock, flocked for the life of the process */
 	struct conn *copy_conn;/* (L) the connection sending a full copy */
 	struct replica stage;  /* the copy being received; copy_conn only */
 	uint64_t copy_total, copy_bytes, copy_start_ns; /* (L) progress */
@@ -105,7 +115,11 @@ struct mirror {
 	int listen_fd;
 };
 
-/* Opens DIR (state, existing rings, replica directory). No threads yet. */
+/*
+ * Opens DIR (state, existing rings, replica directory). No threads yet.
+ * DIR is locked first (DIR/lock, flock): -EBUSY, with *why naming the
+ * holder's pid, when another process has it.
+ */
 int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
                 const char **why);
 void mirror_close(struct mirror *m);
@@ -164,18 +178,26 @@ uint32_t copy_ack_flags(const struct mirror *m);
  * Makes the replica directory a primary's: the old primary is refused,
  * every complete batch applied, the rest dropped, the epoch bumped and
  * persisted, and DATA/.mojim-node written. A running mirror refuses while
- * it heard from a primary within the heartbeat timeout, unless force.
- * Returns 0 or a negative errno; msg says what happened either way.
+ * it heard from a primary within the heartbeat timeout, unless force. An
+ * unhealthy replica (health.h) is refused unless lose_from is the first
+ * batch that could not be applied (0: none named). Returns 0 or a
+ * negative errno; msg says what happened either way. A refusal or failure
+ * leaves the mirror as it was.
  */
-int mirror_promote(struct mirror *m, int force, char *msg, size_t len);
+int mirror_promote(struct mirror *m, int force, uint64_t lose_from, char *msg,
+                   size_t len);
 /* The same on a directory no mirror runs on (after mirror_replay). */
-int mirror_promote_offline(struct mirror *m, char *msg, size_t len);
+int mirror_promote_offline(struct mirror *m, uint64_t lose_from, char *msg,
+                           size_t len);
 
 /* server.c */
 int server_listen(struct mirror *m, const char **why);
 /* (L) Cuts every connection whose epoch is below epoch (a newer primary
  * said hello, or a promotion): their threads then end on their own. */
 void server_cut(struct mirror *m, uint64_t epoch);
+/* (L) The replica became unhealthy: every connection ends with a REFUSE
+ * (MJW_REFUSE_UNHEALTHY) its own thread sends. */
+void server_refuse_all(struct mirror *m);
 /* Accepts until *stop becomes non-zero, then closes every connection. */
 void server_run(struct mirror *m, volatile int *stop);
 

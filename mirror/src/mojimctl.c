@@ -22,6 +22,7 @@ enum { EXIT_TIMEOUT = 1, EXIT_USAGE = 2, EXIT_NOMIRROR = 3, EXIT_REFUSED = 4 };
 struct promote_opts {
 	const char *data_dir;
 	int data_on_disk, force;
+	uint64_t lose_from; /* 0: none named */
 };
 
 static void usage(FILE *out)
@@ -30,6 +31,7 @@ static void usage(FILE *out)
 "usage: mojimctl [--dir DIR | --socket PATH] status [--json]\n"
 "       mojimctl [--dir DIR | --socket PATH] wait-applied SEQ [--timeout-ms MS]\n"
 "       mojimctl --dir DIR [--data-dir D] [--data-on-disk] promote [--force]\n"
+"                [--lose-from SEQ]\n"
 "\n"
 "  --dir DIR          the mirror's --dir (its socket is DIR/control.sock)\n"
 "  --socket PATH      the control socket itself\n"
@@ -44,7 +46,17 @@ static void usage(FILE *out)
 "                     running mirror it refuses while a primary was heard\n"
 "                     within the heartbeat timeout, unless --force; with no\n"
 "                     mirror running it works on DIR directly (give the\n"
-"                     mirror's --data-dir/--data-on-disk if it had them)\n"
+"                     mirror's --data-dir/--data-on-disk if it had them;\n"
+"                     it is refused while that DIR is in use by another\n"
+"                     process, e.g. a mirror still replaying at start)\n"
+"  --lose-from SEQ    promote an UNHEALTHY replica (status says health:\n"
+"                     unhealthy: batch SEQ could not be applied, e.g. its\n"
+"                     disk is full) anyway. Promote applies once more\n"
+"                     first; if that still fails it refuses and says what\n"
+"                     would be lost: batches SEQ..seq_durable, which the\n"
+"                     primary was told were durable, with batch SEQ partly\n"
+"                     applied. SEQ must be that first failed batch: naming\n"
+"                     it is saying those batches are lost\n"
 "\n"
 "Exit codes: 0 ok, 1 wait-applied timed out, 2 bad arguments,\n"
 "3 no mirror answering on the socket, 4 promote refused or failed.\n");
@@ -135,7 +147,7 @@ static int promote_offline(const char *dir, const struct promote_opts *p)
 	                         .log_size = 64ull << 20, .slot_size = 4ull << 20,
 	                         .ckpt_thresh = 1, .hb_timeout_ms = 5000};
 	const char *why = "";
-	char msg[PATH_MAX + 256];
+	char msg[PATH_MAX + 2048];
 	int rc = mirror_open(&m, &cfg, &why);
 	if (!rc)
 		rc = mirror_replay(&m, &why);
@@ -145,7 +157,7 @@ static int promote_offline(const char *dir, const struct promote_opts *p)
 		mirror_close(&m);
 		return EXIT_REFUSED;
 	}
-	rc = mirror_promote_offline(&m, msg, sizeof(msg));
+	rc = mirror_promote_offline(&m, p->lose_from, msg, sizeof(msg));
 	mirror_close(&m);
 	fputs(msg, rc ? stderr : stdout);
 	return rc ? EXIT_REFUSED : 0;
@@ -154,9 +166,13 @@ static int promote_offline(const char *dir, const struct promote_opts *p)
 static int promote(const char *dir, const char *path,
                    const struct promote_opts *p)
 {
-	char buf[PATH_MAX + 512];
-	int rc = ask(path, p->force ? "promote force\n" : "promote\n", buf,
-	             sizeof(buf));
+	char buf[PATH_MAX + 2048], req[96];
+	snprintf(req, sizeof(req), "promote%s", p->force ? " force" : "");
+	if (p->lose_from)
+		snprintf(req + strlen(req), sizeof(req) - strlen(req),
+		         " lose-from %llu", (unsigned long long)p->lose_from);
+	strcat(req, "\n");
+	int rc = ask(path, req, buf, sizeof(buf));
 	if (rc == -ECONNREFUSED || rc == -ENOENT) {
 		if (!dir)
 			return no_mirror(path, rc);
@@ -179,6 +195,7 @@ int main(int argc, char **argv)
 		{"force", no_argument, NULL, 'f'},
 		{"data-dir", required_argument, NULL, 'D'},
 		{"data-on-disk", no_argument, NULL, 'K'},
+		{"lose-from", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -201,6 +218,13 @@ int main(int argc, char **argv)
 		case 'f': prom.force = 1; break;
 		case 'D': prom.data_dir = optarg; break;
 		case 'K': prom.data_on_disk = 1; break;
+		case 'L':
+			if (parse_uint(optarg, UINT64_MAX, &prom.lose_from) ||
+			    !prom.lose_from) {
+				fprintf(stderr, "mojimctl: --lose-from: not a batch seq\n");
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}

@@ -2,12 +2,15 @@
  * promote.c: turning the mirror's replica into a primary (paper 4.3).
  *
  * Order matters: first no primary can be heard (new HELLOs are refused,
- * connections are cut), then every complete batch is applied in sequence
- * and the rest dropped (a torn tail, or batches behind a gap, were never
- * acknowledged as a whole sequence), then the epoch is bumped and
- * persisted, and last the node file that the new primary reads. A crash
- * before the epoch is persisted leaves a mirror that can be promoted
- * again; after it, the old primary is fenced for good.
+ * connections are cut), then every complete batch is applied in sequence,
+ * then the replica's health is checked (an unhealthy one is promoted only
+ * when the operator names the first lost batch), then the epoch is bumped
+ * and persisted, the node file that the new primary reads written, and
+ * last the rest of the logs dropped (a torn tail, or batches behind a gap,
+ * were never acknowledged as a whole sequence). A crash or a refusal
+ * before the epoch is persisted leaves a mirror that can be promoted again
+ * and changed nothing (the in-memory "promoted" is undone); after it, the
+ * old primary is fenced for good.
  */
 #include "mirror.h"
 #include "util.h"
@@ -19,11 +22,14 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+/* How long a promotion waits for the connections it cut to be gone. */
+#define DROP_WAIT_MS 5000
+
 /* (L) Cuts every connection and waits (bounded) for them to go. */
 static int drop_connections(struct mirror *m)
 {
 	server_cut(m, UINT64_MAX);
-	for (int i = 0; i < 100 && m->nconns > 0; i++) {
+	for (int i = 0; i < DROP_WAIT_MS / 50 && m->nconns > 0; i++) {
 		pthread_mutex_unlock(&m->lock);
 		usleep(50000);
 		pthread_mutex_lock(&m->lock);
@@ -31,8 +37,9 @@ static int drop_connections(struct mirror *m)
 	return m->nconns > 0 ? -EBUSY : 0;
 }
 
-/* (L) Applies every batch that follows on; drops the rest of the logs. */
-static void apply_and_drop(struct mirror *m)
+/* (L) Waits for a run of the checkpointer, then applies every batch that
+ * follows on, whatever the health backoff says: one more try. */
+static void apply_ready(struct mirror *m)
 {
 	while (m->applying) {
 		pthread_mutex_unlock(&m->lock);
@@ -42,17 +49,24 @@ static void apply_and_drop(struct mirror *m)
 	m->applying = 1;
 	ckpt_run(m);
 	m->applying = 0;
-	for (int k = 0; k < RING_MAX; k++)
-		if (m->rings[k])
-			ring_release(m->rings[k], UINT64_MAX);
-	m->logged.n = 0;
-	m->durable_seq = m->received_seq = m->applied_seq;
-	/* The directory is the new primary's from now on: hold nothing in
-	 * it (the process lives on only to refuse the old primary). */
-	replica_close(&m->replica);
 }
 
-/* (L) The new epoch, and the node file of the primary-to-be. */
+/* (L) Drops the rest of the logs: the directory is the new primary's
+ * (what is left cannot follow on: behind a gap, or named lost). */
+static void drop_logs(struct mirror *m)
+{
+	for (int k = 0; k < RING_MAX; k++)
+		if (m->rings[k])
+			(void)ring_release(m->rings[k], UINT64_MAX); /* see ring.h */
+	m->logged.n = 0;
+	m->durable_seq = m->received_seq = m->applied_seq;
+	/* Hold nothing in it (the process lives on only to refuse the old
+	 * primary). */
+	(void)replica_close(&m->replica); /* ckpt_run synced what it applied */
+}
+
+/* (L) The new epoch, and the node file of the primary-to-be. The epoch
+ * persisted is the point of no return. */
 static int finish(struct mirror *m, char *msg, size_t len)
 {
 	struct state *st = &m->state;
@@ -65,15 +79,19 @@ static int finish(struct mirror *m, char *msg, size_t len)
 	int fd = open(m->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	state_set_epoch(st, node.epoch);
-	m->epoch = node.epoch;
-	state_set(st, &st->d->promoted, 1);
-	int rc = mjw_node_store(fd, &node);
+	int rc = state_set_epoch(st, node.epoch);
+	if (!rc) {
+		m->epoch = node.epoch;
+		rc = state_set(st, &st->d->promoted, 1);
+	}
+	if (!rc)
+		rc = mjw_node_store(fd, &node);
 	close(fd);
 	if (rc) {
-		snprintf(msg, len, "error: epoch bumped to %llu but %s/%s could not "
-		         "be written: %s\n", (unsigned long long)node.epoch,
-		         m->data_dir, MJW_NODE_FILE, strerror(-rc));
+		snprintf(msg, len, "error: epoch %llu: the promotion could not be "
+		         "persisted (state, or %s/%s): %s\n",
+		         (unsigned long long)node.epoch, m->data_dir, MJW_NODE_FILE,
+		         strerror(-rc));
 		return rc;
 	}
 	snprintf(msg, len, "promoted: epoch %llu, applied_seq %llu, data %s\n",
@@ -103,7 +121,33 @@ static const char *cannot(struct mirror *m, int force, char *buf, size_t len)
 	return NULL;
 }
 
-int mirror_promote(struct mirror *m, int force, char *msg, size_t len)
+/*
+ * (L, promoted set.) Applies what it can, checks the health, and makes
+ * the directory a primary's. On a refusal nothing was persisted and the
+ * caller undoes the in-memory flag.
+ */
+static int promote_now(struct mirror *m, uint64_t lose_from, char *msg,
+                       size_t len)
+{
+	char why[768];
+	apply_ready(m);
+	const char *no = health_promote_refusal(m, lose_from, why, sizeof(why));
+	if (no) {
+		snprintf(msg, len, "error: cannot promote: %s\n", no);
+		return -EIO;
+	}
+	if (m->health.unhealthy)
+		mlog("promoting an unhealthy replica as the operator said: batches "
+		     "%llu..%llu are lost", (unsigned long long)lose_from,
+		     (unsigned long long)m->durable_seq);
+	int rc = finish(m, msg, len);
+	if (!rc)
+		drop_logs(m); /* after the point of no return, never before */
+	return rc;
+}
+
+int mirror_promote(struct mirror *m, int force, uint64_t lose_from, char *msg,
+                   size_t len)
 {
 	char why[200];
 	pthread_mutex_lock(&m->lock);
@@ -115,18 +159,20 @@ int mirror_promote(struct mirror *m, int force, char *msg, size_t len)
 	}
 	m->promoted = 1; /* from here on every HELLO is refused */
 	int rc = drop_connections(m);
-	if (rc) {
-		pthread_mutex_unlock(&m->lock);
-		snprintf(msg, len, "error: connections did not close\n");
-		return rc;
-	}
-	apply_and_drop(m);
-	rc = finish(m, msg, len);
+	if (rc)
+		snprintf(msg, len, "error: cannot promote: the connections did not "
+		         "close within %d ms; nothing was changed\n",
+		         DROP_WAIT_MS);
+	else
+		rc = promote_now(m, lose_from, msg, len);
+	if (rc && !m->state.d->promoted)
+		m->promoted = 0; /* not promoted after all: primaries welcome */
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
 
-int mirror_promote_offline(struct mirror *m, char *msg, size_t len)
+int mirror_promote_offline(struct mirror *m, uint64_t lose_from, char *msg,
+                           size_t len)
 {
 	char why[200];
 	pthread_mutex_lock(&m->lock);
@@ -136,8 +182,9 @@ int mirror_promote_offline(struct mirror *m, char *msg, size_t len)
 		snprintf(msg, len, "error: cannot promote: %s\n", no);
 	} else {
 		m->promoted = 1;
-		apply_and_drop(m);
-		rc = finish(m, msg, len);
+		rc = promote_now(m, lose_from, msg, len);
+		if (rc && !m->state.d->promoted)
+			m->promoted = 0;
 	}
 	pthread_mutex_unlock(&m->lock);
 	return rc;

@@ -15,10 +15,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Growth preallocated by SETSIZE; beyond this a file stays sparse so that
- * one record cannot make us allocate the whole file system. */
-#define PREALLOC_MAX (256ull << 20)
-
 static int rp_openat(struct replica *rp, int dirfd, const char *name,
                      int flags, mode_t mode)
 {
@@ -72,32 +68,58 @@ static void copy_name(char *dst, const char *src, uint16_t len)
  * Makes f's mapping cover its size (pmem backend). A mapping is larger
  * than the file (pages past the end are never touched) and doubles when
  * the file outgrows it, so the many small grows of a database file do not
- * each map the file anew. Only the applying thread uses it: an outgrown
- * mapping is dropped at once.
+ * each map the file anew. Only the applying thread uses it. The new
+ * mapping is made before the old one goes: when it cannot be made (the
+ * address space is finite), f keeps the mapping it had.
  */
 static int rp_map(struct rp_file *f)
 {
 	if (f->size == 0 || (f->map && f->size <= f->map_len))
 		return 0;
-	if (f->map)
-		munmap(f->map, f->map_len);
-	f->map = NULL;
 	size_t cap = MAP_CAP_MIN;
 	while (cap < f->size)
 		cap *= 2;
+	int is_pmem = 1; /* DAX: flushing the CPU caches is enough */
 	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
 	               MAP_SHARED_VALIDATE | MAP_SYNC, f->fd, 0);
-	if (p != MAP_FAILED) {
-		f->is_pmem = 1; /* DAX: flushing the CPU caches is enough */
-	} else {
+	if (p == MAP_FAILED) {
 		p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, f->fd, 0);
 		if (p == MAP_FAILED)
-			return f->map_len = 0, -errno;
-		f->is_pmem = pmem_is_pmem(p, cap);
+			return -errno;
+		is_pmem = pmem_is_pmem(p, cap);
 	}
+	if (f->map)
+		munmap(f->map, f->map_len);
 	f->map = p;
 	f->map_len = cap;
+	f->is_pmem = is_pmem;
 	return 0;
+}
+
+/*
+ * Allocates [from, to) of fd. A store through a mapping into space the
+ * file system cannot give is a SIGBUS, not an error, so no byte is written
+ * through a mapping before its space is reserved here, where a full file
+ * system is ENOSPC.
+ */
+static int rp_allocate(int fd, uint64_t from, uint64_t to)
+{
+	if (to <= from)
+		return 0;
+	int rc = posix_fallocate(fd, (off_t)from, (off_t)(to - from));
+	return -rc;
+}
+
+/* Allocates every hole of a file opened into the cache (a file written
+ * sparse before, or by someone else) before it is mapped. */
+static int rp_fill_holes(int fd, uint64_t size)
+{
+	if (size == 0)
+		return 0;
+	off_t hole = lseek(fd, 0, SEEK_HOLE);
+	if (hole < 0)
+		return -errno;
+	return rp_allocate(fd, (uint64_t)hole, size);
 }
 
 static int rp_fsync_parent(struct replica *rp, const char *name)
@@ -152,6 +174,16 @@ static int rp_forget(struct replica *rp, const char *name)
 	return rc;
 }
 
+/* Closes the least recently used cached file; its sync's result. */
+static int rp_evict(struct replica *rp)
+{
+	int old = 0;
+	for (int i = 1; i < rp->nfiles; i++)
+		if (rp->files[i].used < rp->files[old].used)
+			old = i;
+	return rp_drop(rp, old);
+}
+
 /* Opens a regular file, creating it if missing, into the cache. */
 static int rp_open_file(struct replica *rp, const char *name, int *created)
 {
@@ -168,65 +200,78 @@ static int rp_open_file(struct replica *rp, const char *name, int *created)
 		close(fd);
 		return -EISDIR;
 	}
-	if (rp->nfiles == REPLICA_CACHE) {
-		int old = 0;
-		for (int i = 1; i < rp->nfiles; i++)
-			if (rp->files[i].used < rp->files[old].used)
-				old = i;
-		rp_drop(rp, old);
-	}
+	int rc = rp->nfiles == REPLICA_CACHE ? rp_evict(rp) : 0;
 	struct rp_file *f = &rp->files[rp->nfiles];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->fd = fd;
 	f->size = (uint64_t)st.st_size;
-	if (!rp->on_disk) {
-		int rc = rp_map(f);
-		if (rc) {
-			close(fd);
-			return rc;
-		}
+	if (!rc && !rp->on_disk && !(rc = rp_fill_holes(fd, f->size)))
+		rc = rp_map(f);
+	if (rc) {
+		close(fd);
+		return rc;
 	}
 	return rp->nfiles++;
 }
 
-/* The cached file for name, opened (and created) if needed. */
-static int rp_get(struct replica *rp, const char *name, struct rp_file **out)
+static int rec_remove(struct replica *rp, char *name);
+
+/* A record that created name failed: the file goes again (its own error,
+ * rc, is what the record reports). */
+static int rp_undo_create(struct replica *rp, char *name, int created, int rc)
+{
+	if (created)
+		(void)rec_remove(rp, name);
+	return rc;
+}
+
+/*
+ * The cached file for name, opened (and created) if needed; *created says
+ * this call made it. A file it made and could not set up is removed again.
+ */
+static int rp_get(struct replica *rp, char *name, struct rp_file **out,
+                  int *created)
 {
 	int i;
+	*created = 0;
 	for (i = 0; i < rp->nfiles; i++)
 		if (strcmp(rp->files[i].name, name) == 0)
 			break;
 	if (i == rp->nfiles) {
-		int created;
-		i = rp_open_file(rp, name, &created);
-		if (i < 0)
-			return i;
-		if (created) {
-			int rc = rp_fsync_parent(rp, name);
-			if (rc)
-				return rc;
-		}
+		i = rp_open_file(rp, name, created);
+		int rc = i < 0 ? i : *created ? rp_fsync_parent(rp, name) : 0;
+		if (rc)
+			return rp_undo_create(rp, name, *created, rc);
 	}
 	*out = &rp->files[i];
 	(*out)->used = ++rp->tick;
 	return 0;
 }
 
+/*
+ * Sets f's size: a grow is allocated (checked) and mapped before it
+ * counts. On failure the file keeps its old size and mapping.
+ */
 static int rp_resize(struct replica *rp, struct rp_file *f, uint64_t size)
 {
-	if (size == f->size)
+	uint64_t old = f->size;
+	if (size == old)
 		return 0;
-	if (ftruncate(f->fd, (off_t)size))
-		return -errno;
-	if (size > f->size && size - f->size <= PREALLOC_MAX) {
-		/* Best effort: not every file system can preallocate. */
-		(void)posix_fallocate(f->fd, (off_t)f->size,
-		                      (off_t)(size - f->size));
-	}
+	int rc = size > old ? rp_allocate(f->fd, old, size)
+	                    : ftruncate(f->fd, (off_t)size) ? -errno : 0;
 	f->size = size;
+	if (!rc && !rp->on_disk)
+		rc = rp_map(f);
+	if (rc && size > old) {
+		/* Partly allocated or unmappable: back to the old size. If even
+		 * that fails, the size stays where a write is checked against
+		 * the mapping (rec_write), so nothing is touched out of it. */
+		if (ftruncate(f->fd, (off_t)old) == 0)
+			f->size = old;
+	}
 	f->meta = 1;
-	return rp->on_disk ? 0 : rp_map(f);
+	return rc;
 }
 
 static int pwrite_full(int fd, const unsigned char *p, uint64_t len,
@@ -247,23 +292,26 @@ static int pwrite_full(int fd, const unsigned char *p, uint64_t len,
 	return 0;
 }
 
-static int rec_write(struct replica *rp, const char *name,
+static int rec_write(struct replica *rp, char *name,
                      const struct mjw_rec_view *v)
 {
 	struct rp_file *f;
-	int rc = rp_get(rp, name, &f);
+	int created;
+	int rc = rp_get(rp, name, &f, &created);
 	if (rc)
 		return rc;
 	if (v->off + v->len > f->size) {
 		rc = rp_resize(rp, f, v->off + v->len);
 		if (rc)
-			return rc;
+			return rp_undo_create(rp, name, created, rc);
 	}
 	if (v->len == 0)
 		return 0;
 	f->dirty = 1;
 	if (rp->on_disk)
 		return pwrite_full(f->fd, v->data, v->len, v->off);
+	if (!f->map || v->off + v->len > f->map_len)
+		return -EIO; /* rp_resize could not restore the size */
 	if (f->is_pmem) {
 		pmem_memcpy_nodrain(f->map + v->off, v->data, (size_t)v->len);
 		rp->drain = 1;
@@ -275,11 +323,14 @@ static int rec_write(struct replica *rp, const char *name,
 	return 0;
 }
 
-static int rec_setsize(struct replica *rp, const char *name, uint64_t size)
+static int rec_setsize(struct replica *rp, char *name, uint64_t size)
 {
 	struct rp_file *f;
-	int rc = rp_get(rp, name, &f);
-	return rc ? rc : rp_resize(rp, f, size);
+	int created;
+	int rc = rp_get(rp, name, &f, &created);
+	if (!rc && (rc = rp_resize(rp, f, size)))
+		rc = rp_undo_create(rp, name, created, rc);
+	return rc;
 }
 
 static int rec_rename(struct replica *rp, char *from, char *to)
@@ -362,7 +413,8 @@ static int apply_rec(struct replica *rp, const struct mjw_rec_view *v,
 		return rec_write(rp, name, v);
 	case MJW_REC_CREATE: {
 		struct rp_file *f;
-		return rp_get(rp, name, &f);
+		int created;
+		return rp_get(rp, name, &f, &created);
 	}
 	case MJW_REC_SETSIZE:
 		return rec_setsize(rp, name, v->len);
@@ -433,13 +485,16 @@ int replica_open(struct replica *rp, const char *dir, int on_disk,
 	return 0;
 }
 
-void replica_close(struct replica *rp)
+int replica_close(struct replica *rp)
 {
 	if (rp->dirfd <= 0 && rp->nfiles == 0)
-		return;
-	replica_sync(rp);
-	while (rp->nfiles > 0)
-		rp_drop(rp, rp->nfiles - 1);
+		return 0;
+	int rc = replica_sync(rp);
+	while (rp->nfiles > 0) {
+		int r = rp_drop(rp, rp->nfiles - 1);
+		rc = rc ? rc : r;
+	}
 	close(rp->dirfd);
 	rp->dirfd = -1;
+	return rc;
 }

@@ -7,6 +7,10 @@
  * backends: pmem (default; files mapped with libpmem, memcpy + flush, one
  * drain per sync) and disk (pwrite, fdatasync of touched files on sync).
  * Every record is idempotent when a batch is replayed after a crash.
+ *
+ * Space is reserved (posix_fallocate, checked) for every grow and every
+ * hole of a file before a byte goes through its mapping, so a full file
+ * system is an ENOSPC from a record, never a SIGBUS.
  */
 #ifndef MIRROR_REPLICA_H
 #define MIRROR_REPLICA_H
@@ -43,8 +47,8 @@ struct replica {
 /* Opens (creating it if missing) the replica directory. */
 int replica_open(struct replica *rp, const char *dir, int on_disk,
                  const char **why);
-/* Syncs, unmaps and closes everything. */
-void replica_close(struct replica *rp);
+/* Syncs, unmaps and closes everything; the first sync error, or 0. */
+int replica_close(struct replica *rp);
 
 /*
  * Applies every record of a frame that passed mjw_check_frame. A record

@@ -32,18 +32,18 @@ static struct ring_ehdr *ehdr_at(const struct ring *r, uint64_t pos)
 	return (struct ring_ehdr *)(r->data + pos % r->dsize);
 }
 
-static void persist(const struct ring *r, const void *p, size_t len)
+static int persist(const struct ring *r, const void *p, size_t len)
 {
-	pm_persist(p, len, r->is_pmem);
+	return pm_persist(p, len, r->is_pmem);
 }
 
 /* Zeroes the entry header at pos on media: "no entry here". */
-static void clear_at(struct ring *r, uint64_t pos)
+static int clear_at(struct ring *r, uint64_t pos)
 {
 	struct ring_ehdr *e = ehdr_at(r, pos);
 	e->commit = 0;
 	e->len = 0;
-	persist(r, e, sizeof(*e));
+	return persist(r, e, sizeof(*e));
 }
 
 static int init_hdr(struct ring *r)
@@ -60,10 +60,11 @@ static int init_hdr(struct ring *r)
 	/* The first entry header must read "no entry" before the magic
 	 * makes the ring valid. A new file is zeros; be sure anyway. */
 	memset(r->base + RING_HDR_SIZE, 0, RING_EHDR_SIZE);
-	persist(r, r->base, RING_HDR_SIZE + RING_EHDR_SIZE);
+	int rc = persist(r, r->base, RING_HDR_SIZE + RING_EHDR_SIZE);
+	if (rc)
+		return rc;
 	h->magic = RING_MAGIC;
-	persist(r, &h->magic, 8);
-	return 0;
+	return persist(r, &h->magic, 8);
 }
 
 static int check_hdr(const struct ring *r, const char **why)
@@ -110,7 +111,8 @@ int ring_open(struct ring *r, const char *path, int index, uint64_t size,
 		/* New, or a creation interrupted before the magic. */
 		rc = init_hdr(r);
 		if (rc)
-			*why = "ring file too small";
+			*why = rc == -EINVAL ? "ring file too small" :
+			       "cannot persist a new ring header";
 	}
 	if (!rc)
 		rc = check_hdr(r, why);
@@ -182,11 +184,15 @@ void *ring_reserve(struct ring *r, uint64_t frame_len)
 	if (p + s > r->dsize) {
 		/* The start of the area must read "no entry" before the WRAP
 		 * entry points the scan there. */
-		clear_at(r, r->cur.wpos + (r->dsize - p));
+		if (clear_at(r, r->cur.wpos + (r->dsize - p)))
+			return NULL;
 		struct ring_ehdr *w = ehdr_at(r, r->cur.wpos);
 		w->len = 0;
 		w->commit = wrap_mark(r->cur.wpos);
-		persist(r, w, sizeof(*w));
+		if (persist(r, w, sizeof(*w))) {
+			w->commit = 0; /* never followed: the tail stays here */
+			return NULL;
+		}
 		r->cur.wpos += r->dsize - p;
 	}
 	struct ring_ehdr *e = ehdr_at(r, r->cur.wpos);
@@ -195,25 +201,35 @@ void *ring_reserve(struct ring *r, uint64_t frame_len)
 	return (unsigned char *)e + RING_EHDR_SIZE;
 }
 
-void ring_persist(struct ring *r, const struct mjw_hdr *h)
+int ring_persist(struct ring *r, const struct mjw_hdr *h)
 {
 	uint64_t pos = r->pending;
 	uint64_t next = pos + ring_entry_size(h->len);
 	struct ring_ehdr *e = ehdr_at(r, pos);
 	struct ring_ehdr *n = ehdr_at(r, next);
+	int rc = 0;
 	n->commit = 0;
 	n->len = 0;
 	if (r->is_pmem) {
 		pmem_flush(e, RING_EHDR_SIZE + h->len);
 		pmem_flush(n, sizeof(*n));
 		pmem_drain();
-	} else {
-		persist(r, e, RING_EHDR_SIZE + h->len);
-		persist(r, n, sizeof(*n));
+	} else if (!(rc = persist(r, e, RING_EHDR_SIZE + h->len))) {
+		rc = persist(r, n, sizeof(*n));
 	}
-	e->commit = entry_mark(h->seq, pos);
-	persist(r, &e->commit, 8);
+	if (!rc) {
+		e->commit = entry_mark(h->seq, pos);
+		rc = persist(r, &e->commit, 8);
+	}
+	if (rc) {
+		/* Not durable: the entry must not read as committed, whatever
+		 * reaches media later; the writer's position stays on it. */
+		e->commit = 0;
+		(void)persist(r, &e->commit, 8);
+		return rc;
+	}
 	r->cur.wpos = next;
+	return 0;
 }
 
 int ring_publish(struct ring *r, const struct mjw_hdr *h)
@@ -235,7 +251,9 @@ void ring_rewind(struct ring *r)
 {
 	if (r->cur.wpos == r->cur.open)
 		return;
-	clear_at(r, r->cur.open);
+	/* A failure here is harmless: the entries past open never had a
+	 * LAST fragment, and a replay scan drops such a batch. */
+	(void)clear_at(r, r->cur.open);
 	r->cur.wpos = r->cur.tail = r->cur.open;
 }
 
@@ -252,8 +270,7 @@ int ring_release(struct ring *r, uint64_t applied)
 		return 0;
 	r->cur.head = head;
 	r->hdr->head = head;
-	persist(r, &r->hdr->head, 8);
-	return 1;
+	return persist(r, &r->hdr->head, 8) < 0 ? -EIO : 1;
 }
 
 const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
@@ -356,10 +373,9 @@ int ring_scan(struct ring *r, struct ring_scan_info *info)
 		}
 		info->entries -= info->discarded;
 	}
-	if (in_batch || !clean)
-		clear_at(r, open);
+	int rc = in_batch || !clean ? clear_at(r, open) : 0;
 	r->cur.tail = r->cur.open = r->cur.wpos = open;
-	return 0;
+	return rc;
 }
 
 int ring_append(struct ring *r, const void *frame, uint64_t len, uint64_t *pos)
@@ -373,13 +389,16 @@ int ring_append(struct ring *r, const void *frame, uint64_t len, uint64_t *pos)
 	if (ring_queue_reserve(r))
 		return -ENOMEM;
 	void *dst = ring_reserve(r, len);
+	if (!dst)
+		return -EIO;
 	memcpy(dst, frame, len);
 	/* The entry length is what we were given, whatever the header says,
 	 * so tests can store frames that lie about their length. */
 	h.len = len;
 	if (pos)
 		*pos = r->pending;
-	ring_persist(r, &h);
-	ring_publish(r, &h);
-	return 0;
+	int rc = ring_persist(r, &h);
+	if (!rc)
+		ring_publish(r, &h);
+	return rc;
 }

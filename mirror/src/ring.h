@@ -112,7 +112,8 @@ void ring_close(struct ring *r);
  * committed and valid, and stops at the first entry that is not
  * (uncommitted, torn, failing mjw_check_frame, fragments not following on).
  * An incomplete batch at the end is dropped; the tail is reset to the end
- * of the last complete batch and that position zeroed on media.
+ * of the last complete batch and that position zeroed on media. Returns 0,
+ * -ENOMEM, or the error of persisting that zeroing.
  */
 int ring_scan(struct ring *r, struct ring_scan_info *info);
 
@@ -132,11 +133,15 @@ int ring_queue_reserve(struct ring *r);
  * (W) Starts an entry for a frame of frame_len bytes at the writer's
  * position (after a WRAP entry if needed) and returns where the frame
  * goes. The caller checked ring_fits. Nothing becomes visible until
- * ring_persist.
+ * ring_persist. NULL if the WRAP entry it needed could not be persisted.
  */
 void *ring_reserve(struct ring *r, uint64_t frame_len);
-/* (W) Persists the reserved entry, then its commit mark. h is its header. */
-void ring_persist(struct ring *r, const struct mjw_hdr *h);
+/*
+ * (W) Persists the reserved entry, then its commit mark. h is its header.
+ * Returns 0, or a negative errno when the log could not be made durable:
+ * the entry then reads as uncommitted and the writer stays on it.
+ */
+int ring_persist(struct ring *r, const struct mjw_hdr *h);
 /*
  * (L) Publishes the persisted entry: moves the tail and, for a LAST
  * fragment, queues the batch. Returns 1 if a batch became complete. The
@@ -148,7 +153,9 @@ void ring_rewind(struct ring *r);
 
 /*
  * (L) Drops queued batches with seq <= applied from the front and moves
- * the head over them, persisted. Returns 1 if the head moved.
+ * the head over them, persisted. Returns 1 if the head moved, 0 if not,
+ * -EIO if the new head could not be persisted (media keeps an older head:
+ * a replay then scans batches already applied, which it skips).
  */
 int ring_release(struct ring *r, uint64_t applied);
 

@@ -34,6 +34,8 @@ enum end {
 	END_TIMEOUT, /* silent longer than the heartbeat timeout */
 	END_BAD,     /* invalid frame: REFUSE(BAD_FRAME) */
 	END_REFUSE,  /* refused (fenced, busy, version): REFUSE(c->code) */
+	END_FAILED,  /* the mirror could not make something durable: closed,
+	                never acked, logged as an error */
 };
 
 struct conn {
@@ -51,9 +53,12 @@ struct conn {
 	int skip;        /* the batch is a resend of a durable one */
 	uint64_t batch_bytes; /* frame bytes of cur_seq so far */
 	const char *why;
-	char whybuf[160];
+	char whybuf[512];
 	uint64_t code;   /* MJW_REFUSE_* for END_REFUSE */
 	unsigned char *copybuf; /* a COPY frame, slot_size bytes (copy.c) */
+	int admitted;    /* (L) its HELLO was answered with HELLO_ACK */
+	uint64_t accepted_ns; /* when it was accepted */
+	const char *evicted; /* (L) why the listener cut it before its HELLO */
 };
 
 static int bad(struct conn *c, const char *why)
@@ -152,6 +157,15 @@ static int peer_gone(int fd)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
+/* The state file could not be persisted: nothing may be acted on. */
+static int persist_failed(struct conn *c, int rc)
+{
+	snprintf(c->whybuf, sizeof(c->whybuf), "cannot persist the mirror's "
+	         "state: %s", strerror(-rc));
+	c->why = c->whybuf;
+	return END_FAILED;
+}
+
 /* How long a new incarnation waits for an older one's connections: they
  * close within milliseconds once cut (a dead process's, normally); the
  * bound stays below a primary's default connect timeout (2 s), which is
@@ -224,21 +238,25 @@ static int take_over(struct conn *c)
 		rc = refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted");
 	else if (!rc && m->epoch != c->epoch)
 		rc = refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
+	int prc = 0;
 	if (!rc && m->logged.n > 0 && copy_state(m) == COPY_NONE) {
 		mlog("incarnation %llu of the primary takes over: %zu batches an "
 		     "older one logged beyond batch %llu are dropped; the replica "
 		     "needs a full copy", (unsigned long long)c->incarnation,
 		     m->logged.n, (unsigned long long)m->durable_seq);
-		state_set(st, &st->d->copy_state, COPY_NEEDED);
+		prc = state_set(st, &st->d->copy_state, COPY_NEEDED);
 	}
-	if (!rc) {
-		state_set(st, &st->d->incarnation, c->incarnation);
+	if (!rc && !prc)
+		prc = state_set(st, &st->d->incarnation, c->incarnation);
+	if (!rc && prc)
+		rc = persist_failed(c, prc);
+	if (!rc)
 		m->incarnation = c->incarnation;
-	}
 	m->inc_switching = 0;
 	pthread_cond_broadcast(&m->conns_cond);
 	return rc;
 }
+
 
 /*
  * (L) Whether this primary may be served: not after a promotion, not from
@@ -259,6 +277,8 @@ again:
 	if (m->promoted)
 		return refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted: "
 		              "its directory belongs to a primary now");
+	if (health_refusal(m, c->whybuf, sizeof(c->whybuf)))
+		return refuse(c, MJW_REFUSE_UNHEALTHY, c->whybuf);
 	if (hello->cluster_id == 0)
 		return bad(c, "HELLO without a cluster id");
 	if (hello->incarnation == 0)
@@ -268,6 +288,7 @@ again:
 		              "cluster");
 	if (epoch < m->epoch)
 		return refuse(c, MJW_REFUSE_FENCED, "epoch older than the mirror's");
+	int rc = 0;
 	int newer_epoch = epoch > m->epoch;
 	if (!newer_epoch && hello->incarnation < m->incarnation)
 		return refuse(c, MJW_REFUSE_REPLACED, "an older incarnation of "
@@ -280,13 +301,15 @@ again:
 	}
 	if (newer_epoch) {
 		if (st->d->has_data && copy_state(m) == COPY_NONE)
-			state_set(st, &st->d->copy_state, COPY_NEEDED);
-		state_set_epoch(st, epoch);
+			rc = state_set(st, &st->d->copy_state, COPY_NEEDED);
+		if (rc || (rc = state_set_epoch(st, epoch)))
+			return persist_failed(c, rc);
 		m->epoch = epoch;
 		server_cut(m, epoch);
 	}
 	if (!m->cluster_id) {
-		state_set(st, &st->d->cluster_id, hello->cluster_id);
+		if ((rc = state_set(st, &st->d->cluster_id, hello->cluster_id)))
+			return persist_failed(c, rc);
 		m->cluster_id = hello->cluster_id;
 	}
 	c->incarnation = hello->incarnation;
@@ -322,6 +345,13 @@ static int conn_hello(struct conn *c)
 		return bad(c, "HELLO connection index out of range");
 	c->index = (int)hello.conn_index;
 	c->epoch = h.epoch;
+	/* Admitted before anything is made for it: a refused peer creates no
+	 * ring file. The decision is taken again with the ring in hand. */
+	pthread_mutex_lock(&m->lock);
+	rc = hello_admit(c, &hello, h.epoch);
+	pthread_mutex_unlock(&m->lock);
+	if (rc)
+		return rc;
 	struct ring *r = mirror_ring(m, c->index, &why);
 	if (!r) {
 		snprintf(c->whybuf, sizeof(c->whybuf), "cannot open ring %d: %s",
@@ -341,6 +371,7 @@ static int conn_hello(struct conn *c)
 	}
 	r->owned = 1;
 	c->ring = r;
+	c->admitted = 1;
 	ack.applied_seq = m->applied_seq;
 	ack.durable_seq = m->durable_seq;
 	ack.max_batch_kb = (uint32_t)(max_batch(r) >> 10);
@@ -364,6 +395,9 @@ static int wait_room(struct conn *c, uint64_t len)
 			c->why = "shutting down";
 			return END_CLOSED;
 		}
+		/* The log only empties as batches are applied. */
+		if (health_refusal(m, c->whybuf, sizeof(c->whybuf)))
+			return refuse(c, MJW_REFUSE_UNHEALTHY, c->whybuf);
 		if (peer_gone(c->fd)) {
 			c->why = "peer closed while waiting for log space";
 			return END_CLOSED;
@@ -421,6 +455,40 @@ static int check_order(struct conn *c, const struct mjw_hdr *h)
 	return END_OK;
 }
 
+/*
+ * Every SETSIZE and WRITE extent of a checked frame within the operator's
+ * bound (--max-file-size): a batch asking for more is refused as a bad
+ * frame before it is logged or acked, never left to fail at apply time.
+ */
+static int check_extents(struct conn *c, const void *frame)
+{
+	uint64_t max = c->m->max_file_size, pos = 0;
+	struct mjw_rec_view v;
+	while (mjw_rec_next(frame, &pos, &v)) {
+		uint64_t end = v.type == MJW_REC_SETSIZE ? v.len :
+		               v.type == MJW_REC_WRITE ? v.off + v.len : 0;
+		if (end > max) {
+			snprintf(c->whybuf, sizeof(c->whybuf), "%s %.*s to %llu bytes: "
+			         "over --max-file-size %llu", mjw_rec_type_name(v.type),
+			         (int)(v.name_len > 64 ? 64 : v.name_len), v.name,
+			         (unsigned long long)end, (unsigned long long)max);
+			return bad(c, c->whybuf);
+		}
+	}
+	return END_OK;
+}
+
+/* A frame of batch h could not be made durable in the log: no ack; the
+ * batch is rewound out of the ring when the connection goes. */
+static int log_failed(struct conn *c, const struct mjw_hdr *h, int rc)
+{
+	snprintf(c->whybuf, sizeof(c->whybuf), "cannot persist batch %llu in "
+	         "the log: %s; not acknowledged", (unsigned long long)h->seq,
+	         strerror(-rc));
+	c->why = c->whybuf;
+	return END_FAILED;
+}
+
 /* One BATCH frame: into the ring, checked, persisted, committed, acked. */
 static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 {
@@ -442,6 +510,10 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 		pthread_mutex_unlock(&m->lock);
 		return bad(c, "batch of another cluster");
 	}
+	if (h->frag == 0 && health_refusal(m, c->whybuf, sizeof(c->whybuf))) {
+		pthread_mutex_unlock(&m->lock);
+		return refuse(c, MJW_REFUSE_UNHEALTHY, c->whybuf);
+	}
 	if (h->frag == 0) {
 		c->skip = h->seq <= m->durable_seq;
 		c->batch_bytes = 0;
@@ -461,19 +533,24 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	if (rc)
 		return rc;
 	unsigned char *dst = ring_reserve(c->ring, h->len);
+	if (!dst)
+		return log_failed(c, h, -EIO);
 	memcpy(dst, h, sizeof(*h));
 	rc = conn_read(c, dst + MJW_HDR_SIZE, (size_t)(h->len - MJW_HDR_SIZE));
 	if (rc)
 		return rc;
 	if (mjw_check_frame(dst, h->len, &why))
 		return bad(c, why);
+	if ((rc = check_extents(c, dst)))
+		return rc;
 	__atomic_fetch_add(&m->bytes_received, h->len, __ATOMIC_RELAXED);
 	int last = h->flags & MJW_F_LAST;
 	c->in_batch = !last;
 	c->cur_seq = h->seq;
 	c->next_frag = h->frag + 1;
 	if (!c->skip) {
-		ring_persist(c->ring, h);
+		if ((rc = ring_persist(c->ring, h)))
+			return log_failed(c, h, rc);
 		pthread_mutex_lock(&m->lock);
 		/* A newer epoch or incarnation may have spoken while we read:
 		 * then this batch is never published (conn_free rewinds it). */
@@ -484,9 +561,11 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 		if (ring_publish(c->ring, h)) {
 			mirror_batch_logged(m, h->seq);
 			if (!m->state.d->has_data)
-				state_set(&m->state, &m->state.d->has_data, 1);
+				rc = state_set(&m->state, &m->state.d->has_data, 1);
 		}
 		pthread_mutex_unlock(&m->lock);
+		if (rc)
+			return persist_failed(c, rc);
 	}
 	if (!last)
 		return END_OK;
@@ -545,6 +624,8 @@ static int conn_copy_frame(struct conn *c, const struct mjw_hdr *h)
 		return rc;
 	if (mjw_check_frame(c->copybuf, h->len, &why))
 		return bad(c, why);
+	if ((rc = check_extents(c, c->copybuf)))
+		return rc;
 	if (copy_apply(c->m, c->copybuf, err, sizeof(err))) {
 		snprintf(c->whybuf, sizeof(c->whybuf), "copy: %s", err);
 		c->why = c->whybuf;
@@ -647,7 +728,7 @@ static void conn_report(struct conn *c, int end)
 		mlog("conn %s from %s: rejected frame: %s", idx, c->peer, c->why);
 	} else if (end == END_REFUSE) {
 		mlog("conn %s from %s: refused: %s", idx, c->peer, c->why);
-	} else if (end == END_TIMEOUT) {
+	} else if (end == END_TIMEOUT || end == END_FAILED) {
 		mlog("conn %s from %s: closed: %s", idx, c->peer, c->why);
 	} else {
 		minfo("conn %s from %s: closed: %s", idx, c->peer,
@@ -679,12 +760,33 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/*
+ * (L) A connection that ends because the mirror cut it says why: the
+ * listener evicted it before its HELLO, or the replica became unhealthy
+ * (then the primary gets a REFUSE naming the batch and the error).
+ */
+static int conn_cut_reason(struct conn *c, int end)
+{
+	if (end != END_CLOSED && end != END_TIMEOUT)
+		return end;
+	if (c->evicted) {
+		c->why = c->evicted;
+		return END_CLOSED;
+	}
+	if (c->admitted && health_refusal(c->m, c->whybuf, sizeof(c->whybuf)))
+		return refuse(c, MJW_REFUSE_UNHEALTHY, c->whybuf);
+	return end;
+}
+
 static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 	int end = conn_hello(c);
 	if (end == END_OK)
 		end = conn_loop(c);
+	pthread_mutex_lock(&c->m->lock);
+	end = conn_cut_reason(c, end);
+	pthread_mutex_unlock(&c->m->lock);
 	conn_report(c, end);
 	conn_free(c);
 	return NULL;
@@ -745,6 +847,41 @@ static void conn_setup(struct mirror *m, struct conn *c)
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* (L) Cuts c, which has not said HELLO, for the reason why. */
+static void evict(struct conn *c, const char *why)
+{
+	c->evicted = why;
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+/*
+ * (L) Bounds the peers that have not said HELLO: each gets
+ * HELLO_DEADLINE_MS in all (not per read, so trickling a byte at a time
+ * does not keep a slot), and at most MIRROR_MAX_UNADMITTED are kept; with
+ * room_for_one, the oldest goes to make room for a newcomer, so idle
+ * connections can never lock a primary out.
+ */
+static void bound_unadmitted(struct mirror *m, int room_for_one)
+{
+	uint64_t now = now_ns(), limit = HELLO_DEADLINE_MS * 1000000ull;
+	struct conn *oldest = NULL;
+	int n = 0;
+	for (int i = 0; i < MIRROR_MAX_CONNS; i++) {
+		struct conn *c = m->conns[i];
+		if (!c || c->admitted || c->evicted)
+			continue;
+		if (now - c->accepted_ns > limit) {
+			evict(c, "no HELLO within the deadline");
+			continue;
+		}
+		n++;
+		if (!oldest || c->accepted_ns < oldest->accepted_ns)
+			oldest = c;
+	}
+	if (room_for_one && n >= MIRROR_MAX_UNADMITTED)
+		evict(oldest, "evicted: too many connections without a HELLO");
+}
+
 /* Takes a new connection: a slot, a thread, or a refusal. */
 static void server_accept(struct mirror *m)
 {
@@ -761,9 +898,11 @@ static void server_accept(struct mirror *m)
 	c->m = m;
 	c->fd = fd;
 	c->index = -1;
+	c->accepted_ns = now_ns();
 	peer_name(&ss, c->peer, sizeof(c->peer));
 	conn_setup(m, c);
 	pthread_mutex_lock(&m->lock);
+	bound_unadmitted(m, 1);
 	int slot = -1;
 	for (int i = 0; i < MIRROR_MAX_CONNS && slot < 0; i++)
 		if (!m->conns[i])
@@ -798,6 +937,15 @@ void server_cut(struct mirror *m, uint64_t epoch)
 			shutdown(m->conns[i]->fd, SHUT_RDWR);
 }
 
+void server_refuse_all(struct mirror *m)
+{
+	/* Reads end; the write side stays for the thread's REFUSE. */
+	for (int i = 0; i < MIRROR_MAX_CONNS; i++)
+		if (m->conns[i] && m->conns[i]->admitted)
+			shutdown(m->conns[i]->fd, SHUT_RD);
+}
+
+
 /* Closes every connection and waits for their threads to finish. */
 static void server_drain(struct mirror *m)
 {
@@ -816,9 +964,12 @@ void server_run(struct mirror *m, volatile int *stop)
 {
 	struct pollfd p = {.fd = m->listen_fd, .events = POLLIN};
 	while (!*stop) {
-		int n = poll(&p, 1, 500);
+		int n = poll(&p, 1, 100);
 		if (n > 0)
 			server_accept(m);
+		pthread_mutex_lock(&m->lock);
+		bound_unadmitted(m, 0);
+		pthread_mutex_unlock(&m->lock);
 	}
 	close(m->listen_fd);
 	m->listen_fd = -1;

@@ -28,9 +28,14 @@ int state_open(struct state *st, const char *path, const char **why)
 		 * here leaves a file that is simply initialised again. */
 		st->d->version = STATE_VERSION;
 		st->d->size = STATE_FILE_SIZE;
-		pm_persist(st->d, sizeof(*st->d), st->is_pmem);
-		st->d->magic = STATE_MAGIC;
-		pm_persist(&st->d->magic, 8, st->is_pmem);
+		int rc = pm_persist(st->d, sizeof(*st->d), st->is_pmem);
+		if (!rc)
+			rc = state_set(st, &st->d->magic, STATE_MAGIC);
+		if (rc) {
+			state_close(st);
+			*why = "cannot persist a new state file";
+			return rc;
+		}
 	} else if (st->d->magic != STATE_MAGIC) {
 		state_close(st);
 		*why = "state file has a bad magic (not a mojim-mirror state)";
@@ -50,32 +55,28 @@ void state_close(struct state *st)
 	st->d = NULL;
 }
 
-void state_set_epoch(struct state *st, uint64_t epoch)
+int state_set_epoch(struct state *st, uint64_t epoch)
 {
-	st->d->epoch = epoch;
-	pm_persist(&st->d->epoch, 8, st->is_pmem);
+	return state_set(st, &st->d->epoch, epoch);
 }
 
-void state_set(struct state *st, uint64_t *field, uint64_t value)
+int state_set(struct state *st, uint64_t *field, uint64_t value)
 {
 	*field = value;
-	pm_persist(field, 8, st->is_pmem);
+	return pm_persist(field, 8, st->is_pmem);
 }
 
-void state_set_applied(struct state *st, uint64_t seq)
+int state_set_applied(struct state *st, uint64_t seq)
 {
-	st->d->applied_seq = seq;
-	pm_persist(&st->d->applied_seq, 8, st->is_pmem);
+	return state_set(st, &st->d->applied_seq, seq);
 }
 
-void state_set_partial(struct state *st, uint64_t seq, uint64_t recs)
+int state_set_partial(struct state *st, uint64_t seq, uint64_t recs)
 {
 	/* recs first: a crash between the two stores leaves the old seq with
 	 * the new count, which is ignored as it is not applied_seq + 1. */
-	st->d->partial_recs = recs;
-	pm_persist(&st->d->partial_recs, 8, st->is_pmem);
-	if (st->d->partial_seq != seq) {
-		st->d->partial_seq = seq;
-		pm_persist(&st->d->partial_seq, 8, st->is_pmem);
-	}
+	int rc = state_set(st, &st->d->partial_recs, recs);
+	if (!rc && st->d->partial_seq != seq)
+		rc = state_set(st, &st->d->partial_seq, seq);
+	return rc;
 }

@@ -34,6 +34,11 @@ struct state_disk {
 	uint64_t promoted;    /* 1: promoted; the directory is a primary now */
 	uint64_t incarnation; /* newest incarnation of the primary of this
 	                         epoch that was admitted (server.c) */
+	/* The replica's health (health.c): a logged batch that could not be
+	 * applied. Fields a version-1 file written before them reads as 0. */
+	uint64_t unhealthy;   /* 1: batch bad_seq failed, not yet applied */
+	uint64_t bad_seq;     /* the first batch that could not be applied */
+	uint64_t bad_errno;   /* why (a positive errno) */
 };
 
 /* Where a full copy (mirror/src/copy.c) stands. */
@@ -53,14 +58,18 @@ struct state {
 	int is_pmem;
 };
 
-/* Opens or creates path. Returns 0 or a negative errno with *why set. */
+/*
+ * Opens or creates path. Returns 0 or a negative errno with *why set.
+ * Every setter below returns 0 or the negative errno of the persist: a
+ * value that did not reach media must not be acted on.
+ */
 int state_open(struct state *st, const char *path, const char **why);
 void state_close(struct state *st);
-void state_set_epoch(struct state *st, uint64_t epoch);
+int state_set_epoch(struct state *st, uint64_t epoch);
 /* Stores one 8-byte field of the state and persists it. */
-void state_set(struct state *st, uint64_t *field, uint64_t value);
-void state_set_applied(struct state *st, uint64_t seq);
+int state_set(struct state *st, uint64_t *field, uint64_t value);
+int state_set_applied(struct state *st, uint64_t seq);
 /* Records of batch seq before recs are durable. */
-void state_set_partial(struct state *st, uint64_t seq, uint64_t recs);
+int state_set_partial(struct state *st, uint64_t seq, uint64_t recs);
 
 #endif

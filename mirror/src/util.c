@@ -59,14 +59,13 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-void pm_persist(const void *addr, size_t len, int is_pmem)
+int pm_persist(const void *addr, size_t len, int is_pmem)
 {
 	if (is_pmem) {
 		pmem_persist(addr, len);
-	} else if (pmem_msync(addr, len) != 0) {
-		/* msync only fails on a bad range, which would be our bug. */
-		mlog("msync failed: %s", strerror(errno));
+		return 0;
 	}
+	return pmem_msync(addr, len) ? -errno : 0;
 }
 
 static void vlog(const char *fmt, va_list ap)

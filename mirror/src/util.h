@@ -22,9 +22,10 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out);
 
 /*
  * Makes [addr, addr+len) of a libpmem mapping durable: cache flush +
- * fence when the mapping is pmem, msync otherwise.
+ * fence when the mapping is pmem, msync otherwise. Returns 0 or a negative
+ * errno (msync reports a write-back error, e.g. EIO or ENOSPC).
  */
-void pm_persist(const void *addr, size_t len, int is_pmem);
+int pm_persist(const void *addr, size_t len, int is_pmem);
 
 /* Set by --quiet: info lines are dropped, errors still go to stderr. */
 extern int mirror_quiet;

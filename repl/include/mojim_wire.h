@@ -62,6 +62,10 @@ enum mjw_refuse_code {
 	MJW_REFUSE_PROMOTED = 6,  /* this mirror was promoted: it is a primary */
 	MJW_REFUSE_REPLACED = 8,  /* a newer incarnation of this primary (a
 	                             later opening of its region) has spoken */
+	MJW_REFUSE_UNHEALTHY = 7, /* the mirror cannot apply a logged batch (a
+	                             full disk, an I/O error): nothing more is
+	                             taken until it can; the reason names the
+	                             batch and the error */
 };
 
 struct mjw_hdr {

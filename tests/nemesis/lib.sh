@@ -6,7 +6,8 @@
 #
 # MOJIM_SEED=N replays the schedule of seed N ("random": a new one); the
 # seed is printed at the start and with every failure. MOJIM_SOAK=N runs
-# N times as many steps. Everything runs on 127.0.0.1.
+# N times as many steps; MOJIM_NEMESIS_FAULTS limits the kinds of fault.
+# Everything runs on 127.0.0.1.
 . "$(dirname "$0")/../engine/lib.sh"
 
 SEED=${MOJIM_SEED:-1}
@@ -137,6 +138,19 @@ fill_up() {
 fill_down() { rm -f "$FS/filler"; }
 
 # ---- the schedule ------------------------------------------------------
+# The kinds of fault and their weights; MOJIM_NEMESIS_FAULTS="kill_mirror
+# cut ..." keeps only those (to chase one kind of bug).
+KINDS=(kill_primary:3 kill_mirror:3 cut:3 promote:1 fill:2 stop_primary:2
+	stop_mirror:2)
+if [ -n "${MOJIM_NEMESIS_FAULTS:-}" ]; then
+	kept=()
+	for k in "${KINDS[@]}"; do
+		[[ " $MOJIM_NEMESIS_FAULTS " == *" ${k%%:*} "* ]] && kept+=("$k")
+	done
+	[ ${#kept[@]} -gt 0 ] || fail "MOJIM_NEMESIS_FAULTS names no known fault"
+	KINDS=("${kept[@]}")
+fi
+
 # run_schedule STEPS: STEPS faults chosen by the seed, each followed by a
 # little load and a check of the oracle (wl_check). The workload's hooks:
 #   wl_start          start the primary on $HOME_DIR through $PROXY_ADDR
@@ -149,8 +163,7 @@ fill_down() { rm -f "$FS/filler"; }
 run_schedule() {
 	local n=$1 i f
 	for i in $(seq 1 "$n"); do
-		pick kill_primary:3 kill_mirror:3 cut:3 promote:1 fill:2 \
-			stop_primary:2 stop_mirror:2
+		pick "${KINDS[@]}"
 		f=$PICKED
 		FAULTS[$f]=$((${FAULTS[$f]:-0} + 1))
 		"fault_$f" "$i"

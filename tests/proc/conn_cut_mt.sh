@@ -95,6 +95,7 @@ round() { # N
 	kill_mirror
 	local acked got stamp
 	acked=$(last_acked "$out")
+	acked=${acked:-0} # none yet: a round may kill the mirror that early
 	"$MOJIM_BIN/mojim-mirror" --dir "$m" --replay-only 2>>"$m.log" ||
 		fail "round $n: replay failed"
 	got=$("$MOJIM_TOOLS/mj_workload" --check-stamps "$m/data" 2>&1) ||
@@ -102,7 +103,7 @@ round() { # N
 	stamp=${got#stamp }
 	[ "$stamp" -ge "$acked" ] ||
 		fail "round $n: replica at stamp $stamp but $acked was acknowledged"
-	kill "$wl" "$px" 2>/dev/null || true
+	kill -KILL "$wl" "$px" 2>/dev/null || true
 	wait "$wl" "$px" 2>/dev/null || true
 	TOTAL=$((TOTAL + $(cuts_done "$T/proxy$n.out")))
 	RST=$((RST + $(grep -c '(rst' "$T/proxy$n.out" || true)))

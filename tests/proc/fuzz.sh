@@ -90,7 +90,7 @@ escapes=$(find "$T" -name escape 2>/dev/null; find /tmp -maxdepth 3 -name escape
 [ -z "$escapes" ] || fail "a file named escape appeared: $escapes"
 for e in "$M"/*; do
 	case ${e##*/} in
-	control.sock | data | log | state) ;;
+	control.sock | data | lock | log | state) ;;
 	*) fail "unexpected entry in DIR: $e" ;;
 	esac
 done

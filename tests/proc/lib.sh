@@ -35,6 +35,10 @@ fail() {
 	for f in "$T"/*.log; do
 		[ -f "$f" ] && { echo "--- $f (tail)" >&2; tail -n 20 "$f" >&2; }
 	done
+	if [ -n "${MOJIM_KEEP_ON_FAIL:-}" ]; then # to look at it afterwards
+		mkdir -p "$MOJIM_KEEP_ON_FAIL" && cp -a "$T" "$MOJIM_KEEP_ON_FAIL/" &&
+			echo "FAIL: the test's files are kept in $MOJIM_KEEP_ON_FAIL/${T##*/}" >&2
+	fi
 	exit 1
 }
 

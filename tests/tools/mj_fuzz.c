@@ -23,8 +23,17 @@
  *         trunc   cut in half, then our side closed
  *         noend   end mark zeroed (CRC still right)
  *         nolast  fragment 0 of two, then our side closed
+ *         setsize-huge  16 SETSIZE to MJW_FILE_MAX - 4096, then an 8-byte
+ *                 WRITE at the end of each (--name etc. unused)
  *       Prints "send CASE seq=N ack=A refuse=R closed=C durable_seq=D";
  *       exit 0 if the HELLO went through, whatever happened after.
+ *
+ *   mj_fuzz --addr A --flood foreign-hello --count N
+ *       N connections, each a HELLO of another cluster (must be refused).
+ *       Prints "flood foreign-hello sent=N refused=R".
+ *   mj_fuzz --addr A --flood copy-begin --count N [--conn K]
+ *       One session, then N COPY_BEGIN frames, each until its ACK.
+ *       Prints "flood copy-begin sent=N acked=A".
  *
  * Everything is bounded: --iterations and --seconds, a 1 s connect timeout,
  * 500 ms socket timeouts, and only the one address given is ever dialled.
@@ -56,7 +65,9 @@
 #define CONNECT_MS 1000
 #define IO_MS 500
 #define STORM_CONNS 100
-#define MAX_RECS 8
+#define MAX_RECS 8          /* records of a random batch */
+#define BATCH_RECS_MAX 32   /* records any batch built here may hold */
+#define FLOOD_MAX 10000     /* --count bound */
 
 /* The cluster every legitimate frame of the fuzzer belongs to, unless
  * --cluster says another (a real primary's, for the process tests). */
@@ -79,6 +90,8 @@ struct opts {
 	long bit;
 	uint64_t seq; /* --send: batch seq; 0 = durable_seq + 1 */
 	uint64_t cluster, incarnation; /* of our HELLOs and batches */
+	const char *flood; /* --flood KIND */
+	long count;        /* --count: frames or connections of a flood */
 };
 
 struct stats {
@@ -288,11 +301,14 @@ static void collect(int fd, int ms, struct outcome *out)
 
 /* ---- frames ---------------------------------------------------------- */
 
-static uint64_t hello_frame(void *buf, uint64_t epoch, uint32_t index,
-                            uint32_t nconns)
+/* Another cluster's id, for --flood foreign-hello. */
+#define FOREIGN_CLUSTER 0xf0e1d2ull
+
+static uint64_t hello_frame_of(void *buf, uint64_t cluster, uint64_t epoch,
+                               uint32_t index, uint32_t nconns)
 {
-	struct mjw_hello hello = {.cluster_id = o.cluster,
-	                          .conn_index = index, .nconns = nconns,
+	struct mjw_hello hello = {.cluster_id = cluster, .conn_index = index,
+	                          .nconns = nconns,
 	                          .incarnation = o.incarnation};
 	uint64_t len = MJW_OVERHEAD + sizeof(hello);
 	memset(buf, 0, (size_t)len);
@@ -300,6 +316,12 @@ static uint64_t hello_frame(void *buf, uint64_t epoch, uint32_t index,
 	memcpy((unsigned char *)buf + MJW_HDR_SIZE, &hello, sizeof(hello));
 	mjw_seal(buf);
 	return len;
+}
+
+static uint64_t hello_frame(void *buf, uint64_t epoch, uint32_t index,
+                            uint32_t nconns)
+{
+	return hello_frame_of(buf, o.cluster, epoch, index, nconns);
 }
 
 /*
@@ -355,7 +377,7 @@ struct batch {
 	unsigned char *f;
 	uint64_t len;
 	uint32_t nrec;
-	uint64_t rec_pos[MAX_RECS]; /* offset of each record in the frame */
+	uint64_t rec_pos[BATCH_RECS_MAX]; /* offset of each record */
 };
 
 static void batch_start(struct batch *b, unsigned char *buf)
@@ -369,7 +391,9 @@ static void batch_add(struct batch *b, enum mjw_rec_type type,
                       const char *name, const char *name2, uint64_t off,
                       uint64_t len, const void *data, uint64_t data_len)
 {
-	b->rec_pos[b->nrec++] = b->len;
+	if (b->nrec < BATCH_RECS_MAX)
+		b->rec_pos[b->nrec] = b->len;
+	b->nrec++;
 	b->len += mjw_put_rec(b->f + b->len, type, name, name2, off, len, data,
 	                      data_len);
 }
@@ -891,16 +915,38 @@ static void damage(const char *c, struct batch *b)
 	}
 }
 
+/*
+ * setsize-huge: 16 files set to MJW_FILE_MAX - 4096 bytes, then 8 bytes
+ * written at the end of each, in one batch: more address space than a
+ * process has if the mirror maps them all, more disk than it has.
+ */
+#define HUGE_FILES 16
+static void huge_batch(struct batch *b, unsigned char *buf, uint64_t seq)
+{
+	char name[32];
+	uint64_t size = MJW_FILE_MAX - 4096;
+	batch_start(b, buf);
+	for (int i = 0; i < HUGE_FILES; i++) {
+		snprintf(name, sizeof(name), "fzhuge%d", i);
+		batch_add(b, MJW_REC_SETSIZE, name, NULL, 0, size, NULL, 0);
+	}
+	for (int i = 0; i < HUGE_FILES; i++) {
+		snprintf(name, sizeof(name), "fzhuge%d", i);
+		batch_add(b, MJW_REC_WRITE, name, NULL, size - 8, 8, "HUGEHUGE", 8);
+	}
+	batch_seal(b, MJW_F_LAST, 0, seq, 0);
+}
+
 static int send_case(const char *c)
 {
 	static const char *const cases[] = {"valid", "frag", "flip", "trunc",
-	                                    "noend", "nolast"};
+	                                    "noend", "nolast", "setsize-huge"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		known |= !strcmp(c, cases[i]);
 	if (!known || o.size == 0 || o.size > FRAME_CAP / 2) {
 		fprintf(stderr, "mj_fuzz: --send valid|frag|flip|trunc|noend|"
-		        "nolast, --size 1..%u\n", FRAME_CAP / 2);
+		        "nolast|setsize-huge, --size 1..%u\n", FRAME_CAP / 2);
 		return 2;
 	}
 	static unsigned char b0[FRAME_CAP + 64], b1[FRAME_CAP + 64];
@@ -914,7 +960,11 @@ static int send_case(const char *c)
 		return 1;
 	}
 	uint64_t seq = o.seq ? o.seq : ack.durable_seq + 1;
-	int nfr = case_frames(c, seq, fr, b0, b1, data);
+	int nfr = 1;
+	if (!strcmp(c, "setsize-huge"))
+		huge_batch(&fr[0], b0, seq);
+	else
+		nfr = case_frames(c, seq, fr, b0, b1, data);
 	free(data);
 	damage(c, &fr[0]);
 	if (!strcmp(c, "trunc")) {
@@ -975,6 +1025,69 @@ static int probe(void)
 	return 0;
 }
 
+/* ---- floods for the resource tests ----------------------------------- */
+
+/* --count HELLOs of another cluster, each on a new connection: all must
+ * be refused (and cost the mirror nothing that stays). */
+static int flood_foreign_hello(void)
+{
+	unsigned char f[MJW_OVERHEAD + sizeof(struct mjw_hello)];
+	long refused = 0;
+	for (long i = 0; i < o.count && time_left(); i++) {
+		struct outcome out;
+		int fd = dial();
+		if (fd < 0)
+			continue;
+		uint64_t len = hello_frame_of(f, FOREIGN_CLUSTER, o.epoch,
+		                              (uint32_t)(i % 64), 64);
+		send_some(fd, f, (size_t)len);
+		collect(fd, 1000, &out);
+		refused += out.refuse && out.refuse_code == MJW_REFUSE_CLUSTER;
+		close(fd);
+	}
+	printf("flood foreign-hello sent=%ld refused=%ld\n", o.count, refused);
+	return 0;
+}
+
+/* One session, then --count COPY_BEGIN frames, each waiting for its ACK. */
+static int flood_copy_begin(void)
+{
+	struct mjw_hello_ack ack;
+	unsigned char f[MJW_OVERHEAD];
+	long acked = 0;
+	int fd = session_retry(&ack);
+	if (fd < 0)
+		return 1;
+	for (long i = 0; i < o.count && time_left(); i++) {
+		struct outcome out;
+		mjw_put_hdr(f, MJW_COPY_BEGIN, 0, 0, 0, o.epoch, 0, MJW_OVERHEAD, 0);
+		mjw_seal(f);
+		if (send_some(fd, f, sizeof(f)))
+			break;
+		collect_until(fd, 2000, 1, &out);
+		if (!out.ack)
+			break;
+		acked++;
+	}
+	close(fd);
+	printf("flood copy-begin sent=%ld acked=%ld\n", o.count, acked);
+	return 0;
+}
+
+static int flood(const char *what)
+{
+	if (o.count < 1 || o.count > FLOOD_MAX) {
+		fprintf(stderr, "mj_fuzz: --count 1..%d\n", FLOOD_MAX);
+		return 2;
+	}
+	if (!strcmp(what, "foreign-hello"))
+		return flood_foreign_hello();
+	if (!strcmp(what, "copy-begin"))
+		return flood_copy_begin();
+	fprintf(stderr, "mj_fuzz: --flood foreign-hello|copy-begin\n");
+	return 2;
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static int usage(void)
@@ -986,6 +1099,8 @@ static int usage(void)
 	        "       mj_fuzz --addr HOST:PORT --send CASE [--name N] "
 	        "[--pattern P] [--size N] [--conn K] [--bit N] [--seq N]\n"
 	        "       (any mode: [--epoch N] [--cluster HEX] [--incarnation N])\n"
+	        "       mj_fuzz --addr HOST:PORT --flood foreign-hello|copy-begin "
+	        "--count N [--conn K]\n"
 	        "(see the comment at the top of tests/tools/mj_fuzz.c)\n");
 	return 2;
 }
@@ -1001,6 +1116,8 @@ static int parse(int argc, char **argv)
 		{"epoch", 1, 0, 'e'}, {"bit", 1, 0, 'b'}, {"seq", 1, 0, 'q'},
 		{"all-indexes", 0, 0, 'A'}, {"cluster", 1, 0, 'C'},
 		{"incarnation", 1, 0, 'I'},
+		{"all-indexes", 0, 0, 'A'}, {"flood", 1, 0, 'F'},
+		{"count", 1, 0, 'N'},
 		{0, 0, 0, 0},
 	};
 	int c;
@@ -1024,6 +1141,8 @@ static int parse(int argc, char **argv)
 		case 'A': g_all_indexes = 1; break;
 		case 'C': o.cluster = strtoull(optarg, NULL, 16); break;
 		case 'I': o.incarnation = strtoull(optarg, NULL, 0); break;
+		case 'F': o.flood = optarg; break;
+		case 'N': o.count = strtol(optarg, NULL, 0); break;
 		default: return -1;
 		}
 	}
@@ -1049,5 +1168,7 @@ int main(int argc, char **argv)
 		return probe();
 	if (o.send_case)
 		return send_case(o.send_case);
+	if (o.flood)
+		return flood(o.flood);
 	return run_fuzz();
 }

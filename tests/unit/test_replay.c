@@ -153,17 +153,13 @@ static uint64_t put_poison(int k, uint64_t seq)
 	return put(k, seq, 0, 1, r, 2);
 }
 
+static void open_mirror(struct mirror *m);
+
 static uint64_t replay(void)
 {
-	struct mirror_cfg cfg = {
-		.dir = tmpdir, .log_size = 1 << 20, .slot_size = 64 << 10,
-		.ckpt_thresh = 1, .ckpt_idle_ms = 10, .hb_timeout_ms = 1000,
-		.quiet = 1,
-	};
 	static struct mirror m;
 	const char *why = "";
-	close_rings();
-	ck_assert_msg(mirror_open(&m, &cfg, &why) == 0, "mirror_open: %s", why);
+	open_mirror(&m);
 	ck_assert_msg(mirror_replay(&m, &why) == 0, "replay: %s", why);
 	uint64_t applied = m.applied_seq;
 	ck_assert_uint_eq(m.state.d->applied_seq, applied);
@@ -373,10 +369,107 @@ START_TEST(test_names_stay_inside)
 	struct rec r2[] = {W("ok", 0, "fine")};
 	put(0, 1, 0, 1, r1, 1);
 	put(0, 2, 0, 1, r2, 1);
+	/* The record contradicts the replica: it fails, is reported (not
+	 * retried, no disk space would change it), and batch 2 applies. */
 	ck_assert_uint_eq(replay(), 2);
 	struct stat st;
 	ck_assert_int_ne(lstat(target, &st), 0);
 	expect_file("ok", "fine", 4);
+}
+END_TEST
+
+static const struct mirror_cfg test_cfg = {
+	.log_size = 1 << 20, .slot_size = 64 << 10, .ckpt_thresh = 1,
+	.ckpt_idle_ms = 10, .hb_timeout_ms = 1000, .quiet = 1,
+};
+
+/* Opens the mirror on tmpdir with the test rings closed. */
+static void open_mirror(struct mirror *m)
+{
+	struct mirror_cfg cfg = test_cfg;
+	const char *why = "";
+	cfg.dir = tmpdir;
+	close_rings();
+	ck_assert_msg(mirror_open(m, &cfg, &why) == 0, "mirror_open: %s", why);
+}
+
+/* Progress inside a batch of the replica a copy replaces: batch 2 of the
+ * old numbering was 2 records in when the copy came. */
+static void old_partial(struct mirror *m)
+{
+	ck_assert_int_eq(state_set_partial(&m->state, 2, 2), 0);
+}
+
+/* Batch 2 of the primary after a full copy at seq 1: all three records
+ * must apply, none taken for the old batch 2's progress. */
+static void expect_batch2_whole(void)
+{
+	open_rings();
+	struct rec b2[] = {C("a"), W("a", 0, "xy"), C("b")};
+	put(0, 2, 0, 1, b2, 3);
+	ck_assert_uint_eq(replay(), 2);
+	expect_file("a", "xy", 2);
+	expect_file("b", "", 0);
+}
+
+START_TEST(test_copy_resets_partial)
+{
+	static struct mirror m;
+	const char *why = "";
+	open_mirror(&m);
+	old_partial(&m);
+	ck_assert_int_eq(copy_begin(&m, 0, &why), 0);
+	ck_assert_msg(copy_done(&m, 1, &why) == 0, "copy_done: %s", why);
+	mirror_close(&m);
+	expect_batch2_whole();
+}
+END_TEST
+
+START_TEST(test_copy_recover_resets_partial)
+{
+	/* A crash inside the swap: the state says COPY_SWITCH at seq 1, the
+	 * staged copy is complete; the next open finishes it. */
+	static struct mirror m;
+	char path[512];
+	open_mirror(&m);
+	old_partial(&m);
+	ck_assert_int_eq(state_set(&m.state, &m.state.d->copy_seq, 1), 0);
+	ck_assert_int_eq(state_set(&m.state, &m.state.d->copy_state,
+	                           COPY_SWITCH), 0);
+	mirror_close(&m);
+	snprintf(path, sizeof(path), "%s/data.stage", tmpdir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	open_mirror(&m);
+	ck_assert_uint_eq(m.state.d->copy_state, COPY_NONE);
+	ck_assert_uint_eq(m.applied_seq, 1);
+	mirror_close(&m);
+	expect_batch2_whole();
+}
+END_TEST
+
+/*
+ * A promotion whose connections do not close (a receiver stuck in a
+ * kernel call) fails with EBUSY: nothing may be left promoted, in memory
+ * or on media, so primaries are still served. The stuck connection is a
+ * count nobody gives back.
+ */
+START_TEST(test_failed_promote_changes_nothing)
+{
+	static struct mirror m;
+	char msg[1024];
+	open_mirror(&m);
+	uint64_t epoch = m.epoch;
+	pthread_mutex_lock(&m.lock);
+	m.nconns = 1;
+	pthread_mutex_unlock(&m.lock);
+	ck_assert_int_eq(mirror_promote(&m, 1, 0, msg, sizeof(msg)), -EBUSY);
+	ck_assert_msg(strstr(msg, "did not close"), "message: %s", msg);
+	ck_assert_int_eq(m.promoted, 0);
+	ck_assert_uint_eq(m.state.d->promoted, 0);
+	ck_assert_uint_eq(m.epoch, epoch);
+	ck_assert_uint_eq(m.state.d->epoch, epoch);
+	m.nconns = 0;
+	mirror_close(&m);
 }
 END_TEST
 
@@ -396,6 +489,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_gap_stops);
 	tcase_add_test(tc, test_resends_out_of_order);
 	tcase_add_test(tc, test_names_stay_inside);
+	tcase_add_test(tc, test_copy_resets_partial);
+	tcase_add_test(tc, test_copy_recover_resets_partial);
+	tcase_add_test(tc, test_failed_promote_changes_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
