@@ -54,28 +54,50 @@ struct mwt_fh {
 	int lock_fd;           /* opened on the first fh_lock */
 };
 
+/*
+ * wtcall.c: the boundary with WiredTiger. Every method WiredTiger calls
+ * brackets its work with mwt_enter and mwt_leave, so that a message knows
+ * whether its thread may use WiredTiger's message functions.
+ */
+struct mwt_call {
+	struct mwt_fs *fs;
+	WT_SESSION *session;
+	bool wt_safe; /* this thread may call WiredTiger's message API */
+	const struct mwt_call *outer; /* a method called from a method */
+};
+void mwt_enter(struct mwt_call *call, struct mwt_fs *fs, WT_SESSION *s);
+/* For wiredtiger_extension_init: the thread inside wiredtiger_open, whose
+ * default session WiredTiger uses for a NULL session. */
+void mwt_enter_open(struct mwt_call *call, struct mwt_fs *fs);
+/* Ends the call; returns rc. */
+int mwt_leave(const struct mwt_call *call, int rc);
+/* Reports an error (through WiredTiger if the thread may, else stderr)
+ * and returns err. */
+int mwt_err(struct mwt_fs *fs, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same for a message that is not an error. */
+void mwt_note(struct mwt_fs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* libmojim's log callback (arg: the mwt_fs). */
+void mwt_log_from_mojim(void *arg, enum mj_log_level level, const char *msg);
+
 /* extension.c */
 int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
                      struct mwt_fs *fs);
-int mwt_err(struct mwt_fs *fs, WT_SESSION *s, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+int mwt_fs_destroy(struct mwt_fs *fs);
 
 /* path.c: WiredTiger path -> region-relative name ("" is the home). */
 int mwt_path_init(struct mwt_fs *fs, const char *home);
-int mwt_relname(struct mwt_fs *fs, WT_SESSION *s, const char *path,
-                char **out);
+int mwt_relname(struct mwt_fs *fs, const char *path, char **out);
 
 /* fs.c */
 void mwt_fs_setup(struct mwt_fs *fs);
-int mwt_fs_destroy(struct mwt_fs *fs);
-int mwt_sync_ns(struct mwt_fs *fs, WT_SESSION *s);
-int mwt_dirs_announce(struct mwt_fs *fs, WT_SESSION *s, const char *name,
-                      bool self);
+int mwt_sync_ns(struct mwt_fs *fs);
+int mwt_dirs_announce(struct mwt_fs *fs, const char *name, bool self);
 
 /* fh.c */
-int mwt_fh_open(struct mwt_fs *fs, WT_SESSION *s, const char *path,
-                const char *name, bool is_dir, int mjflags,
-                WT_FILE_HANDLE **out);
+int mwt_fh_open(struct mwt_fs *fs, const char *path, const char *name,
+                bool is_dir, int mjflags, WT_FILE_HANDLE **out);
 
 /* file.c: the shared per-file state */
 int mwt_file_get(struct mwt_fs *fs, const char *name, int mjflags,
