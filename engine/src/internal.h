@@ -5,6 +5,10 @@
  * below it is the region file of the same relative name. Writes go into
  * the mapping and are remembered as dirty ranges; fh_sync turns them into
  * one mj_gmsync, the sync point that ships them to the mirror.
+ *
+ * Error codes inside the extension are positive: an errno, or one of
+ * libmojim's MJ_E* codes (mj_strerror names both). Only the methods
+ * WiredTiger calls turn them into an errno, on the way out (wtcall.c).
  */
 #ifndef MOJIM_WT_INTERNAL_H
 #define MOJIM_WT_INTERNAL_H
@@ -57,7 +61,8 @@ struct mwt_fh {
 /*
  * wtcall.c: the boundary with WiredTiger. Every method WiredTiger calls
  * brackets its work with mwt_enter and mwt_leave, so that a message knows
- * whether its thread may use WiredTiger's message functions.
+ * whether its thread may use WiredTiger's message functions, and so that
+ * every code returned is an errno.
  */
 struct mwt_call {
 	struct mwt_fs *fs;
@@ -69,7 +74,7 @@ void mwt_enter(struct mwt_call *call, struct mwt_fs *fs, WT_SESSION *s);
 /* For wiredtiger_extension_init: the thread inside wiredtiger_open, whose
  * default session WiredTiger uses for a NULL session. */
 void mwt_enter_open(struct mwt_call *call, struct mwt_fs *fs);
-/* Ends the call; returns rc. */
+/* Ends the call; returns rc as an errno (WiredTiger's own codes pass). */
 int mwt_leave(const struct mwt_call *call, int rc);
 /* Reports an error (through WiredTiger if the thread may, else stderr)
  * and returns err. */

@@ -1,6 +1,6 @@
 /*
- * wtcall.c: the boundary with WiredTiger: who is calling, and where
- * messages go.
+ * wtcall.c: the boundary with WiredTiger: who is calling, where messages
+ * go, and which error codes WiredTiger is handed.
  *
  * WiredTiger's err_printf and msg_printf are safe only on a thread inside
  * a WiredTiger call, with that call's session. Given a NULL session they
@@ -45,10 +45,32 @@ void mwt_enter_open(struct mwt_call *call, struct mwt_fs *fs)
 	current_call = call;
 }
 
+/*
+ * libmojim's codes beyond errno, as errnos: WiredTiger prints an unknown
+ * code as "Unknown error 10004" and may treat it as anything. The message
+ * that goes with the error names the real cause (mj_strerror).
+ */
+static int mwt_errno(int rc)
+{
+	switch (rc) {
+	case MJ_EFENCED:   /* a newer primary exists: this one may not write */
+		return EPERM;
+	case MJ_ECLUSTER:  /* the mirror refuses this database for good */
+		return ECONNREFUSED;
+	case MJ_EPROTO:
+		return EPROTO;
+	case MJ_EDEGRADED: /* status only; never meant to be returned */
+		return EIO;
+	default:
+		/* an errno, 0, or one of WiredTiger's own (negative) codes */
+		return rc >= MJ_EFENCED ? EIO : rc;
+	}
+}
+
 int mwt_leave(const struct mwt_call *call, int rc)
 {
 	current_call = call->outer;
-	return rc;
+	return mwt_errno(rc);
 }
 
 /* The session through which this thread may report for fs, if any. */

@@ -23,6 +23,14 @@
  *                                         after commit_transaction
  *                                         returned 0
  *
+ *   wt_workload twohomes HOME1 HOME2 CONFIG
+ *                                         two connections in one process
+ *                                         with the same CONFIG: HOME1
+ *                                         opens and commits, HOME2's open
+ *                                         must fail (it prints "second
+ *                                         open: errno N (NAME)"), then
+ *                                         HOME1 commits again and closes;
+ *                                         exit 0 if all of that held
  *   wt_workload opens HOME                one process, many connections:
  *                                         for each line of stdin (a
  *                                         CONFIG), wiredtiger_open and
@@ -270,6 +278,70 @@ static int cmd_dump(const char *home, const char *extra, const char *out)
 	return 0;
 }
 
+/* ROWS rows of "k%06d" -> "v%06d" into uri, committed one transaction
+ * per 100 rows, keys from first on. */
+static int fill(WT_SESSION *s, const char *uri, int first, int rows)
+{
+	WT_CURSOR *c = NULL;
+	int rc = s->open_cursor(s, uri, NULL, NULL, &c);
+	for (int i = 0; i < rows && !rc; i += 100) {
+		rc = s->begin_transaction(s, NULL);
+		for (int j = i; j < i + 100 && j < rows && !rc; j++) {
+			char key[32], val[32];
+			snprintf(key, sizeof(key), "k%06d", first + j);
+			snprintf(val, sizeof(val), "v%06d", first + j);
+			c->set_key(c, key);
+			c->set_value(c, val);
+			rc = c->insert(c);
+		}
+		if (rc)
+			s->rollback_transaction(s, NULL);
+		else
+			rc = s->commit_transaction(s, NULL);
+	}
+	if (c)
+		c->close(c);
+	return rc;
+}
+
+/* The second connection of cmd_twohomes: its open must fail. */
+static int open_second(const char *home, const char *extra)
+{
+	char cfg[4096];
+	snprintf(cfg, sizeof(cfg), "create,%s", extra);
+	WT_CONNECTION *second;
+	int rc = wiredtiger_open(home, NULL, cfg, &second);
+	if (rc == 0) {
+		fprintf(stderr, "wt_workload: the second home opened\n");
+		second->close(second, NULL);
+		return -1;
+	}
+	printf("second open: errno %d (%s)\n", rc, wiredtiger_strerror(rc));
+	fflush(stdout);
+	return rc;
+}
+
+static int cmd_twohomes(const char *home1, const char *home2,
+                        const char *extra)
+{
+	int rc = open_conn(home1, extra, "create,log=(enabled),"
+	                   "transaction_sync=(enabled,method=fsync)");
+	if (rc)
+		die("wiredtiger_open of the first home", rc);
+	WT_SESSION *s;
+	if ((rc = conn->open_session(conn, NULL, NULL, &s)) != 0 ||
+	    (rc = s->create(s, "table:t0", "key_format=S,value_format=S")) ||
+	    (rc = fill(s, "table:t0", 0, 100)))
+		die("the first home", rc);
+	int second = open_second(home2, extra);
+	if ((rc = fill(s, "table:t0", 100, 100)) != 0)
+		die("the first home after the second open", rc);
+	if ((rc = conn->close(conn, NULL)) != 0)
+		die("close of the first home", rc);
+	printf("first home: 200 rows committed\n");
+	return second > 0 ? 0 : 1;
+}
+
 /* WiredTiger's first open in a process costs ~0.3 s of one-time set-up;
  * later ones cost what an open costs. */
 static int cmd_opens(const char *home)
@@ -301,6 +373,8 @@ int main(int argc, char **argv)
 		return cmd_dump(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "opens") == 0)
 		return cmd_opens(argv[2]);
+	if (argc == 5 && strcmp(argv[1], "twohomes") == 0)
+		return cmd_twohomes(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "open") == 0) {
 		int rc = open_conn(argv[2], argv[3], "");
 		if (rc) {
@@ -312,6 +386,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: wt_workload run HOME CONFIG SECONDS | "
 	                "crash HOME CONFIG SECONDS | dump HOME CONFIG OUT | "
-	                "open HOME CONFIG | opens HOME\n");
+	                "open HOME CONFIG | twohomes HOME1 HOME2 CONFIG | "
+	                "opens HOME\n");
 	return 2;
 }
