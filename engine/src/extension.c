@@ -78,13 +78,15 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 		return num(fs, k, v, 1, 3600000, &c->heartbeat_ms);
 	} else if (key_is(k, "spin_us")) {
 		return num(fs, k, v, 0, 1000000, &c->spin_us);
+	} else if (key_is(k, "writeback_ms")) {
+		return num(fs, k, v, 0, 3600000, &fs->writeback_ms);
 	} else {
 		fs->bad_key = true;
 		return mwt_err(fs, EINVAL,
 		               "mojim: extension config: unknown key \"%.*s\" "
 		               "(known: mode, mirror, connections, policy, "
 		               "block_timeout_ms, ack_timeout_ms, heartbeat_ms, "
-		               "spin_us)",
+		               "spin_us, writeback_ms)",
 		               (int)k->len, k->str);
 	}
 	return 0;
@@ -97,6 +99,7 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 	WT_CONFIG_PARSER *p;
 	WT_CONFIG_ITEM k, v;
 	mj_config_defaults(&fs->cfg);
+	fs->writeback_ms = MWT_WRITEBACK_MS_DEFAULT;
 	int rc = api->config_parser_open_arg(api, NULL, config, &p);
 	if (rc)
 		return mwt_err(fs, rc, "mojim: extension config: %s",
@@ -159,15 +162,22 @@ static int region_open(struct mwt_fs *fs)
 	return 0;
 }
 
-/* Called by WiredTiger's close through WT_FILE_SYSTEM.terminate. */
+/*
+ * Called by WiredTiger's close through WT_FILE_SYSTEM.terminate, after it
+ * closed every file handle. What is still unsynced (files WiredTiger left
+ * open, namespace changes nobody synced) is shipped before the region
+ * goes; the writeback thread is stopped first, as it uses the region.
+ */
 int mwt_fs_destroy(struct mwt_fs *fs)
 {
-	int rc = fs->region ? -mj_region_close(fs->region) : 0;
-	if (rc)
-		mwt_err(fs, rc, "mojim: closing the region: %s",
-		        mj_strerror(rc));
+	mwt_writeback_stop(fs);
+	int rc = fs->region ? mwt_sync_at_connection_close(fs) : 0;
+	int close_rc = fs->region ? -mj_region_close(fs->region) : 0;
+	if (close_rc)
+		mwt_err(fs, close_rc, "mojim: closing the region: %s",
+		        mj_strerror(close_rc));
 	fs_free(fs);
-	return rc;
+	return rc ? rc : close_rc;
 }
 
 static int fs_init(struct mwt_fs *fs, WT_CONNECTION *conn,
@@ -179,12 +189,17 @@ static int fs_init(struct mwt_fs *fs, WT_CONNECTION *conn,
 		mwt_err(fs, rc, "mojim: %s: %s", home, strerror(rc));
 	if (!rc)
 		rc = region_open(fs);
+	if (!rc)
+		rc = mwt_writeback_start(fs);
 	if (!rc) {
 		mwt_fs_setup(fs);
 		rc = conn->set_file_system(conn, &fs->iface, NULL);
 	}
-	if (rc && fs->region)
-		mj_region_close(fs->region);
+	if (rc) {
+		mwt_writeback_stop(fs);
+		if (fs->region)
+			mj_region_close(fs->region);
+	}
 	return rc;
 }
 

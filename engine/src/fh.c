@@ -19,6 +19,27 @@
 
 #define FH(p) ((struct mwt_fh *)(p))
 
+/*
+ * The last handle of a file ships what was written and never synced; if
+ * that fails the close says so, and the ranges are lost with the file's
+ * state (unless a writeback still holds it and succeeds).
+ */
+static int close_file(struct mwt_fh *fh)
+{
+	struct mwt_file *f = fh->file;
+	int rc = 0;
+	if (mwt_file_drop_handle(fh->fs, f) &&
+	    (rc = mwt_file_sync_at_close(fh->fs, f)) != 0)
+		mwt_err(fh->fs, rc, "mojim: %s: close: writes never synced did "
+		        "not reach the mirror: %s", fh->iface.name,
+		        mj_strerror(rc));
+	int put_rc = mwt_file_put(fh->fs, f);
+	if (put_rc)
+		mwt_err(fh->fs, put_rc, "mojim: %s: close: %s", fh->iface.name,
+		        mj_strerror(put_rc));
+	return rc ? rc : put_rc;
+}
+
 static int fh_close(WT_FILE_HANDLE *wfh, WT_SESSION *s)
 {
 	struct mwt_fh *fh = FH(wfh);
@@ -28,7 +49,7 @@ static int fh_close(WT_FILE_HANDLE *wfh, WT_SESSION *s)
 	if (fh->lock_fd >= 0)
 		close(fh->lock_fd); /* an OFD lock goes with its descriptor */
 	if (fh->file)
-		rc = mwt_file_put(fh->fs, fh->file);
+		rc = close_file(fh);
 	free(fh->iface.name);
 	free(fh->path);
 	free(fh);
@@ -117,11 +138,11 @@ static int fh_sync(WT_FILE_HANDLE *wfh, WT_SESSION *s)
 }
 
 /* Grows the file to at least size (never shrinks); f->mu held. */
-static int grow_locked(struct mwt_file *f, uint64_t size)
+static int grow_locked(struct mwt_fs *fs, struct mwt_file *f, uint64_t size)
 {
 	if (size <= mj_file_size(f->mf))
 		return 0;
-	return mwt_file_resize(f, size);
+	return mwt_file_resize(fs, f, size);
 }
 
 static int write_at(struct mwt_fh *fh, wt_off_t off, size_t len,
@@ -134,7 +155,7 @@ static int write_at(struct mwt_fh *fh, wt_off_t off, size_t len,
 		return EINVAL;
 	uint64_t end = (uint64_t)off + len;
 	pthread_mutex_lock(&f->mu);
-	int rc = grow_locked(f, end);
+	int rc = grow_locked(fh->fs, f, end);
 	char *base;
 	uint64_t size;
 	mj_file_view(f->mf, (void **)&base, &size);
@@ -147,10 +168,7 @@ static int write_at(struct mwt_fh *fh, wt_off_t off, size_t len,
 	 * range is marked dirty only after the copy, so a sync that takes it
 	 * ships the new bytes. */
 	memcpy(base + off, buf, len);
-	pthread_mutex_lock(&f->mu);
-	rc = -mj_rangeset_add(&f->dirty, (uint64_t)off, end);
-	pthread_mutex_unlock(&f->mu);
-	return rc;
+	return mwt_file_mark_dirty(f, (uint64_t)off, end);
 }
 
 static int fh_write(WT_FILE_HANDLE *wfh, WT_SESSION *s, wt_off_t off,
@@ -172,9 +190,9 @@ static int set_size(struct mwt_fh *fh, wt_off_t size, bool grow_only)
 	pthread_mutex_lock(&f->mu);
 	int rc = 0;
 	if (grow_only)
-		rc = grow_locked(f, (uint64_t)size);
+		rc = grow_locked(fh->fs, f, (uint64_t)size);
 	else if ((uint64_t)size != mj_file_size(f->mf))
-		rc = mwt_file_resize(f, (uint64_t)size);
+		rc = mwt_file_resize(fh->fs, f, (uint64_t)size);
 	pthread_mutex_unlock(&f->mu);
 	return rc;
 }

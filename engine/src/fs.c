@@ -16,16 +16,6 @@
 
 #define FS(p) ((struct mwt_fs *)(p))
 
-/* A sync point holding only the pending namespace changes. */
-int mwt_sync_ns(struct mwt_fs *fs)
-{
-	int rc = -mj_gmsync(fs->region, NULL, 0, 0);
-	if (rc)
-		return mwt_err(fs, rc, "mojim: sync point: %s",
-		               mj_strerror(rc));
-	return 0;
-}
-
 /* Whether dir (region-relative) was announced already; fs->mu held. */
 static bool dir_known(struct mwt_fs *fs, const char *dir)
 {
@@ -65,6 +55,7 @@ static int dir_announce_locked(struct mwt_fs *fs, const char *dir)
 		return mwt_err(fs, rc, "mojim: %s: mkdir for the mirror: %s",
 		               dir, mj_strerror(rc));
 	}
+	mwt_ns_changed(fs);
 	fs->dirs[fs->ndirs++] = copy;
 	return 0;
 }
@@ -225,6 +216,7 @@ static int remove_file(struct mwt_fs *fs, const char *path, uint32_t flags)
 	free(name);
 	if (rc)
 		return rc; /* WiredTiger names the file; ENOENT is often fine */
+	mwt_ns_changed(fs);
 	return (flags & WT_FS_DURABLE) ? mwt_sync_ns(fs) : 0;
 }
 
@@ -251,6 +243,7 @@ static int rename_file(struct mwt_fs *fs, const char *from, const char *to,
 	free(b);
 	if (rc)
 		return rc;
+	mwt_ns_changed(fs);
 	return (flags & WT_FS_DURABLE) ? mwt_sync_ns(fs) : 0;
 }
 
@@ -282,6 +275,8 @@ static int open_file(struct mwt_fs *fs, const char *path,
 	else if ((rc = mwt_dirs_announce(fs, name, is_dir)) == 0)
 		rc = mwt_fh_open(fs, path, name, is_dir, mjflags, out);
 	free(name);
+	if (!rc && (mjflags & MJ_O_CREATE))
+		mwt_ns_changed(fs); /* maybe created: at worst a spare sync */
 	/* A durable open commits the create (and what came before it). */
 	if (!rc && (flags & WT_FS_OPEN_DURABLE) && (mjflags & MJ_O_CREATE) &&
 	    (rc = mwt_sync_ns(fs)) != 0) {

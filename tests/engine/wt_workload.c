@@ -23,6 +23,16 @@
  *                                         after commit_transaction
  *                                         returned 0
  *
+ *   wt_workload nosync HOME CONFIG ROWS   writes that WiredTiger never
+ *                                         syncs: log off,
+ *                                         checkpoint_sync=false; ROWS
+ *                                         rows into each of t0..t3, one
+ *                                         checkpoint, then prints
+ *                                         "written" and waits (at most 10
+ *                                         minutes) to be killed, or for
+ *                                         WT_WORKLOAD_STOP_FILE: then it
+ *                                         closes and prints "close: "
+ *                                         and what close returned
  *   wt_workload twohomes HOME1 HOME2 CONFIG
  *                                         two connections in one process
  *                                         with the same CONFIG: HOME1
@@ -304,6 +314,37 @@ static int fill(WT_SESSION *s, const char *uri, int first, int rows)
 	return rc;
 }
 
+static int cmd_nosync(const char *home, const char *extra, int rows)
+{
+	int rc = open_conn(home, extra,
+	                   "create,log=(enabled=false),checkpoint_sync=false");
+	if (rc)
+		die("wiredtiger_open", rc);
+	WT_SESSION *s;
+	if ((rc = conn->open_session(conn, NULL, NULL, &s)) != 0)
+		die("open_session", rc);
+	for (int t = 0; t < NTABLES; t++) {
+		char uri[32];
+		snprintf(uri, sizeof(uri), "table:t%d", t);
+		if ((rc = s->create(s, uri, "key_format=S,value_format=S")) ||
+		    (rc = fill(s, uri, 0, rows)))
+			die(uri, rc);
+	}
+	if ((rc = s->checkpoint(s, NULL)) != 0)
+		die("checkpoint", rc);
+	put("written\n", 8);
+	for (int i = 0; i < 600 * 20 && !stop_requested(0); i++)
+		usleep(50 * 1000);
+	rc = conn->close(conn, NULL);
+	printf("close: %s\n", wiredtiger_strerror(rc));
+	fflush(stdout);
+	/* A failed close (WT_PANIC) leaves WiredTiger's memory allocated on
+	 * purpose: no leak check then (_exit skips LeakSanitizer's). */
+	if (rc)
+		_exit(1);
+	return 0;
+}
+
 /* The second connection of cmd_twohomes: its open must fail. */
 static int open_second(const char *home, const char *extra)
 {
@@ -373,6 +414,8 @@ int main(int argc, char **argv)
 		return cmd_dump(argv[2], argv[3], argv[4]);
 	if (argc == 3 && strcmp(argv[1], "opens") == 0)
 		return cmd_opens(argv[2]);
+	if (argc == 5 && strcmp(argv[1], "nosync") == 0)
+		return cmd_nosync(argv[2], argv[3], atoi(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "twohomes") == 0)
 		return cmd_twohomes(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "open") == 0) {
@@ -386,7 +429,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: wt_workload run HOME CONFIG SECONDS | "
 	                "crash HOME CONFIG SECONDS | dump HOME CONFIG OUT | "
-	                "open HOME CONFIG | twohomes HOME1 HOME2 CONFIG | "
-	                "opens HOME\n");
+	                "open HOME CONFIG | nosync HOME CONFIG ROWS | "
+	                "twohomes HOME1 HOME2 CONFIG | opens HOME\n");
 	return 2;
 }
