@@ -205,18 +205,10 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int cmd_run(const char *home, const char *extra, int seconds)
+/* Opens the connection and a session, and creates tables t0..t3. */
+static WT_SESSION *open_tables(const char *home, const char *extra,
+                               const char *base)
 {
-	/* crash mode: more checkpoints and log switches in a short life;
-	 * WT_WORKLOAD_LOG_PATH puts the log in a subdirectory, as MongoDB
-	 * does (log=(path=journal)) */
-	const char *lp = getenv("WT_WORKLOAD_LOG_PATH");
-	char base[512];
-	snprintf(base, sizeof(base),
-	         "create,log=(enabled,archive=true,file_max=%s%s%s),"
-	         "transaction_sync=(enabled,method=fsync),checkpoint=(wait=%d)",
-	         report ? "1MB" : "4MB", lp ? ",path=" : "", lp ? lp : "",
-	         report ? 1 : 2);
 	int rc = open_conn(home, extra, base);
 	if (rc)
 		die("wiredtiger_open", rc);
@@ -230,6 +222,23 @@ static int cmd_run(const char *home, const char *extra, int seconds)
 		if (rc)
 			die("create", rc);
 	}
+	return s;
+}
+
+static int cmd_run(const char *home, const char *extra, int seconds)
+{
+	/* crash mode: more checkpoints and log switches in a short life;
+	 * WT_WORKLOAD_LOG_PATH puts the log in a subdirectory, as MongoDB
+	 * does (log=(path=journal)) */
+	const char *lp = getenv("WT_WORKLOAD_LOG_PATH");
+	char base[512];
+	snprintf(base, sizeof(base),
+	         "create,log=(enabled,archive=true,file_max=%s%s%s),"
+	         "transaction_sync=(enabled,method=fsync),checkpoint=(wait=%d)",
+	         report ? "1MB" : "4MB", lp ? ",path=" : "", lp ? lp : "",
+	         report ? 1 : 2);
+	WT_SESSION *s = open_tables(home, extra, base);
+	int rc;
 	if (report) { /* the tables exist on the mirror before any kill */
 		if ((rc = s->checkpoint(s, NULL)) != 0)
 			die("checkpoint", rc);
@@ -316,18 +325,13 @@ static int fill(WT_SESSION *s, const char *uri, int first, int rows)
 
 static int cmd_nosync(const char *home, const char *extra, int rows)
 {
-	int rc = open_conn(home, extra,
-	                   "create,log=(enabled=false),checkpoint_sync=false");
-	if (rc)
-		die("wiredtiger_open", rc);
-	WT_SESSION *s;
-	if ((rc = conn->open_session(conn, NULL, NULL, &s)) != 0)
-		die("open_session", rc);
+	WT_SESSION *s = open_tables(home, extra, "create,log=(enabled=false),"
+	                            "checkpoint_sync=false");
+	int rc;
 	for (int t = 0; t < NTABLES; t++) {
 		char uri[32];
 		snprintf(uri, sizeof(uri), "table:t%d", t);
-		if ((rc = s->create(s, uri, "key_format=S,value_format=S")) ||
-		    (rc = fill(s, uri, 0, rows)))
+		if ((rc = fill(s, uri, 0, rows)) != 0)
 			die(uri, rc);
 	}
 	if ((rc = s->checkpoint(s, NULL)) != 0)
