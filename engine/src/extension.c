@@ -17,34 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Reports an error through WiredTiger's handler and returns err. */
-int mwt_err(struct mwt_fs *fs, WT_SESSION *s, int err, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	(void)fs->api->err_printf(fs->api, s, "%s", msg);
-	return err;
-}
-
-/* libmojim's messages (the degrade warning among them) go to WiredTiger. */
-static void mj_to_wt(void *arg, enum mj_log_level level, const char *msg)
-{
-	struct mwt_fs *fs = arg;
-	if (level == MJ_LOG_ERROR)
-		(void)fs->api->err_printf(fs->api, NULL, "mojim: %s", msg);
-	else
-		(void)fs->api->msg_printf(fs->api, NULL, "mojim: %s", msg);
-}
-
 static int bad(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v,
                const char *why)
 {
 	fs->bad_key = true;
-	return mwt_err(fs, NULL, EINVAL,
-	               "mojim extension config: %.*s=%.*s: %s", (int)k->len,
+	return mwt_err(fs, EINVAL,
+	               "mojim: extension config: %.*s=%.*s: %s", (int)k->len,
 	               k->str, (int)v->len, v->str, why);
 }
 
@@ -100,13 +78,15 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 		return num(fs, k, v, 1, 3600000, &c->heartbeat_ms);
 	} else if (key_is(k, "spin_us")) {
 		return num(fs, k, v, 0, 1000000, &c->spin_us);
+	} else if (key_is(k, "writeback_ms")) {
+		return num(fs, k, v, 0, 3600000, &fs->writeback_ms);
 	} else {
 		fs->bad_key = true;
-		return mwt_err(fs, NULL, EINVAL,
-		               "mojim extension config: unknown key \"%.*s\" "
+		return mwt_err(fs, EINVAL,
+		               "mojim: extension config: unknown key \"%.*s\" "
 		               "(known: mode, mirror, connections, policy, "
 		               "block_timeout_ms, ack_timeout_ms, heartbeat_ms, "
-		               "spin_us)",
+		               "spin_us, writeback_ms)",
 		               (int)k->len, k->str);
 	}
 	return 0;
@@ -119,9 +99,10 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 	WT_CONFIG_PARSER *p;
 	WT_CONFIG_ITEM k, v;
 	mj_config_defaults(&fs->cfg);
+	fs->writeback_ms = MWT_WRITEBACK_MS_DEFAULT;
 	int rc = api->config_parser_open_arg(api, NULL, config, &p);
 	if (rc)
-		return mwt_err(fs, NULL, rc, "mojim extension config: %s",
+		return mwt_err(fs, rc, "mojim: extension config: %s",
 		               api->strerror(api, NULL, rc));
 	bool key_ok = true; /* false: the parser failed, not a key */
 	while ((rc = p->next(p, &k, &v)) == 0) {
@@ -133,25 +114,25 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 	if (rc == WT_NOTFOUND)
 		rc = 0;
 	else if (rc != EINVAL && rc != ENOMEM)
-		rc = mwt_err(fs, NULL, rc, "mojim extension config: %s",
+		rc = mwt_err(fs, rc, "mojim: extension config: %s",
 		             api->strerror(api, NULL, rc));
 	else if (rc == EINVAL && !key_ok)
 		/* WiredTiger's parser reads ':' as '=': a bare HOST:PORT
 		 * stops it, and its own message does not say why. */
-		mwt_err(fs, NULL, rc, "mojim extension config: cannot parse "
+		mwt_err(fs, rc, "mojim: extension config: cannot parse "
 		        "it (quote the mirror address: mirror=\"HOST:PORT\")");
 	(void)p->close(p);
 	if (rc)
 		return rc;
 	fs->cfg.mirror = fs->mirror;
 	if (fs->cfg.mode != MJ_MODE_UNREPLICATED && !fs->mirror)
-		return mwt_err(fs, NULL, EINVAL,
-		               "mojim extension config: mode=%s needs "
+		return mwt_err(fs, EINVAL,
+		               "mojim: extension config: mode=%s needs "
 		               "mirror=HOST:PORT",
 		               mj_mode_name(fs->cfg.mode));
 	if (fs->cfg.mode == MJ_MODE_UNREPLICATED)
 		fs->cfg.mirror = NULL;
-	fs->cfg.log = mj_to_wt;
+	fs->cfg.log = mwt_log_from_mojim;
 	fs->cfg.log_arg = fs;
 	return 0;
 }
@@ -172,23 +153,53 @@ static int region_open(struct mwt_fs *fs)
 {
 	int rc = -mj_region_open(fs->home, &fs->cfg, &fs->region);
 	if (rc)
-		return mwt_err(fs, NULL, rc,
+		return mwt_err(fs, rc,
 		               "mojim: cannot open the region %s (mode %s, "
 		               "mirror %s): %s",
 		               fs->home, mj_mode_name(fs->cfg.mode),
 		               fs->mirror ? fs->mirror : "none",
-		               mj_strerror(-rc));
+		               mj_strerror(rc));
 	return 0;
 }
 
-/* Called by WiredTiger's close through WT_FILE_SYSTEM.terminate. */
+/*
+ * Called by WiredTiger's close through WT_FILE_SYSTEM.terminate, after it
+ * closed every file handle. What is still unsynced (files WiredTiger left
+ * open, namespace changes nobody synced) is shipped before the region
+ * goes; the writeback thread is stopped first, as it uses the region.
+ */
 int mwt_fs_destroy(struct mwt_fs *fs)
 {
-	int rc = fs->region ? -mj_region_close(fs->region) : 0;
-	if (rc)
-		mwt_err(fs, NULL, rc, "mojim: closing the region: %s",
-		        mj_strerror(-rc));
+	mwt_writeback_stop(fs);
+	int rc = fs->region ? mwt_sync_at_connection_close(fs) : 0;
+	int close_rc = fs->region ? -mj_region_close(fs->region) : 0;
+	if (close_rc)
+		mwt_err(fs, close_rc, "mojim: closing the region: %s",
+		        mj_strerror(close_rc));
 	fs_free(fs);
+	return rc ? rc : close_rc;
+}
+
+static int fs_init(struct mwt_fs *fs, WT_CONNECTION *conn,
+                   WT_CONFIG_ARG *config)
+{
+	const char *home = conn->get_home(conn);
+	int rc = mwt_parse_config(fs->api, config, fs);
+	if (!rc && (rc = mwt_path_init(fs, home)) != 0)
+		mwt_err(fs, rc, "mojim: %s: %s", home, strerror(rc));
+	if (!rc)
+		rc = region_open(fs);
+	if (!rc)
+		rc = mwt_writeback_start(fs);
+	if (!rc) {
+		mwt_fs_setup(fs);
+		rc = conn->set_file_system(conn, &fs->iface, NULL);
+	}
+	if (rc) {
+		mwt_writeback_stop(fs);
+		if (fs->region)
+			mj_region_close(fs->region);
+	}
 	return rc;
 }
 
@@ -200,20 +211,10 @@ MWT_EXPORT int wiredtiger_extension_init(WT_CONNECTION *conn,
 		return ENOMEM;
 	fs->api = conn->get_extension_api(conn);
 	pthread_mutex_init(&fs->mu, NULL);
-	const char *home = conn->get_home(conn);
-	int rc = mwt_parse_config(fs->api, config, fs);
-	if (!rc && (rc = mwt_path_init(fs, home)) != 0)
-		mwt_err(fs, NULL, rc, "mojim: %s: %s", home, strerror(rc));
-	if (!rc)
-		rc = region_open(fs);
-	if (!rc) {
-		mwt_fs_setup(fs);
-		rc = conn->set_file_system(conn, &fs->iface, NULL);
-	}
-	if (rc) {
-		if (fs->region)
-			mj_region_close(fs->region);
+	struct mwt_call call;
+	mwt_enter_open(&call, fs);
+	int rc = fs_init(fs, conn, config);
+	if (rc)
 		fs_free(fs);
-	}
-	return rc;
+	return mwt_leave(&call, rc);
 }

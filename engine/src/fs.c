@@ -16,16 +16,6 @@
 
 #define FS(p) ((struct mwt_fs *)(p))
 
-/* A sync point holding only the pending namespace changes. */
-int mwt_sync_ns(struct mwt_fs *fs, WT_SESSION *s)
-{
-	int rc = -mj_gmsync(fs->region, NULL, 0, 0);
-	if (rc)
-		return mwt_err(fs, s, rc, "mojim: sync point: %s",
-		               mj_strerror(-rc));
-	return 0;
-}
-
 /* Whether dir (region-relative) was announced already; fs->mu held. */
 static bool dir_known(struct mwt_fs *fs, const char *dir)
 {
@@ -36,8 +26,7 @@ static bool dir_known(struct mwt_fs *fs, const char *dir)
 }
 
 /* MKDIR for dir if it exists here and is new to us; fs->mu held. */
-static int dir_announce_locked(struct mwt_fs *fs, WT_SESSION *s,
-                               const char *dir)
+static int dir_announce_locked(struct mwt_fs *fs, const char *dir)
 {
 	if (dir_known(fs, dir))
 		return 0;
@@ -63,9 +52,10 @@ static int dir_announce_locked(struct mwt_fs *fs, WT_SESSION *s,
 	int rc = -mj_mkdir(fs->region, dir);
 	if (rc) {
 		free(copy);
-		return mwt_err(fs, s, rc, "mojim: %s: mkdir for the mirror: %s",
-		               dir, mj_strerror(-rc));
+		return mwt_err(fs, rc, "mojim: %s: mkdir for the mirror: %s",
+		               dir, mj_strerror(rc));
 	}
+	mwt_ns_changed(fs);
 	fs->dirs[fs->ndirs++] = copy;
 	return 0;
 }
@@ -78,8 +68,7 @@ static int dir_announce_locked(struct mwt_fs *fs, WT_SESSION *s,
  * the way (and name itself if self) is announced, top down, ahead of the
  * change that needs it in the same queue of namespace changes.
  */
-int mwt_dirs_announce(struct mwt_fs *fs, WT_SESSION *s, const char *name,
-                      bool self)
+int mwt_dirs_announce(struct mwt_fs *fs, const char *name, bool self)
 {
 	if (!self && !strchr(name, '/'))
 		return 0; /* in the home itself: nothing to announce */
@@ -90,25 +79,27 @@ int mwt_dirs_announce(struct mwt_fs *fs, WT_SESSION *s, const char *name,
 	pthread_mutex_lock(&fs->mu);
 	for (char *p = dir; !rc && (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
-		rc = dir_announce_locked(fs, s, dir);
+		rc = dir_announce_locked(fs, dir);
 		*p = '/';
 	}
 	if (!rc && self && dir[0] != '\0')
-		rc = dir_announce_locked(fs, s, dir);
+		rc = dir_announce_locked(fs, dir);
 	pthread_mutex_unlock(&fs->mu);
 	free(dir);
 	return rc;
 }
 
-static int list_free(WT_FILE_SYSTEM *wfs, WT_SESSION *s, char **list,
-                     uint32_t count)
+/*
+ * The methods. Each one that calls libmojim or may report brackets its
+ * work with mwt_enter/mwt_leave (wtcall.c); exist and size need neither.
+ */
+static void list_discard(char **list, uint32_t count)
 {
 	if (list) {
 		for (uint32_t i = 0; i < count; i++)
 			free(list[i]);
 		free(list);
 	}
-	return 0;
 }
 
 static int list_add(char ***list, uint32_t *count, size_t *cap,
@@ -128,20 +119,19 @@ static int list_add(char ***list, uint32_t *count, size_t *cap,
 	return 0;
 }
 
-static int list_worker(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *dir,
-                       const char *prefix, char ***out, uint32_t *countp,
-                       bool single)
+static int list_dir(struct mwt_fs *fs, const char *dir, const char *prefix,
+                    char ***out, uint32_t *countp, bool single)
 {
 	char *name;
 	*out = NULL;
 	*countp = 0;
-	int rc = mwt_relname(FS(wfs), s, dir, &name); /* refuse outside home */
+	int rc = mwt_relname(fs, dir, &name); /* refuse outside home */
 	if (rc)
 		return rc;
 	free(name);
 	DIR *d = opendir(dir);
 	if (!d)
-		return mwt_err(FS(wfs), s, errno, "mojim: %s: opendir: %s", dir,
+		return mwt_err(fs, errno, "mojim: %s: opendir: %s", dir,
 		               strerror(errno));
 	char **list = NULL;
 	uint32_t count = 0;
@@ -159,7 +149,7 @@ static int list_worker(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *dir,
 	}
 	closedir(d);
 	if (rc) {
-		list_free(wfs, s, list, count);
+		list_discard(list, count);
 		return rc;
 	}
 	*out = list;
@@ -171,14 +161,27 @@ static int fs_directory_list(WT_FILE_SYSTEM *wfs, WT_SESSION *s,
                              const char *dir, const char *prefix,
                              char ***out, uint32_t *countp)
 {
-	return list_worker(wfs, s, dir, prefix, out, countp, false);
+	struct mwt_call call;
+	mwt_enter(&call, FS(wfs), s);
+	return mwt_leave(&call,
+	                 list_dir(FS(wfs), dir, prefix, out, countp, false));
 }
 
 static int fs_directory_list_single(WT_FILE_SYSTEM *wfs, WT_SESSION *s,
                                     const char *dir, const char *prefix,
                                     char ***out, uint32_t *countp)
 {
-	return list_worker(wfs, s, dir, prefix, out, countp, true);
+	struct mwt_call call;
+	mwt_enter(&call, FS(wfs), s);
+	return mwt_leave(&call,
+	                 list_dir(FS(wfs), dir, prefix, out, countp, true));
+}
+
+static int fs_directory_list_free(WT_FILE_SYSTEM *wfs, WT_SESSION *s,
+                                  char **list, uint32_t count)
+{
+	list_discard(list, count);
+	return 0;
 }
 
 static int fs_exist(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
@@ -203,47 +206,61 @@ static int fs_size(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
 	return 0;
 }
 
-static int fs_remove(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
-                     uint32_t flags)
+static int remove_file(struct mwt_fs *fs, const char *path, uint32_t flags)
 {
-	struct mwt_fs *fs = FS(wfs);
 	char *name;
-	int rc = mwt_relname(fs, s, path, &name);
+	int rc = mwt_relname(fs, path, &name);
 	if (rc)
 		return rc;
 	rc = -mj_remove(fs->region, name);
 	free(name);
 	if (rc)
 		return rc; /* WiredTiger names the file; ENOENT is often fine */
-	return (flags & WT_FS_DURABLE) ? mwt_sync_ns(fs, s) : 0;
+	mwt_ns_changed(fs);
+	return (flags & WT_FS_DURABLE) ? mwt_sync_ns(fs) : 0;
 }
 
-static int fs_rename(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *from,
-                     const char *to, uint32_t flags)
+static int fs_remove(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
+                     uint32_t flags)
 {
-	struct mwt_fs *fs = FS(wfs);
+	struct mwt_call call;
+	mwt_enter(&call, FS(wfs), s);
+	return mwt_leave(&call, remove_file(FS(wfs), path, flags));
+}
+
+static int rename_file(struct mwt_fs *fs, const char *from, const char *to,
+                       uint32_t flags)
+{
 	char *a, *b = NULL;
-	int rc = mwt_relname(fs, s, from, &a);
+	int rc = mwt_relname(fs, from, &a);
 	if (rc)
 		return rc;
-	if ((rc = mwt_relname(fs, s, to, &b)) == 0)
-		rc = mwt_dirs_announce(fs, s, b, false);
+	if ((rc = mwt_relname(fs, to, &b)) == 0)
+		rc = mwt_dirs_announce(fs, b, false);
 	if (!rc)
 		rc = -mj_rename(fs->region, a, b);
 	free(a);
 	free(b);
 	if (rc)
 		return rc;
-	return (flags & WT_FS_DURABLE) ? mwt_sync_ns(fs, s) : 0;
+	mwt_ns_changed(fs);
+	return (flags & WT_FS_DURABLE) ? mwt_sync_ns(fs) : 0;
 }
 
-static int fs_open_file(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
-                        WT_FS_OPEN_FILE_TYPE type, uint32_t flags,
-                        WT_FILE_HANDLE **out)
+static int fs_rename(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *from,
+                     const char *to, uint32_t flags)
 {
-	struct mwt_fs *fs = FS(wfs);
+	struct mwt_call call;
+	mwt_enter(&call, FS(wfs), s);
+	return mwt_leave(&call, rename_file(FS(wfs), from, to, flags));
+}
+
+static int open_file(struct mwt_fs *fs, const char *path,
+                     WT_FS_OPEN_FILE_TYPE type, uint32_t flags,
+                     WT_FILE_HANDLE **out, WT_SESSION *s)
+{
 	char *name;
-	int rc = mwt_relname(fs, s, path, &name);
+	int rc = mwt_relname(fs, path, &name);
 	if (rc)
 		return rc;
 	bool is_dir = type == WT_FS_OPEN_FILE_TYPE_DIRECTORY;
@@ -253,23 +270,36 @@ static int fs_open_file(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
 	if (flags & WT_FS_OPEN_EXCLUSIVE)
 		mjflags |= MJ_O_CREATE | MJ_O_EXCL;
 	if (!is_dir && name[0] == '\0')
-		rc = mwt_err(fs, s, EISDIR, "mojim: %s: the home directory "
-		                            "is not a file", path);
-	else if ((rc = mwt_dirs_announce(fs, s, name, is_dir)) == 0)
-		rc = mwt_fh_open(fs, s, path, name, is_dir, mjflags, out);
+		rc = mwt_err(fs, EISDIR, "mojim: %s: the home directory "
+		                         "is not a file", path);
+	else if ((rc = mwt_dirs_announce(fs, name, is_dir)) == 0)
+		rc = mwt_fh_open(fs, path, name, is_dir, mjflags, out);
 	free(name);
+	if (!rc && (mjflags & MJ_O_CREATE))
+		mwt_ns_changed(fs); /* maybe created: at worst a spare sync */
 	/* A durable open commits the create (and what came before it). */
 	if (!rc && (flags & WT_FS_OPEN_DURABLE) && (mjflags & MJ_O_CREATE) &&
-	    (rc = mwt_sync_ns(fs, s)) != 0) {
+	    (rc = mwt_sync_ns(fs)) != 0) {
 		(*out)->close(*out, s);
 		*out = NULL;
 	}
 	return rc;
 }
 
+static int fs_open_file(WT_FILE_SYSTEM *wfs, WT_SESSION *s, const char *path,
+                        WT_FS_OPEN_FILE_TYPE type, uint32_t flags,
+                        WT_FILE_HANDLE **out)
+{
+	struct mwt_call call;
+	mwt_enter(&call, FS(wfs), s);
+	return mwt_leave(&call, open_file(FS(wfs), path, type, flags, out, s));
+}
+
 static int fs_terminate(WT_FILE_SYSTEM *wfs, WT_SESSION *s)
 {
-	return mwt_fs_destroy(FS(wfs));
+	struct mwt_call call;
+	mwt_enter(&call, FS(wfs), s);
+	return mwt_leave(&call, mwt_fs_destroy(FS(wfs)));
 }
 
 void mwt_fs_setup(struct mwt_fs *fs)
@@ -277,7 +307,7 @@ void mwt_fs_setup(struct mwt_fs *fs)
 	WT_FILE_SYSTEM *f = &fs->iface;
 	f->fs_directory_list = fs_directory_list;
 	f->fs_directory_list_single = fs_directory_list_single;
-	f->fs_directory_list_free = list_free;
+	f->fs_directory_list_free = fs_directory_list_free;
 	f->fs_exist = fs_exist;
 	f->fs_open_file = fs_open_file;
 	f->fs_remove = fs_remove;

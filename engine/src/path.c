@@ -70,15 +70,14 @@ static int normalize(const char *rest, char **out)
 	return 0;
 }
 
-int mwt_relname(struct mwt_fs *fs, WT_SESSION *s, const char *path,
-                char **out)
+int mwt_relname(struct mwt_fs *fs, const char *path, char **out)
 {
 	const char *rest = below(path, fs->home);
 	if (!rest && path[0] == '/')
 		rest = below(path, fs->realhome);
 	int rc = rest ? normalize(rest, out) : EINVAL;
 	if (rc == EINVAL)
-		return mwt_err(fs, s, EINVAL,
+		return mwt_err(fs, EINVAL,
 		               "mojim: %s: outside the home directory %s (the "
 		               "region); only files below it can be kept",
 		               path, fs->home);

@@ -33,13 +33,14 @@ wt_run() {
 	fi
 }
 
-# wait_ready PID REPORT: until the workload says its tables are durable
-# ("ready" is not always the first line: the extension's messages, e.g. of
-# a full copy, go to WiredTiger's message stream, stdout).
+# wait_ready PID REPORT [LINE]: until the workload says its tables are
+# durable (LINE, default "ready", is not always the first line: messages
+# of the thread inside wiredtiger_open go to WiredTiger's message stream,
+# stdout); 1 if PID exits or 30 s pass first.
 wait_ready() {
 	local i
 	for i in $(seq 1 600); do
-		grep -qx ready "$2" 2>/dev/null && return 0
+		grep -qx "${3:-ready}" "$2" 2>/dev/null && return 0
 		kill -0 "$1" 2>/dev/null || return 1
 		sleep 0.05
 	done

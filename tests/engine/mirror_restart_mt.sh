@@ -18,8 +18,8 @@ W=$MOJIM_ENGINE_TOOLS/wt_workload
 CHECK=$(dirname "$0")/crash_check.awk
 RESTARTS=$(soak "${MOJIM_RESTARTS:-10}")
 
-# count PATTERN FILE: lines matching (0 if none).
-count() { grep -c -- "$1" "$2" || true; }
+# count PATTERN FILE...: lines matching in all the files (0 if none).
+count() { cat "${@:2}" | grep -c -- "$1" || true; }
 commits() { count '^C ' "$1"; }
 
 # pause LO HI: a random pause of LO to HI milliseconds.
@@ -28,13 +28,13 @@ pause() {
 	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
 }
 
-# wait_more PID REPORT PATTERN N SECONDS: until more than N lines match
+# wait_more PID PATTERN N SECONDS FILE...: until more than N lines match
 # (the workload goes on), bounded. Prints how long it took, in ms.
 wait_more() {
 	local t0 i
 	t0=$(now_s)
-	for i in $(seq 1 $(($5 * 50))); do
-		if [ "$(count "$3" "$2")" -gt "$4" ]; then
+	for i in $(seq 1 $(($4 * 50))); do
+		if [ "$(count "$2" "${@:5}")" -gt "$3" ]; then
 			ms_between "$t0" "$(now_s)"
 			return 0
 		fi
@@ -57,14 +57,17 @@ run_policy() { # POLICY
 		2>"$r-primary.log" &
 	local pid=$!
 	STARTED_PIDS+=("$pid")
+	# libmojim's messages: on stdout (WiredTiger's message stream) from a
+	# thread inside WiredTiger, on stderr from libmojim's own threads
+	local msgs=("$r.report" "$r-primary.log")
 	wait_ready "$pid" "$r.report" || fail "$pol: the workload did not start"
 	local i c0 c1 down_commits=0 ms back=() resume=() back_n
 	for i in $(seq 1 "$RESTARTS"); do
 		# commits flow before each kill (bounded), then a random moment
-		wait_more "$pid" "$r.report" '^C ' "$(commits "$r.report")" 30 >/dev/null ||
+		wait_more "$pid" '^C ' "$(commits "$r.report")" 30 "$r.report" >/dev/null ||
 			fail "$pol #$i: no commit before the kill"
 		pause 100 600
-		back_n=$(count 'is back (it holds' "$r.report")
+		back_n=$(count 'is back (it holds' "${msgs[@]}")
 		kill_mirror
 		pause 100 100 # commits acknowledged before the kill get reported
 		c0=$(commits "$r.report")
@@ -73,10 +76,10 @@ run_policy() { # POLICY
 		down_commits=$((down_commits + c1 - c0))
 		start_mirror "$m" "$port" --log-size 16M
 		# the primary redials, is taken back, and commits again
-		ms=$(wait_more "$pid" "$r.report" 'is back (it holds' "$back_n" 30) ||
+		ms=$(wait_more "$pid" 'is back (it holds' "$back_n" 30 "${msgs[@]}") ||
 			fail "$pol #$i: the primary did not reconnect within 30 s"
 		back+=("$ms")
-		ms=$(wait_more "$pid" "$r.report" '^C ' "$(commits "$r.report")" 30) ||
+		ms=$(wait_more "$pid" '^C ' "$(commits "$r.report")" 30 "$r.report") ||
 			fail "$pol #$i: no commit within 30 s after the mirror came back"
 		resume+=("$ms")
 	done
@@ -108,9 +111,9 @@ run_policy() { # POLICY
 		fail "$pol: the primary lost reported commits: $(head -5 <<<"$out")"
 	[[ $out == *"in-flight-present 0" ]] || fail "$pol: in flight after a clean close: $out"
 	local lost catchups copies
-	lost=$(count 'lost: sync points wait\|DEGRADED' "$r.report")
-	catchups=$(count 'one catch-up batch' "$r.report")
-	copies=$(count 'full copy to .* done' "$r.report")
+	lost=$(count 'lost: sync points wait\|DEGRADED' "${msgs[@]}")
+	catchups=$(count 'one catch-up batch' "${msgs[@]}")
+	copies=$(count 'full copy to .* done' "${msgs[@]}")
 	[ "$lost" -ge "$RESTARTS" ] || fail "$pol: the primary noticed only $lost of $RESTARTS losses"
 	if [ "$pol" = block ]; then
 		# it stalled: only a transaction that wrote nothing (removes of

@@ -23,6 +23,29 @@
  *                                         after commit_transaction
  *                                         returned 0
  *
+ *   wt_workload nosync HOME CONFIG ROWS   writes that WiredTiger never
+ *                                         syncs: log off,
+ *                                         checkpoint_sync=false; ROWS
+ *                                         rows into each of t0..t3, one
+ *                                         checkpoint, then prints
+ *                                         "written" and waits (at most 10
+ *                                         minutes) to be killed, or for
+ *                                         WT_WORKLOAD_STOP_FILE: then it
+ *                                         closes and prints "close: "
+ *                                         and what close returned
+ *   wt_workload twohomes HOME1 HOME2 CONFIG
+ *                                         two connections in one process
+ *                                         with the same CONFIG: HOME1
+ *                                         opens and commits, HOME2's open
+ *                                         must fail (it prints "second
+ *                                         open: errno N (NAME)"), then
+ *                                         HOME1 commits again and closes;
+ *                                         exit 0 if all of that held
+ *   wt_workload opens HOME                one process, many connections:
+ *                                         for each line of stdin (a
+ *                                         CONFIG), wiredtiger_open and
+ *                                         close HOME, then print "closed"
+ *
  * CONFIG is appended to the wiredtiger_open configuration ("" for stock
  * WiredTiger, or the extensions=[...] fragment). WT_WORKLOAD_LOG_PATH in
  * the environment sets log=(path=...) for run and crash.
@@ -182,18 +205,10 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int cmd_run(const char *home, const char *extra, int seconds)
+/* Opens the connection and a session, and creates tables t0..t3. */
+static WT_SESSION *open_tables(const char *home, const char *extra,
+                               const char *base)
 {
-	/* crash mode: more checkpoints and log switches in a short life;
-	 * WT_WORKLOAD_LOG_PATH puts the log in a subdirectory, as MongoDB
-	 * does (log=(path=journal)) */
-	const char *lp = getenv("WT_WORKLOAD_LOG_PATH");
-	char base[512];
-	snprintf(base, sizeof(base),
-	         "create,log=(enabled,archive=true,file_max=%s%s%s),"
-	         "transaction_sync=(enabled,method=fsync),checkpoint=(wait=%d)",
-	         report ? "1MB" : "4MB", lp ? ",path=" : "", lp ? lp : "",
-	         report ? 1 : 2);
 	int rc = open_conn(home, extra, base);
 	if (rc)
 		die("wiredtiger_open", rc);
@@ -207,6 +222,23 @@ static int cmd_run(const char *home, const char *extra, int seconds)
 		if (rc)
 			die("create", rc);
 	}
+	return s;
+}
+
+static int cmd_run(const char *home, const char *extra, int seconds)
+{
+	/* crash mode: more checkpoints and log switches in a short life;
+	 * WT_WORKLOAD_LOG_PATH puts the log in a subdirectory, as MongoDB
+	 * does (log=(path=journal)) */
+	const char *lp = getenv("WT_WORKLOAD_LOG_PATH");
+	char base[512];
+	snprintf(base, sizeof(base),
+	         "create,log=(enabled,archive=true,file_max=%s%s%s),"
+	         "transaction_sync=(enabled,method=fsync),checkpoint=(wait=%d)",
+	         report ? "1MB" : "4MB", lp ? ",path=" : "", lp ? lp : "",
+	         report ? 1 : 2);
+	WT_SESSION *s = open_tables(home, extra, base);
+	int rc;
 	if (report) { /* the tables exist on the mirror before any kill */
 		if ((rc = s->checkpoint(s, NULL)) != 0)
 			die("checkpoint", rc);
@@ -265,6 +297,114 @@ static int cmd_dump(const char *home, const char *extra, const char *out)
 	return 0;
 }
 
+/* ROWS rows of "k%06d" -> "v%06d" into uri, committed one transaction
+ * per 100 rows, keys from first on. */
+static int fill(WT_SESSION *s, const char *uri, int first, int rows)
+{
+	WT_CURSOR *c = NULL;
+	int rc = s->open_cursor(s, uri, NULL, NULL, &c);
+	for (int i = 0; i < rows && !rc; i += 100) {
+		rc = s->begin_transaction(s, NULL);
+		for (int j = i; j < i + 100 && j < rows && !rc; j++) {
+			char key[32], val[32];
+			snprintf(key, sizeof(key), "k%06d", first + j);
+			snprintf(val, sizeof(val), "v%06d", first + j);
+			c->set_key(c, key);
+			c->set_value(c, val);
+			rc = c->insert(c);
+		}
+		if (rc)
+			s->rollback_transaction(s, NULL);
+		else
+			rc = s->commit_transaction(s, NULL);
+	}
+	if (c)
+		c->close(c);
+	return rc;
+}
+
+static int cmd_nosync(const char *home, const char *extra, int rows)
+{
+	WT_SESSION *s = open_tables(home, extra, "create,log=(enabled=false),"
+	                            "checkpoint_sync=false");
+	int rc;
+	for (int t = 0; t < NTABLES; t++) {
+		char uri[32];
+		snprintf(uri, sizeof(uri), "table:t%d", t);
+		if ((rc = fill(s, uri, 0, rows)) != 0)
+			die(uri, rc);
+	}
+	if ((rc = s->checkpoint(s, NULL)) != 0)
+		die("checkpoint", rc);
+	put("written\n", 8);
+	for (int i = 0; i < 600 * 20 && !stop_requested(0); i++)
+		usleep(50 * 1000);
+	rc = conn->close(conn, NULL);
+	printf("close: %s\n", wiredtiger_strerror(rc));
+	fflush(stdout);
+	/* A failed close (WT_PANIC) leaves WiredTiger's memory allocated on
+	 * purpose: no leak check then (_exit skips LeakSanitizer's). */
+	if (rc)
+		_exit(1);
+	return 0;
+}
+
+/* The second connection of cmd_twohomes: its open must fail. */
+static int open_second(const char *home, const char *extra)
+{
+	char cfg[4096];
+	snprintf(cfg, sizeof(cfg), "create,%s", extra);
+	WT_CONNECTION *second;
+	int rc = wiredtiger_open(home, NULL, cfg, &second);
+	if (rc == 0) {
+		fprintf(stderr, "wt_workload: the second home opened\n");
+		second->close(second, NULL);
+		return -1;
+	}
+	printf("second open: errno %d (%s)\n", rc, wiredtiger_strerror(rc));
+	fflush(stdout);
+	return rc;
+}
+
+static int cmd_twohomes(const char *home1, const char *home2,
+                        const char *extra)
+{
+	int rc = open_conn(home1, extra, "create,log=(enabled),"
+	                   "transaction_sync=(enabled,method=fsync)");
+	if (rc)
+		die("wiredtiger_open of the first home", rc);
+	WT_SESSION *s;
+	if ((rc = conn->open_session(conn, NULL, NULL, &s)) != 0 ||
+	    (rc = s->create(s, "table:t0", "key_format=S,value_format=S")) ||
+	    (rc = fill(s, "table:t0", 0, 100)))
+		die("the first home", rc);
+	int second = open_second(home2, extra);
+	if ((rc = fill(s, "table:t0", 100, 100)) != 0)
+		die("the first home after the second open", rc);
+	if ((rc = conn->close(conn, NULL)) != 0)
+		die("close of the first home", rc);
+	printf("first home: 200 rows committed\n");
+	return second > 0 ? 0 : 1;
+}
+
+/* WiredTiger's first open in a process costs ~0.3 s of one-time set-up;
+ * later ones cost what an open costs. */
+static int cmd_opens(const char *home)
+{
+	char line[4096];
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\n")] = '\0';
+		int rc = open_conn(home, line, "create");
+		if (rc)
+			die("wiredtiger_open", rc);
+		if ((rc = conn->close(conn, NULL)) != 0)
+			die("close", rc);
+		printf("closed\n");
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	stop_file = getenv("WT_WORKLOAD_STOP_FILE");
@@ -276,6 +416,12 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && strcmp(argv[1], "dump") == 0)
 		return cmd_dump(argv[2], argv[3], argv[4]);
+	if (argc == 3 && strcmp(argv[1], "opens") == 0)
+		return cmd_opens(argv[2]);
+	if (argc == 5 && strcmp(argv[1], "nosync") == 0)
+		return cmd_nosync(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "twohomes") == 0)
+		return cmd_twohomes(argv[2], argv[3], argv[4]);
 	if (argc == 4 && strcmp(argv[1], "open") == 0) {
 		int rc = open_conn(argv[2], argv[3], "");
 		if (rc) {
@@ -287,6 +433,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: wt_workload run HOME CONFIG SECONDS | "
 	                "crash HOME CONFIG SECONDS | dump HOME CONFIG OUT | "
-	                "open HOME CONFIG\n");
+	                "open HOME CONFIG | nosync HOME CONFIG ROWS | "
+	                "twohomes HOME1 HOME2 CONFIG | opens HOME\n");
 	return 2;
 }
