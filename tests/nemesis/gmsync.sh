@@ -1,6 +1,7 @@
-# The nemesis, gmsync side: mj_workload --stamp --stamp-ns (sync point k
-# renames a file and stamps k into it and into 9 ranges of 3 files, one of
-# them several frames long) on 2 connections, policy block, through
+# The nemesis, gmsync side: mj_workload --stamp --stamp-log [--stamp-ns]
+# (sync point k stamps k into 9 ranges of 3 files, one of them several
+# frames long, and into a write-once log; in every other primary run it
+# also renames a file and grows another) on 2 connections, policy block, through
 # mj_cutproxy to a mirror on a small tmpfs, while a schedule chosen by the
 # seed kills and restarts the primary on its own directory, kills and
 # restarts the mirror, cuts connections mid-frame, promotes the mirror and
@@ -8,8 +9,9 @@
 # either side for a while (tests/nemesis/lib.sh). After every fault the
 # oracle checks the mirror's copy, taken while the primary is stopped and
 # the mirror has applied all it holds: every slot holds one stamp, the
-# renamed file is where that stamp put it and holds it (a batch is never
-# partly applied, a rename never lost or replayed), and the stamp is at
+# log's blocks hold their last stamps, the renamed file is named for its
+# count and agrees with the grown file (a batch is never partly applied,
+# a write or a rename never lost or replayed), and the stamp is at
 # least the last one acknowledged (nothing acknowledged is lost). At the
 # end the primary closes cleanly and the copy equals its directory.
 # MOJIM_NEMESIS_STEPS (default 14) times MOJIM_SOAK steps.
@@ -30,12 +32,19 @@ note_acked() {
 	return 0
 }
 
+# Every other primary run (by the seed) makes namespace sync points, so
+# the mirror's namespace barriers (partial_seq) are left behind by one
+# run and met again, or not, by the next.
 wl_start() {
 	WGEN=$((WGEN + 1))
+	local ns=()
+	[ $((RANDOM % 2)) -eq 0 ] && ns=(--stamp-ns)
+	note "primary run $WGEN: ${ns[*]:-no namespace sync points}"
 	: >"$T/acks$WGEN.out"
 	"$WORKLOAD" --dir "$HOME_DIR" --mirror "$PROXY_ADDR" --mode sync \
 		--policy block --block-timeout-ms 20000 --connections 2 --stamp \
-		--stamp-ns --seconds 3600 >"$T/acks$WGEN.out" 2>>"$T/primary.log" &
+		--stamp-log "${ns[@]}" --seconds 3600 >"$T/acks$WGEN.out" \
+		2>>"$T/primary.log" &
 	WL_PID=$!
 	STARTED_PIDS+=("$WL_PID")
 	local i
@@ -59,7 +68,7 @@ wl_stop_primary() {
 # check_copy DIR WHY: a consistent stamp, at least MAX_ACKED.
 check_copy() {
 	local got s
-	got=$("$WORKLOAD" --check-stamps "$1" --stamp-ns 2>&1) ||
+	got=$("$WORKLOAD" --check-stamps "$1" --stamp-ns --stamp-log 2>&1) ||
 		fail "$2: the copy holds a partly applied batch: $got"
 	s=${got#stamp }
 	[ "$s" -ge "$MAX_ACKED" ] ||
