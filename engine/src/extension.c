@@ -100,6 +100,10 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 	WT_CONFIG_ITEM k, v;
 	mj_config_defaults(&fs->cfg);
 	fs->writeback_ms = MWT_WRITEBACK_MS_DEFAULT;
+	/* A test's stand-in for a log-close thread that is not scheduled
+	 * (sync.c); never set outside the tests. */
+	const char *delay = getenv("MOJIM_TEST_OLD_LOG_SYNC_DELAY_MS");
+	fs->test_old_log_sync_delay_ms = delay ? atoi(delay) : 0;
 	int rc = api->config_parser_open_arg(api, NULL, config, &p);
 	if (rc)
 		return mwt_err(fs, rc, "mojim: extension config: %s",
@@ -140,6 +144,7 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 static void fs_free(struct mwt_fs *fs)
 {
 	pthread_mutex_destroy(&fs->mu);
+	pthread_mutex_destroy(&fs->log_sync_mu);
 	for (int i = 0; i < fs->ndirs; i++)
 		free(fs->dirs[i]);
 	free(fs->dirs);
@@ -211,6 +216,7 @@ MWT_EXPORT int wiredtiger_extension_init(WT_CONNECTION *conn,
 		return ENOMEM;
 	fs->api = conn->get_extension_api(conn);
 	pthread_mutex_init(&fs->mu, NULL);
+	pthread_mutex_init(&fs->log_sync_mu, NULL);
 	struct mwt_call call;
 	mwt_enter_open(&call, fs);
 	int rc = fs_init(fs, conn, config);

@@ -55,12 +55,14 @@ struct mwt_fs {
 	char *home;      /* as WiredTiger spells it (get_home) */
 	char *realhome;  /* canonical, for absolute paths */
 	pthread_mutex_t mu; /* the files list */
+	pthread_mutex_t log_sync_mu; /* one sync of a log file at a time */
 	struct mwt_file *files;
 	char **dirs; /* subdirectories announced to the mirror; under mu */
 	int ndirs, capdirs;
 	struct mj_config cfg;
 	char *mirror;
 	int writeback_ms; /* ship ranges dirty this long; 0: never */
+	int test_old_log_sync_delay_ms; /* tests only: see sync.c */
 	struct mwt_writeback *writeback; /* NULL: not running */
 	/* CLOCK_MONOTONIC ns of the oldest namespace change (create, resize,
 	 * rename, remove, mkdir) no sync point has carried yet, 0 if none */

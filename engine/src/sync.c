@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * Bounds the ranges of one mj_gmsync (MJ_SYNC_MAY_SPLIT lets libmojim cut
@@ -187,9 +188,80 @@ static int sync_file(struct mwt_fs *fs, struct mwt_file *f,
 	return rc;
 }
 
+/* A file of WiredTiger's log (WiredTigerLog.N, in the home or below). */
+static bool is_log_file(struct mwt_file *f)
+{
+	const char *name = mj_file_name(f->mf), *base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	return strncmp(base, "WiredTigerLog.", 14) == 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(mj_file_name((*(struct mwt_file *const *)a)->mf),
+	              mj_file_name((*(struct mwt_file *const *)b)->mf));
+}
+
+/*
+ * The other log files' unsynced writes, oldest file first. WiredTiger's
+ * log switches files under its writers: the records of a group commit
+ * may end in file N while it syncs file N + 1, the current one, and lets
+ * the commit return; N's tail is synced later by its log-close thread.
+ * On a local file system N's bytes are in the page cache, which outlives
+ * the process; here they would be on the primary only. So a sync of a
+ * log file makes every log file's bytes durable first. fs->log_sync_mu
+ * held (the close thread's own sync of N then waits for this one).
+ */
+static int sync_other_logs(struct mwt_fs *fs, struct mwt_file *self)
+{
+	enum { MAXLOGS = 16 };
+	struct mwt_file *held[MAXLOGS];
+	int n = 0, rc = 0;
+	pthread_mutex_lock(&fs->mu);
+	for (struct mwt_file *f = fs->files; f && n < MAXLOGS; f = f->next)
+		if (f != self && atomic_load(&f->dirty_since_ns) &&
+		    is_log_file(f)) {
+			mwt_file_hold(f);
+			held[n++] = f;
+		}
+	pthread_mutex_unlock(&fs->mu);
+	qsort(held, (size_t)n, sizeof(held[0]), by_name);
+	for (int i = 0; i < n; i++) {
+		if (!rc)
+			rc = sync_file(fs, held[i], SYNC_WRITEBACK);
+		mwt_file_put(fs, held[i]);
+	}
+	return rc;
+}
+
+/* A log file with a newer one open: what WiredTiger's log-close thread
+ * syncs before closing it. */
+static bool has_newer_log(struct mwt_fs *fs, struct mwt_file *self)
+{
+	bool newer = false;
+	pthread_mutex_lock(&fs->mu);
+	for (struct mwt_file *f = fs->files; f && !newer; f = f->next)
+		newer = f != self && is_log_file(f) &&
+		        strcmp(mj_file_name(f->mf), mj_file_name(self->mf)) > 0;
+	pthread_mutex_unlock(&fs->mu);
+	return newer;
+}
+
 int mwt_file_sync(struct mwt_fs *fs, struct mwt_file *f)
 {
-	return sync_file(fs, f, SYNC_POINT);
+	if (!is_log_file(f))
+		return sync_file(fs, f, SYNC_POINT);
+	/* MOJIM_TEST_OLD_LOG_SYNC_DELAY_MS (tests only) delays the sync of an
+	 * old log file, as a log-close thread that is not scheduled would,
+	 * so that a test can kill the primary inside that window. */
+	if (fs->test_old_log_sync_delay_ms && has_newer_log(fs, f))
+		usleep((useconds_t)fs->test_old_log_sync_delay_ms * 1000);
+	pthread_mutex_lock(&fs->log_sync_mu);
+	int rc = sync_other_logs(fs, f);
+	if (!rc)
+		rc = sync_file(fs, f, SYNC_POINT);
+	pthread_mutex_unlock(&fs->log_sync_mu);
+	return rc;
 }
 
 int mwt_file_sync_at_close(struct mwt_fs *fs, struct mwt_file *f)

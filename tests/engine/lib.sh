@@ -46,3 +46,49 @@ wait_ready() {
 	done
 	return 1
 }
+
+# crash_once MODE BASE NAME: a mirror, the WiredTiger crash workload
+# (wt_workload crash) through the extension in MODE, SIGKILLed at a random
+# moment 0.3 to 1.5 s after it is ready; the mirror is stopped (it applies
+# what it holds), its replica copied aside and opened by stock WiredTiger
+# with recovery, every table verified, and every commit the workload
+# reported as returned before the kill must be there (async: the copy may
+# lag, but holds only values that were written). Adds the commits checked
+# to TOTAL and counts in INFLIGHT the times an unreported commit was there.
+crash_once() {
+	local mode=$1 b=$2 name=$3 ms
+	: "${MOJIM_ENGINE_TOOLS:?MOJIM_ENGINE_TOOLS must point at tests/engine of the build}"
+	start_mirror "$b-m" 0
+	mkdir "$b-p"
+	# Started directly, not under timeout(1): the SIGKILL below must hit
+	# the workload itself (it stops on its own after 60 s at the latest).
+	"$MOJIM_ENGINE_TOOLS/wt_workload" crash "$b-p" "$(ext_config "$mode" "$MIRROR_ADDR")" 60 \
+		>"$b.report" 2>"$b-primary.log" &
+	local pid=$!
+	STARTED_PIDS+=("$pid")
+	wait_ready "$pid" "$b.report" || fail "$name: the workload did not start"
+	ms=$((300 + RANDOM % 1201))
+	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+	kill -0 "$pid" 2>/dev/null || fail "$name: the workload died before the kill"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	kill -0 "$pid" 2>/dev/null && fail "$name: the primary survived SIGKILL"
+	stop_mirror
+	cp -a "$b-m/data" "$b-copy"
+	# a line the kill cut short was not reported
+	[ -z "$(tail -c1 "$b.report")" ] || sed -i '$d' "$b.report"
+	timeout 120 "$MOJIM_ENGINE_TOOLS/wt_workload" dump "$b-copy" "log=(enabled)" \
+		"$b.dump" >/dev/null 2>"$b-replica.log" ||
+		fail "$name: stock WiredTiger cannot recover/verify the replica"
+	local strict=1 out
+	[ "$mode" = async ] && strict=0
+	out=$(awk -v strict=$strict -f "$(dirname "$0")/crash_check.awk" "$b.report" \
+		"$b.dump" 2>&1) ||
+		fail "$name: the replica lost reported commits: $(head -5 <<<"$out")"
+	local commits=${out#commits }
+	commits=${commits%% *}
+	[ "$commits" -gt 0 ] || fail "$name: no commit before the kill"
+	TOTAL=$((TOTAL + commits))
+	[[ $out == *"in-flight-present 0" ]] || INFLIGHT=$((INFLIGHT + 1))
+	rm -rf "$b"-* "$b".*
+}

@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include "check_run.h"
+#include "mirror_proc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -44,48 +45,29 @@ static void note_pid(void)
 }
 
 /* Starts the mirror on addr (or any port if addr is empty) with the given
- * extra options, and waits until it listens. */
+ * log and slot sizes. */
 static void start_mirror(const char *log_size, const char *slot_size)
 {
-	int pipefd[2];
 	char mdir[128], listen[64];
 	snprintf(mdir, sizeof(mdir), "%s/m-%s", dir, run);
 	snprintf(listen, sizeof(listen), "%s", addr[0] ? addr : "127.0.0.1:0");
-	if (pipe(pipefd) || (mirror_pid = fork()) < 0)
-		abort();
-	if (mirror_pid == 0) {
-		dup2(pipefd[1], 2);
-		execl(MOJIM_MIRROR_BIN, "mojim-mirror", "--listen", listen, "--dir",
-		      mdir, "--log-size", log_size, "--slot-size", slot_size,
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
+	mirror_pid = test_mirror_start(listen, mdir, addr, sizeof(addr),
+	                               "--log-size", log_size, "--slot-size",
+	                               slot_size, (char *)NULL);
 	note_pid();
-	FILE *err = fdopen(pipefd[0], "r");
-	char line[512];
-	while (fgets(line, sizeof(line), err)) {
-		char *p = strstr(line, "listening on ");
-		if (p && sscanf(p + 13, "%63s", addr) == 1)
-			break;
-	}
-	fclose(err);
 }
 
 static void stop_mirror(int sig)
 {
-	kill(mirror_pid, sig);
-	waitpid(mirror_pid, NULL, 0);
+	test_mirror_stop(mirror_pid, sig);
 }
-
 
 /* Unchecked fixtures, in Check's parent process: one directory for both
  * tests (each uses its own mirror and primary directories). */
 static void setup(void)
 {
 	strcpy(dir, "/dev/shm/mojim-test-held.XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
+	test_dir_make(dir);
 }
 
 static void teardown(void)
@@ -95,9 +77,7 @@ static void teardown(void)
 	         dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "no mirror left to stop\n");
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	test_dir_remove(dir);
 }
 
 struct syncer {

@@ -11,6 +11,7 @@
 
 #include <check.h>
 #include "check_run.h"
+#include "mirror_proc.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,49 +25,23 @@ static char dir[64];
 static pid_t mirror_pid;
 static char addr[64];
 
-static void start_mirror(void)
-{
-	int pipefd[2];
-	char mdir[128];
-	snprintf(mdir, sizeof(mdir), "%s/m", dir);
-	if (pipe(pipefd) || (mirror_pid = fork()) < 0)
-		abort();
-	if (mirror_pid == 0) {
-		dup2(pipefd[1], 2);
-		execl(MOJIM_MIRROR_BIN, "mojim-mirror", "--listen", "127.0.0.1:0",
-		      "--dir", mdir, "--log-size", "4M", "--slot-size", "64K",
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	FILE *err = fdopen(pipefd[0], "r");
-	char line[512];
-	while (fgets(line, sizeof(line), err)) {
-		char *p = strstr(line, "listening on ");
-		if (p && sscanf(p + 13, "%63s", addr) == 1)
-			break;
-	}
-	fclose(err);
-}
-
 /* Unchecked fixtures: they run in the parent, so the mirror is stopped
  * and the directory removed even when the test's process fails. */
 static void setup(void)
 {
+	char mdir[128];
 	strcpy(dir, "/dev/shm/mojim-test-nsfault.XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
-	start_mirror();
+	test_dir_make(dir);
+	snprintf(mdir, sizeof(mdir), "%s/m", dir);
+	mirror_pid = test_mirror_start("127.0.0.1:0", mdir, addr, sizeof(addr),
+	                               "--log-size", "4M", "--slot-size", "64K",
+	                               (char *)NULL);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	kill(mirror_pid, SIGTERM);
-	waitpid(mirror_pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	test_mirror_stop(mirror_pid, SIGTERM);
+	test_dir_remove(dir);
 }
 
 /* A 200-byte name ending in the number i. */

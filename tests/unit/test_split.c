@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include "check_run.h"
+#include "mirror_proc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,51 +22,24 @@ static char dir[64];
 static pid_t mirror_pid;
 static char addr[64];
 
-/* Starts the mirror with a 1 MiB log (largest batch 512 KiB). */
-static void start_mirror(void)
-{
-	int pipefd[2];
-	char mdir[128];
-	snprintf(mdir, sizeof(mdir), "%s/m", dir);
-	if (pipe(pipefd) || (mirror_pid = fork()) < 0)
-		abort();
-	if (mirror_pid == 0) {
-		dup2(pipefd[1], 2);
-		execl(MOJIM_MIRROR_BIN, "mojim-mirror", "--listen", "127.0.0.1:0",
-		      "--dir", mdir, "--log-size", "1M", "--slot-size", "64K",
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	FILE *err = fdopen(pipefd[0], "r");
-	char line[512];
-	addr[0] = '\0';
-	while (fgets(line, sizeof(line), err)) {
-		char *p = strstr(line, "listening on ");
-		if (p && sscanf(p + 13, "%63s", addr) == 1)
-			break;
-	}
-	fclose(err); /* the mirror's later messages go to a closed pipe */
-}
-
 /* Unchecked fixtures: they run in the parent, so the mirror is stopped
- * and the directory removed even when the test's process fails. */
+ * and the directory removed even when the test's process fails. The
+ * mirror has a 1 MiB log (largest batch 512 KiB). */
 static void setup(void)
 {
+	char mdir[128];
 	strcpy(dir, "/dev/shm/mojim-test-split.XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
-	start_mirror();
+	test_dir_make(dir);
+	snprintf(mdir, sizeof(mdir), "%s/m", dir);
+	mirror_pid = test_mirror_start("127.0.0.1:0", mdir, addr, sizeof(addr),
+	                               "--log-size", "1M", "--slot-size", "64K",
+	                               (char *)NULL);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-	kill(mirror_pid, SIGTERM);
-	waitpid(mirror_pid, NULL, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	test_mirror_stop(mirror_pid, SIGTERM);
+	test_dir_remove(dir);
 }
 
 /* 1 if the replica's copy of big holds the pattern (the checkpointer
