@@ -29,10 +29,12 @@ static int close_file(struct mwt_fh *fh)
 	struct mwt_file *f = fh->file;
 	int rc = 0;
 	if (mwt_file_drop_handle(fh->fs, f) &&
-	    (rc = mwt_file_sync_at_close(fh->fs, f)) != 0)
+	    (rc = mwt_file_sync_at_close(fh->fs, f)) != 0) {
 		mwt_err(fh->fs, rc, "mojim: %s: close: writes never synced did "
 		        "not reach the mirror: %s", fh->iface.name,
 		        mj_strerror(rc));
+		mj_region_writes_lost(fh->fs->region);
+	}
 	int put_rc = mwt_file_put(fh->fs, f);
 	if (put_rc)
 		mwt_err(fh->fs, put_rc, "mojim: %s: close: %s", fh->iface.name,

@@ -325,6 +325,7 @@ int mwt_sync_at_connection_close(struct mwt_fs *fs)
 	struct mwt_dirty_sync ds;
 	int rc = mwt_files_sync_dirty(fs, mwt_now_ns(), true, &ds);
 	if (rc) {
+		mj_region_writes_lost(fs->region);
 		rc = mwt_err(fs, rc, "mojim: closing: %s: writes never synced "
 		             "did not reach the mirror: %s",
 		             ds.failed ? ds.failed : "a file", mj_strerror(rc));
@@ -333,9 +334,11 @@ int mwt_sync_at_connection_close(struct mwt_fs *fs)
 	}
 	if (!atomic_load(&fs->ns_since_ns))
 		return 0;
-	if (close_gives_up(fs))
+	if (close_gives_up(fs)) {
+		mj_region_writes_lost(fs->region);
 		return mwt_err(fs, ETIMEDOUT, "mojim: closing: namespace "
 		               "changes never synced did not reach the mirror: "
 		               "%s", mj_strerror(ETIMEDOUT));
+	}
 	return mwt_sync_ns(fs);
 }

@@ -431,7 +431,7 @@ static int check_current(struct conn *c)
 		return refuse(c, MJW_REFUSE_FENCED, "a newer epoch has been seen");
 	if (c->m->promoted)
 		return refuse(c, MJW_REFUSE_PROMOTED, "this mirror was promoted");
-	if (c->m->incarnation != c->incarnation)
+	if (c->m->incarnation != c->incarnation || c->m->inc_switching)
 		return refuse(c, MJW_REFUSE_REPLACED, "a newer incarnation of this "
 		              "primary has spoken");
 	return END_OK;

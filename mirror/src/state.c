@@ -60,10 +60,18 @@ int state_set_epoch(struct state *st, uint64_t epoch)
 	return state_set(st, &st->d->epoch, epoch);
 }
 
+/* A value that could not be persisted is taken back, so that nobody acts
+ * on what the media may not hold (the caller reports the failure). */
 int state_set(struct state *st, uint64_t *field, uint64_t value)
 {
+	uint64_t old = *field;
 	*field = value;
-	return pm_persist(field, 8, st->is_pmem);
+	int rc = pm_persist(field, 8, st->is_pmem);
+	if (rc) {
+		*field = old;
+		(void)pm_persist(field, 8, st->is_pmem); /* best effort */
+	}
+	return rc;
 }
 
 int state_set_applied(struct state *st, uint64_t seq)

@@ -161,6 +161,15 @@ int mj_region_drain(mj_region *region, int timeout_ms);
 
 void mj_region_status(mj_region *region, struct mj_status *out);
 
+/*
+ * Says that bytes written in the region's files will never reach the
+ * mirror through a sync point (a file system's writeback of unsynced
+ * writes failed, say): the mirror's copy is then no longer a state the
+ * files passed through, and the next opening of the region gives the
+ * mirror a full copy, however this one ends.
+ */
+void mj_region_writes_lost(mj_region *region);
+
 /* mj_file_open flags */
 #define MJ_O_CREATE 0x1 /* create the file if missing (a CREATE record) */
 #define MJ_O_EXCL 0x2   /* with MJ_O_CREATE: fail with -EEXIST if present */

@@ -216,6 +216,7 @@ static int take_changes(struct copy *c, uint64_t *seq)
 static void copy_landed(mj_region *r, uint64_t seq, uint64_t t0)
 {
 	r->need_copy = false;
+	r->writes_lost = false; /* the copy carried what they left behind */
 	if (r->durable_seq < seq)
 		r->durable_seq = seq;
 	for (struct mj_batch *b = r->unacked, *next; b; b = next) {
@@ -233,6 +234,7 @@ static void copy_landed(mj_region *r, uint64_t seq, uint64_t t0)
 	r->track.end_seq = seq;
 	r->track.gen++;
 	r->degraded = false;
+	mj_node_set_flushed(r, false); /* before a sync point is acked so */
 	r->st.degraded = 0;
 	r->st.full_copies++;
 	r->st.copy_us = (mj_now_ns() - t0) / 1000;

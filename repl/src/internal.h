@@ -157,6 +157,10 @@ struct mj_region {
 		uint64_t end_seq;     /* the batch that settled the last one */
 	} track;
 	bool need_copy;           /* the mirror needs a full copy */
+	bool writes_lost;         /* mj_region_writes_lost: stale until a copy */
+	/* Every sync point flushes locally: the mode says so, or the node
+	 * file does (node.flushed, node.c). Set under mu, read without it. */
+	atomic_bool flush_local;
 	bool copying;             /* a copy runs: no batch is shipped */
 
 	struct mj_status st; /* counters, read under mu */
@@ -258,6 +262,9 @@ int mj_node_init(mj_region *r);
 int mj_node_set_stale(mj_region *r, bool stale);
 /* A clean close: every sync point acknowledged, local files flushed. */
 int mj_node_mark_clean(mj_region *r);
+/* Whether from now on every sync point is flushed locally (degraded in
+ * sync mode) or not (replicating again), as the node file says. */
+void mj_node_set_flushed(mj_region *r, bool flushed);
 
 /* resync.c (mu held unless said otherwise) */
 /* Starts tracking (no-op if active): the filling batch is closed first. */

@@ -12,11 +12,11 @@
  *     truth and the mirror is stale: it gets a full copy of them before
  *     the next sync point is acknowledged (resync.c).
  *   - a crash across a machine restart: the local files are only what
- *     reached the media. If that run flushed every sync point locally
- *     (any mode but sync, or it had degraded), they are still the truth
- *     (a full copy, as above). In sync mode nothing was flushed: the
- *     files may be torn and the mirror is the truth; the region refuses
- *     to open (-EUCLEAN) and says to promote the mirror.
+ *     reached the media. If that run's every acknowledged sync point was
+ *     flushed locally (node.flushed: any mode but sync, or a sync-mode
+ *     run that was degraded then), they are still the truth (a full copy,
+ *     as above). Otherwise they may be torn and the mirror is the truth;
+ *     the region refuses to open (-EUCLEAN) and says to promote it.
  */
 #include "internal.h"
 
@@ -67,7 +67,7 @@ static int after_crash(mj_region *r, const char *boot)
 {
 	struct mjw_node *n = &r->node;
 	bool same_boot = boot[0] && strcmp(boot, n->boot_id) == 0;
-	if (!same_boot && !n->flushed && !n->mirror_stale) {
+	if (!same_boot && !n->flushed) {
 		mj_log(r, MJ_LOG_ERROR, "%s was not closed cleanly and the machine "
 		       "has restarted since (boot %s, now %s): in sync mode the "
 		       "local files are never flushed, so they may be torn, and "
@@ -115,6 +115,7 @@ int mj_node_init(mj_region *r)
 		r->node.mirror_stale = 1;
 	r->node.clean = 0;
 	r->node.flushed = r->cfg.mode != MJ_MODE_SYNC;
+	atomic_store(&r->flush_local, r->node.flushed);
 	snprintf(r->node.boot_id, sizeof(r->node.boot_id), "%s", boot);
 	if ((rc = mjw_node_store(r->dirfd, &r->node))) {
 		mj_log(r, MJ_LOG_ERROR, "cannot write %s/%s: %s", r->dir,
@@ -152,7 +153,7 @@ int mj_node_set_stale(mj_region *r, bool stale)
 int mj_node_mark_clean(mj_region *r)
 {
 	/* Whatever the mirror still lacks must be known at the next open. */
-	if (r->degraded || r->need_copy || r->track.active)
+	if (r->degraded || r->need_copy || r->track.active || r->writes_lost)
 		r->node.mirror_stale = 1;
 	r->node.clean = 1;
 	int rc = mjw_node_store(r->dirfd, &r->node);
@@ -163,4 +164,37 @@ int mj_node_mark_clean(mj_region *r)
 		       "the mirror): %s", r->dir, MJW_NODE_FILE, mj_strerror(rc));
 	}
 	return rc;
+}
+
+/*
+ * node.flushed says whether the local files hold every acknowledged sync
+ * point durably, so it must never say so when they do not: it is set
+ * once the degrade flush is done (from then on every sync point flushes),
+ * and cleared, in sync mode, before the first sync point that does not
+ * flush; if that store fails the region keeps flushing locally, which is
+ * what the file still says.
+ */
+void mj_node_set_flushed(mj_region *r, bool flushed)
+{
+	if (!flushed && r->cfg.mode != MJ_MODE_SYNC)
+		return;
+	if (r->node.flushed == (int)flushed)
+		return;
+	r->node.flushed = flushed;
+	if (flushed)
+		atomic_store(&r->flush_local, true);
+	int rc = mjw_node_store(r->dirfd, &r->node);
+	if (rc && !flushed) {
+		r->node.flushed = 1;
+		mj_log(r, MJ_LOG_ERROR, "cannot record in %s/%s that sync points "
+		       "are no longer flushed locally (%s): they still are",
+		       r->dir, MJW_NODE_FILE, mj_strerror(rc));
+		return;
+	}
+	if (rc)
+		mj_log(r, MJ_LOG_ERROR, "cannot record in %s/%s that sync points "
+		       "are flushed locally: %s", r->dir, MJW_NODE_FILE,
+		       mj_strerror(rc));
+	if (!flushed)
+		atomic_store(&r->flush_local, false);
 }

@@ -18,9 +18,9 @@ static bool replicated(const mj_region *r)
 	return r->cfg.mode != MJ_MODE_UNREPLICATED;
 }
 
-static bool flushes_locally(const mj_region *r)
+static bool flushes_locally(mj_region *r)
 {
-	return r->cfg.mode != MJ_MODE_SYNC;
+	return atomic_load(&r->flush_local);
 }
 
 /* Connects every connection once; degraded or failed if none comes up. */
@@ -270,6 +270,19 @@ int mj_region_close(mj_region *r)
 		rc = mj_node_mark_clean(r);
 	region_free(r);
 	return rc;
+}
+
+void mj_region_writes_lost(mj_region *r)
+{
+	pthread_mutex_lock(&r->mu);
+	if (!r->writes_lost)
+		mj_log(r, MJ_LOG_WARN, "writes that were never synced did not "
+		       "reach mirror %s: it gets a full copy at the next opening "
+		       "(a promotion before then loses them)",
+		       r->cfg.mirror ? r->cfg.mirror : "-");
+	r->writes_lost = true;
+	mj_node_set_stale(r, true);
+	pthread_mutex_unlock(&r->mu);
 }
 
 void mj_region_status(mj_region *r, struct mj_status *out)

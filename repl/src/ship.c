@@ -135,11 +135,30 @@ void mj_conn_failed(mj_region *r, int index, int err)
 	conn_failed_locked(r, &r->conns[index], err);
 }
 
+/*
+ * A held batch was built for the mirror as it was; one that came back with
+ * a smaller slot takes no larger frame (the batch is re-framed), and one
+ * with a smaller log no larger batch: that batch cannot go atomically, so
+ * a full copy carries it instead. Only a batch nobody is sending is
+ * touched (one in flight is checked when it is taken again). 0, or -1 if
+ * a copy is wanted now. mu held.
+ */
+static int fit_batch(mj_region *r, struct mj_batch *b)
+{
+	if (b->buf.len > r->max_batch)
+		mj_want_copy(r, "a batch it has not acknowledged is larger than "
+		             "its log now takes whole");
+	else if (mj_batch_reframe(b, r->slot))
+		mj_want_copy(r, "out of memory re-framing a held batch for its "
+		             "smaller slot");
+	return r->need_copy ? -1 : 0;
+}
+
 /* Ships one batch on connection c (CONN_UP); mu held, dropped for I/O. */
 static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
 {
 	struct mj_batch *b = work_to_ship(r, retries_only);
-	if (!b)
+	if (!b || fit_batch(r, b))
 		return 0;
 	b->needs_send = false;
 	c->state = CONN_BUSY;
@@ -214,6 +233,7 @@ void mj_enter_degraded(mj_region *r, const char *why)
 	r->st.degrade_flush_us = (mj_now_ns() - t0) / 1000;
 	/* Tracking can repair the mirror only if it was in sync so far. */
 	mj_track_start(r, !r->node.mirror_stale);
+	mj_node_set_flushed(r, true);
 	mj_node_set_stale(r, true);
 	r->degraded = true;
 	r->st.degraded = 1;
@@ -235,12 +255,6 @@ void mj_enter_degraded(mj_region *r, const char *why)
  * on the first one, drop batches the mirror already holds, and refuse a
  * mirror that lacks batches we no longer keep. Called with mu held.
  */
-/*
- * Held batches were built for the mirror as it was; one that came back
- * with a smaller slot takes no larger frame (they are re-framed), and one
- * with a smaller log no larger batch: that batch cannot go atomically, so
- * a full copy carries it instead. Called with mu held.
- */
 static void fit_held_batches(mj_region *r)
 {
 	struct mj_batch *f = r->filling;
@@ -248,14 +262,9 @@ static void fit_held_batches(mj_region *r)
 		mj_take_filling(r);
 	else if (f && f->slot > r->slot)
 		f->slot = r->slot;
-	for (struct mj_batch *b = r->unacked; b && !r->need_copy; b = b->next) {
-		if (b->buf.len > r->max_batch)
-			mj_want_copy(r, "a batch it has not acknowledged is larger "
-			             "than its log now takes whole");
-		else if (mj_batch_reframe(b, r->slot))
-			mj_want_copy(r, "out of memory re-framing a held batch for "
-			             "its smaller slot");
-	}
+	for (struct mj_batch *b = r->unacked; b && !r->need_copy; b = b->next)
+		if (b->needs_send)
+			fit_batch(r, b);
 }
 
 void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
@@ -342,7 +351,7 @@ static void supervise_once(mj_region *r)
 		;
 	/* Caught up: the mirror no longer needs more than the stream. */
 	if (r->node.mirror_stale && !r->track.active && !r->need_copy &&
-	    !r->degraded && any_conn_alive(r) &&
+	    !r->degraded && !r->writes_lost && any_conn_alive(r) &&
 	    r->durable_seq >= r->track.end_seq && r->track.end_seq)
 		mj_node_set_stale(r, false);
 }

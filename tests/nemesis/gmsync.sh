@@ -75,15 +75,10 @@ check_copy() {
 		fail "$2: the copy is at stamp $s but $MAX_ACKED was acknowledged"
 }
 
+wl_snapshot_begins() { note_acked; }
+
 wl_check() {
-	local alive=0
-	wl_alive && alive=1
-	[ "$alive" -eq 0 ] || kill -STOP "$WL_PID"
-	note_acked
-	mirror_settle
-	rm -rf "$T/check"
-	cp -a "$MDIR/data" "$T/check"
-	[ "$alive" -eq 0 ] || kill -CONT "$WL_PID"
+	snapshot_mirror "$T/check"
 	check_copy "$T/check" "$1"
 }
 

@@ -51,6 +51,25 @@ pick() {
 # step N TEXT: one line of the schedule.
 step() { echo "# step $1: $2" | tee -a "$T/schedule.txt"; }
 
+# stop_all PID: SIGSTOP, and wait until every thread of PID has stopped
+# (kill returns before the signal has reached them all: the primary could
+# go on committing while the oracle reads its report).
+stop_all() {
+	kill -STOP "$1" 2>/dev/null || return 0
+	local i t st running
+	for i in $(seq 1 500); do
+		running=0
+		for t in /proc/"$1"/task/*/stat; do
+			[ -r "$t" ] || continue
+			st=$(sed 's/.*) \(.\).*/\1/' "$t" 2>/dev/null)
+			case $st in T | t | Z | X | "") ;; *) running=1 ;; esac
+		done
+		[ "$running" -eq 0 ] && return 0
+		sleep 0.01
+	done
+	fail "process $1 did not stop within 5 s of SIGSTOP"
+}
+
 # ---- the mirror ------------------------------------------------------
 MGEN=0
 MDIR=""
@@ -89,6 +108,22 @@ mirror_settle() {
 		sleep 0.2
 	done
 	fail "the mirror in $MDIR never settled (seq_durable moving)"
+}
+
+# snapshot_mirror DEST: the mirror's replica copied to DEST at a moment
+# when it holds every acknowledged sync point and nothing moves: the
+# primary (if it runs) is stopped, wl_snapshot_begins reads what it has
+# acknowledged, the mirror applies all it holds, the copy is taken, the
+# primary goes on.
+snapshot_mirror() {
+	local alive=0
+	wl_alive && alive=1
+	[ "$alive" -eq 0 ] || stop_all "$(wl_pid)"
+	wl_snapshot_begins
+	mirror_settle
+	rm -rf "$1"
+	cp -a "$MDIR/data" "$1"
+	[ "$alive" -eq 0 ] || kill -CONT "$(wl_pid)"
 }
 
 # ---- the proxy between primary and mirror -----------------------------
@@ -160,6 +195,7 @@ fi
 #                     where the next primary starts: check it holds every
 #                     acknowledged sync point, make it the baseline
 #   wl_check WHY      the mirror's copy holds every acknowledged sync point
+#                     (snapshot_mirror, with the hook wl_snapshot_begins)
 run_schedule() {
 	local n=$1 i f
 	for i in $(seq 1 "$n"); do
@@ -228,14 +264,14 @@ fault_stop_primary() {
 	step "$1" "SIGSTOP the primary"
 	local pid
 	pid=$(wl_pid)
-	kill -STOP "$pid"
+	stop_all "$pid"
 	nap 300 3500
 	kill -CONT "$pid"
 }
 
 fault_stop_mirror() {
 	step "$1" "SIGSTOP the mirror"
-	kill -STOP "$MIRROR_PID"
+	stop_all "$MIRROR_PID"
 	nap 300 3500
 	kill -CONT "$MIRROR_PID"
 }

@@ -66,15 +66,10 @@ check_home() {
 	COMMITS=$((COMMITS + ${out%% *}))
 }
 
+wl_snapshot_begins() { expected; }
+
 wl_check() {
-	local alive=0
-	wl_alive && alive=1
-	[ "$alive" -eq 0 ] || kill -STOP "$WL_PID"
-	expected
-	mirror_settle
-	rm -rf "$T/check"
-	cp -a "$MDIR/data" "$T/check"
-	[ "$alive" -eq 0 ] || kill -CONT "$WL_PID"
+	snapshot_mirror "$T/check"
 	check_home "$T/check" "$1: the mirror's copy"
 }
 
@@ -99,10 +94,7 @@ wl_alive || fail "the primary died before the end"
 touch "$T/stop"
 wait_gone "$WL_PID" 60 || fail "the primary did not stop within 60 s"
 wait "$WL_PID" || fail "the primary did not close cleanly: $(tail -3 "$T/primary.log")"
-expected
-mirror_settle
-rm -rf "$T/check"
-cp -a "$MDIR/data" "$T/check"
+snapshot_mirror "$T/check"
 check_home "$T/check" "the end: the mirror's copy"
 cp "$T/check.dump" "$T/mirror.dump"
 timeout 120 "$W" dump "$HOME_DIR" "$(ext_unreplicated)" "$T/primary.dump" \

@@ -76,6 +76,36 @@ same_tree "$T/p3" "$T/m3/data"
 note "3: machine restart, syncflush mode: full copy"
 stop_mirror
 
+# 5. A crash on the same boot leaves the mirror stale (a copy is due) but
+# the local files no more flushed than before: if the machine restarts
+# before the copy lands, they are still not the truth.
+start_mirror "$T/m5" 0
+crashed "$T/p5" sync
+sed -i 's/^mirror_stale .*/mirror_stale 1/; s/^boot_id .*/boot_id 00000000-0000-0000-0000-000000000000/' \
+	"$T/p5/.mojim-node"
+rc=0
+prim "$T/p5" sync --sync >/dev/null || rc=$?
+[ "$rc" -eq 117 ] || fail "5: a stale mirror made torn local files the truth (exit $rc, want EUCLEAN)"
+note "5: stale mirror, machine restart, sync mode: still refused"
+stop_mirror
+
+# 6. Degraded in sync mode, every sync point is flushed (the node file
+# says so): after a crash and a machine restart the local files are the
+# truth, and the mirror gets them.
+start_mirror "$T/m6" 0
+port6=$MIRROR_PORT
+stop_mirror
+"$P" --dir "$T/p6" --mirror "127.0.0.1:$port6" --mode sync --policy degrade \
+	--write f:DEGRADED-WRITE --sync --crash >/dev/null 2>>"$T/primary.log" || true
+grep -q '^flushed 1$' "$T/p6/.mojim-node" || fail "6: degraded, the node file does not say flushed"
+sed -i 's/^boot_id .*/boot_id 00000000-0000-0000-0000-000000000000/' "$T/p6/.mojim-node"
+start_mirror "$T/m6" "$port6"
+out=$(prim "$T/p6" sync --sync) || fail "6: the degraded primary's files were refused"
+[[ $out == *"full_copies 1"* ]] || fail "6: not one full copy: $out"
+[ "$(cat "$T/m6/data/f")" = DEGRADED-WRITE ] || fail "6: the mirror lacks the degraded write"
+note "6: degraded then machine restart: local files copied"
+stop_mirror
+
 # 4. A clean close: no copy on the next opening.
 start_mirror "$T/m4" 0
 prim "$T/p4" sync --write f:CLEAN-1 --sync >/dev/null || fail "4: first life failed"
