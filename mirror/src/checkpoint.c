@@ -225,8 +225,10 @@ uint64_t ckpt_run(struct mirror *m)
 	char err[256];
 	int rc = 0;
 	/* A replica waiting for (or being replaced by) a full copy takes no
-	 * batch: whatever is logged cannot follow it. */
-	if (copy_state(m) != COPY_NONE)
+	 * batch: whatever is logged cannot follow it; but a promotion applies
+	 * what the mirror acknowledged (copy_promotable). */
+	uint64_t cs = copy_state(m);
+	if (cs != COPY_NONE && !(m->copy_ignored && cs != COPY_SWITCH))
 		return 0;
 	while (!rc && (r = pick(m, done + 1, &b))) {
 		pthread_mutex_unlock(&m->lock);

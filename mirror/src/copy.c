@@ -85,6 +85,8 @@ static int switched(struct mirror *m, uint64_t seq)
 	if (!rc)
 		rc = health_reset(m);
 	if (!rc)
+		rc = state_set(st, &st->d->old_epoch_data, 0);
+	if (!rc)
 		rc = state_set_applied(st, seq);
 	if (!rc)
 		rc = state_set(st, &st->d->has_data, 1);
@@ -249,6 +251,39 @@ int copy_done(struct mirror *m, uint64_t seq, const char **why)
 		      (double)(now_ns() - m->copy_start_ns) / 1e9,
 		      (unsigned long long)seq);
 	return rc;
+}
+
+/*
+ * (L) Promotion while a full copy is wanted or was being received: the
+ * replica itself was never touched by it (the copy goes to DATA.stage),
+ * and with the log up to durable_seq it holds every batch the mirror
+ * acknowledged; the primary that was copying acknowledged nothing through
+ * the copy before it landed. So the replica may be promoted as it is,
+ * unless it is an older epoch's (a newer primary took over and
+ * acknowledged nothing to it: only its copy could do) or empty. The copy
+ * state is left as it is (a failed promotion changes nothing); the
+ * promotion applies the log regardless (m->copy_ignored).
+ */
+int copy_promotable(const struct mirror *m, const char **why)
+{
+	const struct state_disk *d = m->state.d;
+	if (copy_state(m) == COPY_NONE)
+		return 0;
+	if (!d->has_data)
+		return *why = "it never held a copy", -EPERM;
+	if (d->old_epoch_data)
+		return *why = "its replica holds an older epoch's data, waiting "
+		              "for the new primary's full copy", -EPERM;
+	return 0;
+}
+
+/* (L) After a promotion: an unfinished copy's staging directory goes. */
+void copy_drop_stage(struct mirror *m)
+{
+	replica_close(&m->stage);
+	if (rm_tree(m->stage_dir))
+		mlog("%s could not be removed (an unfinished full copy): remove "
+		     "it by hand", m->stage_dir);
 }
 
 void copy_abort(struct mirror *m)

@@ -79,6 +79,8 @@ struct mirror {
 	int stopping;          /* (L) shutting down: receivers stop */
 	int ckpt_quit;         /* (L) the checkpointer's last run */
 	int applying;          /* (L) a thread is in ckpt_run (one at a time) */
+	int copy_ignored;      /* (L) promotion applies the log although a
+	                          full copy is wanted (copy_promotable) */
 	uint64_t cluster_id;   /* (L) persisted; 0 until a primary says hello */
 	uint64_t incarnation;  /* (L) persisted: the primary's newest opening */
 	int inc_switching;     /* (L) a HELLO is taking over from an older
@@ -167,6 +169,11 @@ int copy_begin(struct mirror *m, uint64_t total, const char **why);
 int copy_apply(struct mirror *m, const void *frame, char *err, size_t len);
 /* COPY_DONE: the staged copy becomes the replica, at seq. L not held. */
 int copy_done(struct mirror *m, uint64_t seq, const char **why);
+/* (L) Whether a replica waiting for a full copy may be promoted as it is
+ * (copy.c); 0, or -EPERM with *why. */
+int copy_promotable(const struct mirror *m, const char **why);
+/* (L) Removes an unfinished copy's staging directory. */
+void copy_drop_stage(struct mirror *m);
 /* The copy's connection is gone: the replica stays as it was, stale. */
 void copy_abort(struct mirror *m);
 /* (L) The copy state, and the HELLO_ACK flags it implies. */

@@ -106,9 +106,9 @@ static const char *cannot(struct mirror *m, int force, char *buf, size_t len)
 {
 	if (m->promoted)
 		return "already promoted";
-	if (copy_state(m) != COPY_NONE || m->copy_conn)
-		return "its replica is not a complete copy (a full copy was "
-		       "cut short or never made)";
+	const char *nocopy = NULL;
+	if (copy_promotable(m, &nocopy))
+		return nocopy;
 	uint64_t last = __atomic_load_n(&m->last_primary_ns, __ATOMIC_RELAXED);
 	uint64_t ago_ms = last ? (now_ns() - last) / 1000000 : UINT64_MAX;
 	if (!force && ago_ms < m->cfg.hb_timeout_ms) {
@@ -130,7 +130,9 @@ static int promote_now(struct mirror *m, uint64_t lose_from, char *msg,
                        size_t len)
 {
 	char why[768];
+	m->copy_ignored = 1;
 	apply_ready(m);
+	m->copy_ignored = 0;
 	const char *no = health_promote_refusal(m, lose_from, why, sizeof(why));
 	if (no) {
 		snprintf(msg, len, "error: cannot promote: %s\n", no);
@@ -143,6 +145,8 @@ static int promote_now(struct mirror *m, uint64_t lose_from, char *msg,
 	int rc = finish(m, msg, len);
 	if (!rc)
 		drop_logs(m); /* after the point of no return, never before */
+	if (!rc)
+		copy_drop_stage(m);
 	return rc;
 }
 

@@ -300,7 +300,9 @@ again:
 		goto again;
 	}
 	if (newer_epoch) {
-		if (st->d->has_data && copy_state(m) == COPY_NONE)
+		if (st->d->has_data)
+			rc = state_set(st, &st->d->old_epoch_data, 1);
+		if (!rc && st->d->has_data && copy_state(m) == COPY_NONE)
 			rc = state_set(st, &st->d->copy_state, COPY_NEEDED);
 		if (rc || (rc = state_set_epoch(st, epoch)))
 			return persist_failed(c, rc);

@@ -39,6 +39,9 @@ struct state_disk {
 	uint64_t unhealthy;   /* 1: batch bad_seq failed, not yet applied */
 	uint64_t bad_seq;     /* the first batch that could not be applied */
 	uint64_t bad_errno;   /* why (a positive errno) */
+	uint64_t old_epoch_data; /* 1: the replica holds an older epoch's
+	                            primary's data (a newer one took over), so
+	                            only its full copy may replace it */
 };
 
 /* Where a full copy (mirror/src/copy.c) stands. */

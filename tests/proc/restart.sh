@@ -106,6 +106,31 @@ out=$(prim "$T/p6" sync --sync) || fail "6: the degraded primary's files were re
 note "6: degraded then machine restart: local files copied"
 stop_mirror
 
+# 7. The restarted primary dies during its full copy: the mirror, whose
+# replica the copy never touched, must still be promotable with every
+# acknowledged sync point (it used to refuse: "not a complete copy").
+start_mirror "$T/m7" 0
+prim "$T/p7" sync --write f:ACKED-7777 --sync >/dev/null || fail "7: first life failed"
+head -c 400M /dev/zero >"$T/p7/big" # a copy long enough to be caught in
+sed -i 's/^clean .*/clean 0/' "$T/p7/.mojim-node" # as a crash leaves it
+"$P" --dir "$T/p7" --mirror "$MIRROR_ADDR" --mode sync --sync >/dev/null \
+	2>>"$T/primary.log" &
+pid7=$!
+STARTED_PIDS+=("$pid7")
+for i in $(seq 1 400); do
+	[ "$(mirror_status "$T/m7" copy)" = staging ] && break
+	sleep 0.01
+done
+kill -KILL "$pid7"
+wait "$pid7" 2>/dev/null || true
+[ "$(mirror_status "$T/m7" copy)" != none ] || fail "7: the copy was not caught in flight"
+out=$("$MOJIM_BIN/mojimctl" --dir "$T/m7" promote --force 2>&1) ||
+	fail "7: a mirror whose copy was cut short cannot be promoted: $out"
+[ "$(cat "$T/m7/data/f")" = ACKED-7777 ] || fail "7: the promoted copy lacks the acknowledged write"
+[ ! -e "$T/m7/data.stage" ] || fail "7: the unfinished copy's staging directory is left"
+note "7: copy cut short by the primary's death: promoted with every acked sync point"
+stop_mirror
+
 # 4. A clean close: no copy on the next opening.
 start_mirror "$T/m4" 0
 prim "$T/p4" sync --write f:CLEAN-1 --sync >/dev/null || fail "4: first life failed"
