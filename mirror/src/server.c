@@ -345,11 +345,12 @@ static int conn_hello(struct conn *c)
 	if (hello.nconns < 1 || hello.nconns > RING_MAX ||
 	    hello.conn_index >= hello.nconns)
 		return bad(c, "HELLO connection index out of range");
+	/* Admitted before anything is made for it: a refused peer creates no
+	 * ring file. The decision is taken again with the ring in hand. The
+	 * connection is in the list others read under the lock (server_cut). */
+	pthread_mutex_lock(&m->lock);
 	c->index = (int)hello.conn_index;
 	c->epoch = h.epoch;
-	/* Admitted before anything is made for it: a refused peer creates no
-	 * ring file. The decision is taken again with the ring in hand. */
-	pthread_mutex_lock(&m->lock);
 	rc = hello_admit(c, &hello, h.epoch);
 	pthread_mutex_unlock(&m->lock);
 	if (rc)
