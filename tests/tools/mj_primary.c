@@ -16,7 +16,7 @@
  * on a clean close: "full_copies N catchups N".
  * Exit: 0, or the errno of the first failure (open, write, sync, close).
  */
-#include "mojim.h"
+#include "region_opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -43,26 +43,19 @@ static int usage(const char *why)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"dir", 1, 0, 'd'}, {"mirror", 1, 0, 'm'}, {"mode", 1, 0, 'M'},
-		{"policy", 1, 0, 'P'}, {"connections", 1, 0, 'c'},
-		{"block-timeout-ms", 1, 0, 'b'}, {"write", 1, 0, 'w'},
+		{"dir", 1, 0, 'd'}, REGION_LONG_OPTS, {"write", 1, 0, 'w'},
 		{"sync", 0, 0, 's'}, {"crash", 0, 0, 'k'}, {0, 0, 0, 0}};
 	mj_config_defaults(&o->cfg);
+	const char *why = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		int r = region_opt(c, optarg, &o->cfg, &why);
+		if (r < 0)
+			return usage(why);
+		if (r > 0)
+			continue;
 		switch (c) {
 		case 'd': o->dir = optarg; break;
-		case 'm': o->cfg.mirror = optarg; break;
-		case 'M':
-			if (mj_mode_parse(optarg, &o->cfg.mode))
-				return usage("--mode: unreplicated|sync|syncflush|async");
-			break;
-		case 'P':
-			if (mj_policy_parse(optarg, &o->cfg.policy))
-				return usage("--policy: block|degrade");
-			break;
-		case 'c': o->cfg.connections = atoi(optarg); break;
-		case 'b': o->cfg.block_timeout_ms = atoi(optarg); break;
 		case 'w':
 			if (o->nwrites == MAX_WRITES || !strchr(optarg, ':'))
 				return usage("--write NAME:TEXT, at most 8 times");

@@ -31,7 +31,7 @@
  * write-once log to every sync point (see run_stamps' helpers);
  * --check-stamps checks them too when given the same flags.
  */
-#include "mojim.h"
+#include "region_opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -92,12 +92,10 @@ static int usage(const char *why)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"dir", 1, 0, 'd'}, {"mirror", 1, 0, 'm'}, {"mode", 1, 0, 'M'},
-		{"policy", 1, 0, 'P'}, {"threads", 1, 0, 't'}, {"ops", 1, 0, 'n'},
-		{"files", 1, 0, 'f'}, {"file-size", 1, 0, 'z'},
+		{"dir", 1, 0, 'd'}, REGION_LONG_OPTS, {"threads", 1, 0, 't'},
+		{"ops", 1, 0, 'n'}, {"files", 1, 0, 'f'}, {"file-size", 1, 0, 'z'},
 		{"max-range", 1, 0, 'r'}, {"ranges", 1, 0, 'R'},
-		{"connections", 1, 0, 'c'}, {"seed", 1, 0, 's'},
-		{"block-timeout-ms", 1, 0, 'b'}, {"stamp", 0, 0, 'S'},
+		{"seed", 1, 0, 's'}, {"stamp", 0, 0, 'S'},
 		{"seconds", 1, 0, 'T'}, {"check-stamps", 1, 0, 'C'},
 		{"stamp-big", 1, 0, 'B'}, {"interval-us", 1, 0, 'I'},
 		{"stamp-ns", 0, 0, 'N'}, {"stamp-log", 0, 0, 'L'}, {0, 0, 0, 0}};
@@ -109,28 +107,23 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->max_range = 16384;
 	o->ranges = 4;
 	o->seed = 1;
+	const char *why = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		int r = region_opt(c, optarg, &o->cfg, &why);
+		if (r < 0)
+			return usage(why);
+		if (r > 0)
+			continue;
 		switch (c) {
 		case 'd': o->dir = optarg; break;
-		case 'm': o->cfg.mirror = optarg; break;
-		case 'M':
-			if (mj_mode_parse(optarg, &o->cfg.mode))
-				return usage("--mode: unreplicated|sync|syncflush|async");
-			break;
-		case 'P':
-			if (mj_policy_parse(optarg, &o->cfg.policy))
-				return usage("--policy: block|degrade");
-			break;
 		case 't': o->threads = atoi(optarg); break;
 		case 'n': o->ops = atol(optarg); break;
 		case 'f': o->files = atoi(optarg); break;
 		case 'z': o->file_size = strtoull(optarg, NULL, 0); break;
 		case 'r': o->max_range = strtoull(optarg, NULL, 0); break;
 		case 'R': o->ranges = atoi(optarg); break;
-		case 'c': o->cfg.connections = atoi(optarg); break;
 		case 's': o->seed = (unsigned)atoi(optarg); break;
-		case 'b': o->cfg.block_timeout_ms = atoi(optarg); break;
 		case 'S': o->stamp = 1; break;
 		case 'T': o->seconds = atof(optarg); break;
 		case 'C': o->check_dir = optarg; break;

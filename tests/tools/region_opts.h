@@ -1,0 +1,45 @@
+/*
+ * region_opts.h: the libmojim options that every test tool driving a
+ * region takes, spelled and checked in one place.
+ *
+ *   --mirror HOST:PORT  --mode M  --policy P  --connections N
+ *   --block-timeout-ms N
+ *
+ * A tool puts REGION_LONG_OPTS in its getopt_long table and hands each
+ * option to region_opt() before its own switch.
+ */
+#ifndef MOJIM_TESTS_REGION_OPTS_H
+#define MOJIM_TESTS_REGION_OPTS_H
+
+#include "mojim.h"
+
+#include <stdlib.h>
+
+#define REGION_LONG_OPTS                                                    \
+	{"mirror", 1, 0, 'm'}, {"mode", 1, 0, 'M'}, {"policy", 1, 0, 'P'},    \
+	    {"connections", 1, 0, 'c'}, {"block-timeout-ms", 1, 0, 'b'}
+
+/* 1: c was a region option, stored in cfg; 0: it was not; -1: its value
+ * is bad, *why says so. */
+static inline int region_opt(int c, const char *arg, struct mj_config *cfg,
+                             const char **why)
+{
+	switch (c) {
+	case 'm': cfg->mirror = arg; return 1;
+	case 'M':
+		if (mj_mode_parse(arg, &cfg->mode) == 0)
+			return 1;
+		*why = "--mode: unreplicated|sync|syncflush|async";
+		return -1;
+	case 'P':
+		if (mj_policy_parse(arg, &cfg->policy) == 0)
+			return 1;
+		*why = "--policy: block|degrade";
+		return -1;
+	case 'c': cfg->connections = atoi(arg); return 1;
+	case 'b': cfg->block_timeout_ms = atoi(arg); return 1;
+	default: return 0;
+	}
+}
+
+#endif
