@@ -2,8 +2,13 @@
  * control.c: DIR/control.sock, the operator's window (mojimctl).
  *
  * One request line per connection ("status", "status json", or "promote"
- * with "force" and "lose-from SEQ" as options), one answer, then close. The thread only takes the mirror lock long enough to copy
- * the numbers, so a slow client cannot stall replication.
+ * with "force" and "lose-from SEQ" as options), one answer, then close.
+ * The thread only takes the mirror lock long enough to copy the numbers,
+ * so a slow client cannot stall replication.
+ *
+ * Who may ask: the socket is 0600 inside DIR (0700), and each caller's
+ * uid is checked again with SO_PEERCRED (root or the mirror's own user),
+ * so loosened modes alone do not let another user promote the replica.
  */
 #include "mirror.h"
 #include "util.h"
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,6 +26,7 @@ struct snapshot {
 	uint64_t epoch, received, durable, applied, used, total;
 	uint64_t bytes, rate, batches, rejected, apply_errors;
 	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
+	uint64_t ctl_refused;
 	int conns, promoted, copy_state;
 	struct health health;
 };
@@ -46,6 +53,7 @@ static void take_snapshot(struct mirror *m, struct snapshot *s)
 	s->copies = m->copies_done;
 	s->health = m->health;
 	pthread_mutex_unlock(&m->lock);
+	s->ctl_refused = m->ctl_refused; /* this thread's own counter */
 	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);
 	s->rejected = __atomic_load_n(&m->frames_rejected, __ATOMIC_RELAXED);
 }
@@ -105,15 +113,17 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 		", \"cluster_id\": \"%016llx\", \"promoted\": %d, "
 		"\"copy\": \"%s\", \"copy_bytes\": %llu, \"copy_total\": %llu, "
 		"\"copy_mb_per_sec\": %.1f, \"copy_seconds_left\": %.1f, "
-		"\"copies_done\": %llu}\n" :
+		"\"copies_done\": %llu, \"control_refused\": %llu}\n" :
 		"cluster_id: %016llx\npromoted: %d\ncopy: %s\n"
 		"copy_bytes: %llu/%llu\ncopy_mb_per_sec: %.1f\n"
-		"copy_seconds_left: %.1f\ncopies_done: %llu\n";
+		"copy_seconds_left: %.1f\ncopies_done: %llu\n"
+		"control_refused: %llu\n";
 	snprintf(buf, len, fmt, (unsigned long long)s->cluster, s->promoted,
 	         copy_state_name(s->copy_state),
 	         (unsigned long long)s->copy_bytes,
 	         (unsigned long long)s->copy_total, rate / 1e6, left,
-	         (unsigned long long)s->copies);
+	         (unsigned long long)s->copies,
+	         (unsigned long long)s->ctl_refused);
 }
 
 void mirror_status(struct mirror *m, int json, char *buf, size_t len)
@@ -183,14 +193,44 @@ static void promote_request(struct mirror *m, char *args, char *out,
 	mirror_promote(m, force, lose_from, out, len);
 }
 
-/* Reads one request line (bounded, with a timeout) and answers it. */
+/* 1 if the caller on fd is root or the mirror's own user; otherwise
+ * (or when the kernel cannot say) it is answered, logged and counted. */
+static int caller_allowed(struct mirror *m, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char out[160];
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	    len == sizeof(cred) && (cred.uid == 0 || cred.uid == geteuid()))
+		return 1;
+	m->ctl_refused++;
+	if (len != sizeof(cred)) {
+		mlog("control: refused a caller whose uid is unknown");
+		snprintf(out, sizeof(out), "error: permission denied\n");
+	} else {
+		mlog("control: refused uid %u (pid %d): neither root nor the "
+		     "mirror's user (uid %u)", (unsigned)cred.uid, (int)cred.pid,
+		     (unsigned)geteuid());
+		snprintf(out, sizeof(out), "error: permission denied: uid %u is "
+		         "neither root nor the mirror's user (uid %u)\n",
+		         (unsigned)cred.uid, (unsigned)geteuid());
+	}
+	mjw_write_full(fd, out, strlen(out));
+	return 0;
+}
+
+/* Reads one request line (bounded, with a timeout) and answers it. A
+ * socket without its timeouts could stall this thread, so it is not served. */
 static void serve(struct mirror *m, int fd)
 {
 	char req[256], out[4 * PATH_MAX + 1024];
 	size_t n = 0;
 	struct timeval tv = {.tv_sec = 1};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))) {
+		mlog("control: cannot set a caller's timeouts: %s", strerror(errno));
+		return;
+	}
 	while (n < sizeof(req) - 1) {
 		ssize_t r = read(fd, req + n, sizeof(req) - 1 - n);
 		if (r <= 0)
@@ -201,6 +241,9 @@ static void serve(struct mirror *m, int fd)
 	}
 	req[n] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
+	/* After the read, so that the refusal reaches a caller still writing. */
+	if (!caller_allowed(m, fd))
+		return;
 	if (strncmp(req, "promote", 7) == 0 && (!req[7] || req[7] == ' '))
 		promote_request(m, req + 7, out, sizeof(out));
 	else if (strcmp(req, "status") == 0)
@@ -249,10 +292,13 @@ int control_start(struct mirror *m, const char **why)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return *why = "cannot create the control socket", -errno;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16)) {
+	/* DIR is 0700 already (make_paths), so the moment between bind and
+	 * chmod shows the socket to nobody else. */
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    chmod(m->sock_path, 0600) || listen(fd, 16)) {
 		int e = errno;
 		close(fd);
-		return *why = "cannot bind DIR/control.sock", -e;
+		return *why = "cannot bind DIR/control.sock (mode 0600)", -e;
 	}
 	m->ctl_fd = fd;
 	int rc = pthread_create(&m->ctl_thread, NULL, control_main, m);

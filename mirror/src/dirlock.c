@@ -34,7 +34,7 @@ int dirlock_take(const char *dir, const char **why)
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "%s/lock", dir) >= (int)sizeof(path))
 		return *why = "DIR path too long", -ENAMETOOLONG;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return *why = "cannot open DIR/lock", -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB)) {

@@ -137,8 +137,9 @@ static int init_locks(struct mirror *m)
 static int make_paths(struct mirror *m, const char **why)
 {
 	const struct mirror_cfg *c = &m->cfg;
-	if (mkdir(c->dir, 0755) && errno != EEXIST)
-		return *why = "cannot create DIR", -errno;
+	int rc = dir_make_private(c->dir);
+	if (rc)
+		return *why = "cannot create DIR or make it 0700", rc;
 	/* Before anything in DIR is read or made: one process at a time. */
 	int fd = dirlock_take(c->dir, why);
 	if (fd < 0)
@@ -153,8 +154,9 @@ static int make_paths(struct mirror *m, const char **why)
 		snprintf(m->data_dir, sizeof(m->data_dir), "%s", c->data_dir);
 	else if (path_join(m->data_dir, sizeof(m->data_dir), c->dir, "data"))
 		return *why = "DIR path too long", -ENAMETOOLONG;
-	if (mkdir(m->log_dir, 0755) && errno != EEXIST)
-		return *why = "cannot create DIR/log", -errno;
+	rc = dir_make_private(m->log_dir);
+	if (rc)
+		return *why = "cannot create DIR/log or make it 0700", rc;
 	/* Beside the replica, on its file system: renames swap them. */
 	size_t n = strlen(m->data_dir);
 	while (n > 1 && m->data_dir[n - 1] == '/')

@@ -114,6 +114,7 @@ struct mirror {
 	int ctl_fd;
 	int ctl_started;
 	int ctl_stop; /* atomic */
+	uint64_t ctl_refused; /* callers of another user; the control thread's */
 	int listen_fd;
 };
 

@@ -188,7 +188,7 @@ static int rp_evict(struct replica *rp)
 static int rp_open_file(struct replica *rp, const char *name, int *created)
 {
 	*created = 0;
-	int fd = rp_openat(rp, rp->dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0644);
+	int fd = rp_openat(rp, rp->dirfd, name, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd >= 0)
 		*created = 1;
 	else if (errno == EEXIST)
@@ -392,7 +392,7 @@ static int rec_mkdir(struct replica *rp, char *name)
 	if (p < 0)
 		return p;
 	int rc = 0;
-	if (mkdirat(p, base, 0755)) {
+	if (mkdirat(p, base, 0700)) {
 		struct stat st;
 		rc = -errno;
 		if (rc == -EEXIST && fstatat(p, base, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -473,9 +473,10 @@ int replica_open(struct replica *rp, const char *dir, int on_disk,
 {
 	memset(rp, 0, sizeof(*rp));
 	rp->on_disk = on_disk;
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		*why = "cannot create the replica directory";
-		return -errno;
+	int rc = dir_make_private(dir);
+	if (rc) {
+		*why = "cannot create the replica directory or make it 0700";
+		return rc;
 	}
 	rp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rp->dirfd < 0) {

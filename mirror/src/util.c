@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,23 @@ int parse_size(const char *s, uint64_t *out)
 	if (shift && v > (UINT64_MAX >> shift))
 		return -1;
 	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int dir_make_private(const char *path)
+{
+	struct stat st;
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (!(st.st_mode & 077))
+		return 0;
+	if (chmod(path, 0700))
+		return -errno;
+	minfo("%s was mode %04o; made 0700", path, (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 

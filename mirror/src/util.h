@@ -27,6 +27,13 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out);
  */
 int pm_persist(const void *addr, size_t len, int is_pmem);
 
+/*
+ * Makes path a directory only its owner can enter (0700): created so, or
+ * an existing one narrowed (it holds the replica, a primary's future
+ * home, and the control socket). Returns 0 or a negative errno.
+ */
+int dir_make_private(const char *path);
+
 /* Set by --quiet: info lines are dropped, errors still go to stderr. */
 extern int mirror_quiet;
 

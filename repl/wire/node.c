@@ -117,7 +117,7 @@ int mjw_node_store(int dirfd, const struct mjw_node *n)
 	                   n->clean ? 1 : 0, n->flushed ? 1 : 0, n->incarnation,
 	                   n->boot_id[0] ? n->boot_id : "-");
 	int fd = openat(dirfd, NODE_TMP, O_WRONLY | O_CREAT | O_TRUNC |
-	                O_CLOEXEC | O_NOFOLLOW, 0644);
+	                O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	int rc = write_all(fd, buf, (size_t)len);
