@@ -323,8 +323,13 @@ static void fill_block(mj_file *f, uint64_t i, uint64_t even, uint64_t odd,
  * batch), writes into it the stamp and the count c of such sync points so
  * far, and grows a file by block c % GROW_BLOCKS (cut back to nothing at
  * every lap, so the mirror keeps allocating: a full file system shows).
- * A primary run without --stamp-ns makes none, so namespace barriers
- * come and go over a run of the test.
+ * A primary run without --stamp-ns makes none after its first, so
+ * namespace barriers come and go over a run of the test. Its first one is
+ * a namespace sync point too when the files exist: a predecessor killed
+ * in the middle of one left it half made in the local files (resized,
+ * renamed, half written), a restart's full copy gave those to the mirror
+ * (the local files are the truth after a crash), and like an
+ * application's recovery the next life completes it before it goes on.
  */
 #define GROW_BLOCKS 2048
 #define GROW_BLOCK 4096
@@ -333,6 +338,18 @@ static void fill_block(mj_file *f, uint64_t i, uint64_t even, uint64_t odd,
 static const char *ns_name(uint64_t c)
 {
 	return c % 2 ? "stamp-ns-b" : "stamp-ns-a";
+}
+
+/* 1 if a namespace file is in dir (some life made namespace sync points). */
+static int ns_exists(const char *dir)
+{
+	char path[4096];
+	for (int c = 0; c < 2; c++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ns_name(c));
+		if (access(path, F_OK) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* 16 bytes at 0 of path (the stamp and the count); 0 if it can be read. */
@@ -350,6 +367,15 @@ struct ns_state {
 	const char *name; /* current name */
 	uint64_t count;   /* namespace sync points so far */
 };
+
+static void ns_close(struct ns_state *ns)
+{
+	if (ns->f)
+		mj_file_close(ns->f);
+	if (ns->grow)
+		mj_file_close(ns->grow);
+	ns->f = ns->grow = NULL;
+}
 
 /* The namespace file under its current name (created if neither exists)
  * and the growing file. */
@@ -429,7 +455,7 @@ static int run_stamps(struct shared *sh)
 	mj_file *log = NULL;
 	int rc = open_files(sh, STAMP_FILES, 2 << 20, "stamp-%d");
 	uint64_t first = rc ? 0 : local_stamp(sh) + 1;
-	if (!rc && stamp_ns)
+	if (!rc && (stamp_ns || ns_exists(sh->o->dir)))
 		rc = open_ns(sh, &ns);
 	if (!rc && stamp_log)
 		rc = mj_file_open(sh->region, LOG_FILE, MJ_O_CREATE, &log);
@@ -444,15 +470,16 @@ static int run_stamps(struct shared *sh)
 		if (!rc)
 			printf("acked %llu\n", (unsigned long long)k);
 		fflush(stdout);
+		if (!rc && !stamp_ns)
+			ns_close(&ns); /* the predecessor's one is complete */
 		if (sh->o->interval_us)
 			usleep((useconds_t)sh->o->interval_us);
 	}
 	if (rc)
 		fprintf(stderr, "mj_workload: stamp: %s\n", mj_strerror(rc));
-	mj_file *opened[] = {ns.f, ns.grow, log};
-	for (size_t i = 0; i < sizeof(opened) / sizeof(opened[0]); i++)
-		if (opened[i])
-			mj_file_close(opened[i]);
+	ns_close(&ns);
+	if (log)
+		mj_file_close(log);
 	return rc;
 }
 
