@@ -197,14 +197,15 @@ static void promote_request(struct mirror *m, char *args, char *out,
  * (or when the kernel cannot say) it is answered, logged and counted. */
 static int caller_allowed(struct mirror *m, int fd)
 {
-	struct ucred cred;
+	struct ucred cred = {0};
 	socklen_t len = sizeof(cred);
 	char out[160];
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-	    len == sizeof(cred) && (cred.uid == 0 || cred.uid == geteuid()))
+	int known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	            len == sizeof(cred);
+	if (known && (cred.uid == 0 || cred.uid == geteuid()))
 		return 1;
 	m->ctl_refused++;
-	if (len != sizeof(cred)) {
+	if (!known) {
 		mlog("control: refused a caller whose uid is unknown");
 		snprintf(out, sizeof(out), "error: permission denied\n");
 	} else {
