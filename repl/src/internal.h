@@ -251,6 +251,8 @@ void mj_conn_failed(mj_region *r, int index, int err);
 int mj_supervisor_start(mj_region *r);
 int mj_shippers_start(mj_region *r);
 void mj_threads_stop(mj_region *r);
+/* Whether a batch the mirror has not acknowledged is held (mu held). */
+bool mj_batches_held(const mj_region *r);
 void mj_enter_degraded(mj_region *r, const char *why);
 
 /* node.c (mu held unless said otherwise) */

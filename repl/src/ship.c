@@ -45,6 +45,11 @@ static void unlink_batch(mj_region *r, struct mj_batch *b)
 	}
 }
 
+bool mj_batches_held(const mj_region *r)
+{
+	return r->unacked || (r->filling && r->filling->buf.len);
+}
+
 /* Moves the filling batch to the tail of the unacked list. */
 void mj_take_filling(mj_region *r)
 {
@@ -362,6 +367,8 @@ static void *supervisor_main(void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stopping) {
 		supervise_once(r);
+		if (r->stopping) /* asked while it dialed without the lock */
+			break;
 		int ms = r->cfg.heartbeat_ms / 2;
 		if (r->mirror_lost && ms > 100)
 			ms = 100; /* redial quickly while the mirror is away */

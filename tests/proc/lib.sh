@@ -85,7 +85,8 @@ kill_mirror() {
 # wait_applied DIR SEQ: until the mirror in DIR applied batch SEQ.
 wait_applied() {
 	"$MOJIM_BIN/mojimctl" --dir "$1" wait-applied "$2" --timeout-ms 60000 \
-		>/dev/null || fail "mirror in $1 did not apply batch $2 within 60 s"
+		>/dev/null || fail "mirror in $1 did not apply batch $2 within 60 s;" \
+		"its status: $("$MOJIM_BIN/mojimctl" --dir "$1" status 2>&1 | tr '\n' ' ')"
 }
 
 # same_tree A B: identical names, types and bytes (the primary's own
