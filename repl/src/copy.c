@@ -232,14 +232,23 @@ static void copy_landed(mj_region *r, uint64_t seq, uint64_t t0)
 		}
 	}
 	r->track.end_seq = seq;
+	/* Sync points made after take_changes joined a batch after the copy's,
+	 * and while degraded they were acknowledged on the local flush alone:
+	 * the batch goes now (the supervisor resends it), not at the next sync
+	 * point, and the node file says the mirror lacks it until it is
+	 * acknowledged (mj_settle). */
+	if (r->filling && r->filling->buf.len) {
+		mj_take_filling(r);
+		r->track.end_seq = r->next_seq - 1;
+	}
 	r->track.gen++;
 	r->degraded = false;
-	mj_node_set_flushed(r, false); /* before a sync point is acked so */
+	r->settle_pending = true;
 	r->st.degraded = 0;
 	r->st.full_copies++;
 	r->st.copy_us = (mj_now_ns() - t0) / 1000;
 	r->st.seq_durable = r->durable_seq;
-	mj_node_set_stale(r, false);
+	mj_settle(r);
 	mj_log(r, MJ_LOG_INFO, "full copy to %s done: %llu bytes in %.2f s, "
 	       "the mirror holds everything up to batch %llu", r->cfg.mirror,
 	       (unsigned long long)r->st.copy_bytes_done,

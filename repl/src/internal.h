@@ -158,6 +158,11 @@ struct mj_region {
 	} track;
 	bool need_copy;           /* the mirror needs a full copy */
 	bool writes_lost;         /* mj_region_writes_lost: stale until a copy */
+	/* A catch-up or a copy ended the degraded state; the node file keeps
+	 * saying "stale" and "flushed" (and sync points keep flushing
+	 * locally) until the mirror acknowledged track.end_seq, the last
+	 * batch holding sync points acknowledged on the local flush alone. */
+	bool settle_pending;
 	/* Every sync point flushes locally: the mode says so, or the node
 	 * file does (node.flushed, node.c). Set under mu, read without it. */
 	atomic_bool flush_local;
@@ -253,6 +258,12 @@ int mj_shippers_start(mj_region *r);
 void mj_threads_stop(mj_region *r);
 /* Whether a batch the mirror has not acknowledged is held (mu held). */
 bool mj_batches_held(const mj_region *r);
+/* Nothing the mirror lacks: no tracking, copy or degrade, and every
+ * batch up to track.end_seq acknowledged (mu held). */
+bool mj_caught_up(const mj_region *r);
+/* If settle_pending and caught up: the node file says the mirror is in
+ * sync and, in sync mode, that sync points stop flushing locally. */
+void mj_settle(mj_region *r);
 void mj_enter_degraded(mj_region *r, const char *why);
 
 /* node.c (mu held unless said otherwise) */

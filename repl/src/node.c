@@ -154,10 +154,11 @@ int mj_node_mark_clean(mj_region *r)
 {
 	/* Whatever the mirror still lacks must be known at the next open: a
 	 * held batch among it, which a close that found the region degraded
-	 * leaves behind if a copy or a handshake ended the degraded state
-	 * while the close was stopping the threads (test_close_resync_mt). */
-	if (r->degraded || r->need_copy || r->track.active || r->writes_lost ||
-	    mj_batches_held(r))
+	 * leaves behind if a copy ended the degraded state while the close was
+	 * stopping the threads (test_close_resync_mt), and namespace records
+	 * no sync point carried. */
+	if (!mj_caught_up(r) || r->settle_pending || mj_batches_held(r) ||
+	    r->pending_ns.len)
 		r->node.mirror_stale = 1;
 	r->node.clean = 1;
 	int rc = mjw_node_store(r->dirfd, &r->node);

@@ -137,7 +137,9 @@ static int catch_up(mj_region *r)
 	r->track.gen++;
 	mj_track_clear(r);
 	r->degraded = false;
-	mj_node_set_flushed(r, false); /* before a sync point is acked so */
+	/* Its sync points were acknowledged on the local flush alone: they
+	 * keep flushing until the mirror acknowledged this batch. */
+	r->settle_pending = true;
 	r->st.degraded = 0;
 	r->st.catchups++;
 	r->st.catchup_bytes = b->buf.len;

@@ -32,6 +32,7 @@ static void recompute_durable(mj_region *r)
 	if (lowest - 1 > r->durable_seq)
 		r->durable_seq = lowest - 1;
 	r->st.seq_durable = r->durable_seq;
+	mj_settle(r);
 }
 
 static void unlink_batch(mj_region *r, struct mj_batch *b)
@@ -48,6 +49,21 @@ static void unlink_batch(mj_region *r, struct mj_batch *b)
 bool mj_batches_held(const mj_region *r)
 {
 	return r->unacked || (r->filling && r->filling->buf.len);
+}
+
+bool mj_caught_up(const mj_region *r)
+{
+	return !r->track.active && !r->need_copy && !r->degraded &&
+	       !r->writes_lost && r->durable_seq >= r->track.end_seq;
+}
+
+void mj_settle(mj_region *r)
+{
+	if (!r->settle_pending || !mj_caught_up(r))
+		return;
+	r->settle_pending = false;
+	mj_node_set_flushed(r, false);
+	mj_node_set_stale(r, false);
 }
 
 /* Moves the filling batch to the tail of the unacked list. */

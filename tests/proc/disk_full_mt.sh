@@ -68,13 +68,19 @@ while_unhealthy() {
 	note "promote refused: $(cut -c1-160 "$T/promote.out")"
 }
 
-# healed M P FS: grow the file system; the mirror and the primary recover.
+# healed M P FS DATA [block]: grow the file system; the mirror and the
+# primary recover. Under block the primary's own close delivered every
+# batch: the mirror is compared before the next opening as well.
 healed() {
 	mount -o remount,size=64m "$3" || fail "remount"
 	wait_health "$1" ok 10
 	grep -q "the replica is healthy again" "$1.log" || fail "recovery not logged"
 	wait_gone "$WL" 60 || fail "the primary still runs 60 s after the remount"
 	wait "$WL" || fail "the primary failed: $(tail -3 "$T/$2.log")"
+	if [ "${5:-}" = block ]; then
+		wait_applied "$1" "$(sed -n 's/^seq_sent //p' "$T/$2.out")"
+		same_tree "$T/$2" "$4"
+	fi
 	reopened "$1" "$2" "$4"
 }
 
@@ -111,7 +117,7 @@ timeout 30 "$MOJIM_BIN/mojim-mirror" --dir "$M" --replay-only 2>"$T/replay.out" 
 	fail "--replay-only on an unhealthy replica: exit $rc: $(tail -2 "$T/replay.out")"
 start_mirror "$M" "$port" --log-size 1M --slot-size 256K
 [ "$(mirror_status "$M" health)" = unhealthy ] || fail "the restart forgot the failure"
-healed "$M" p1 "$T/fs" "$M/data"
+healed "$M" p1 "$T/fs" "$M/data" block
 note "pmem/block: $(cat "$T/p1.out" | head -1); $(ms_between "$t0" "$(now_s)") ms"
 stop_mirror
 
