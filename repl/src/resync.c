@@ -117,8 +117,25 @@ void mj_want_copy(mj_region *r, const char *why)
 	mj_node_set_stale(r, true);
 }
 
+/* Ends the tracking period at batch end_seq: the degraded state is over,
+ * and the node file follows once the mirror acknowledged end_seq. */
+static void tracking_settled(mj_region *r, uint64_t end_seq)
+{
+	r->track.end_seq = end_seq;
+	r->track.gen++;
+	mj_track_clear(r);
+	r->degraded = false;
+	/* Its sync points were acknowledged on the local flush alone: they
+	 * keep flushing until the mirror acknowledged end_seq. */
+	r->settle_pending = true;
+	r->st.degraded = 0;
+	r->st.catchups++;
+}
+
 /* Ships what was tracked as one batch after the resent ones; 0 if done,
- * -1 if it does not fit a batch (a full copy then). */
+ * -1 if it does not fit a batch (a full copy then). Nothing tracked, no
+ * batch: an empty one has no frame to send, so it would never be
+ * acknowledged (the connection timed out, degraded again and copied). */
 static int catch_up(mj_region *r)
 {
 	uint64_t retained = 0;
@@ -127,21 +144,22 @@ static int catch_up(mj_region *r)
 	struct mj_batch *b = mj_track_batch(r, r->next_seq, r->max_batch);
 	if (!b)
 		return -1;
+	if (b->buf.len == 0) {
+		mj_batch_free(b);
+		tracking_settled(r, r->next_seq - 1);
+		r->st.catchup_bytes = 0;
+		mj_log(r, MJ_LOG_WARN, "mirror %s is back: resending %llu held "
+		       "batches; nothing changed meanwhile", r->cfg.mirror,
+		       (unsigned long long)retained);
+		return 0;
+	}
 	r->next_seq++;
 	b->needs_send = true;
 	if (r->filling)
 		mj_take_filling(r);
 	r->filling = b;
 	mj_take_filling(r);
-	r->track.end_seq = b->seq;
-	r->track.gen++;
-	mj_track_clear(r);
-	r->degraded = false;
-	/* Its sync points were acknowledged on the local flush alone: they
-	 * keep flushing until the mirror acknowledged this batch. */
-	r->settle_pending = true;
-	r->st.degraded = 0;
-	r->st.catchups++;
+	tracking_settled(r, b->seq);
 	r->st.catchup_bytes = b->buf.len;
 	mj_log(r, MJ_LOG_WARN, "mirror %s is back: resending %llu held batches, "
 	       "then one catch-up batch (%llu, %llu bytes) of what changed "
