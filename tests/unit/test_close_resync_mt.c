@@ -10,8 +10,8 @@
  * then closed; the close finds it degraded, so its drain has nothing to
  * wait for, and joins the supervisor; the mirror is continued, the copy
  * lands and ends the degraded state just before the region is marked
- * clean. The node file must say the mirror is stale, so the next opening
- * copies. CI's TSan run of proc_disk_full_mt met this race about once in
+ * clean. Unless the mirror acknowledged that batch first, the node file
+ * must say the mirror is stale, so the next opening copies. CI's TSan run of proc_disk_full_mt met this race about once in
  * 12 runs (the node file said in sync; the mirror never got the batch).
  *
  * The oracle is end to end: the region is opened again with the mirror
@@ -167,10 +167,13 @@ static void close_while_stopped(mj_region *r, mj_file *f)
 	ck_assert_int_eq(c.rc, 0);
 }
 
-/* Opens pname again: the mirror DIR/mname must end holding text. */
+/* Opens pname again: the mirror DIR/mname must end holding text. Whether
+ * the reopening copies is not the oracle: when the copy lands and the
+ * supervisor's batch is acknowledged before the close marks the region
+ * clean, the node file rightly says in sync and no copy follows (seen in
+ * 1 run of 4 under ASan). */
 static void reopened_mirror_has(struct mj_config *cfg, const char *pname,
-                                const char *mname, const char *text,
-                                int want_copy)
+                                const char *mname, const char *text)
 {
 	mj_region *r = open_region(cfg, pname);
 	ck_assert_int_eq(mj_gmsync(r, NULL, 0, 0), 0);
@@ -183,17 +186,14 @@ static void reopened_mirror_has(struct mj_config *cfg, const char *pname,
 	ck_assert_msg(same, "the mirror lacks the last sync point after a "
 	              "reopening (full copies at the reopening: %llu)",
 	              (unsigned long long)st.full_copies);
-	if (want_copy)
-		ck_assert_msg(st.full_copies == 1, "the reopening made %llu full "
-		              "copies, not 1", (unsigned long long)st.full_copies);
 	stop_mirror(SIGTERM);
 }
 
 /* Degrades a region on DIR/pname, starts an empty mirror DIR/mname and
- * stops it at the copy's end; makes a sync point of "DDDD" then. Returns
- * whether the stop came inside the window (see the top). */
-static int sync_at_copy_end(struct mj_config *cfg, const char *pname,
-                            const char *mname, mj_region **r, mj_file **f)
+ * stops it at the copy's end; makes a sync point of "DDDD" then.
+ * Says on stderr when the stop came too late (see the top). */
+static void sync_at_copy_end(struct mj_config *cfg, const char *pname,
+                             const char *mname, mj_region **r, mj_file **f)
 {
 	char first[64];
 	snprintf(first, sizeof(first), "%s-first", mname);
@@ -222,7 +222,6 @@ static int sync_at_copy_end(struct mj_config *cfg, const char *pname,
 		fprintf(stderr, "%s: the copy landed before the mirror was "
 		        "stopped; the race was not tested this time\n", pname);
 	sync_text(*r, *f, "DDDD"); /* while degraded, after the copy's batch */
-	return in_window;
 }
 
 /* The region is closed while the copy ends. */
@@ -231,9 +230,9 @@ START_TEST(close_during_copy_end)
 	struct mj_config cfg;
 	mj_region *r;
 	mj_file *f;
-	int in_window = sync_at_copy_end(&cfg, "p-close", "m-close", &r, &f);
+	sync_at_copy_end(&cfg, "p-close", "m-close", &r, &f);
 	close_while_stopped(r, f);
-	reopened_mirror_has(&cfg, "p-close", "m-close", "DDDD", in_window);
+	reopened_mirror_has(&cfg, "p-close", "m-close", "DDDD");
 }
 END_TEST
 
