@@ -5,7 +5,11 @@
  * Load with early_load=true: the file system must be in place before
  * WiredTiger opens its first file.
  *   extensions=[/abs/libmojim_wt.so=(early_load=true,
- *               config={mode=sync,mirror=127.0.0.1:7070})]
+ *               config={mode=sync,mirror=(host=127.0.0.1,port=7070)})]
+ * The address also takes mirror="127.0.0.1:7070" (quoted: WiredTiger's
+ * parser reads ':' as '='); the form without quotes survives every tool
+ * that wraps the string in quotes of its own (wtperf's -C, mongod's
+ * --wiredTigerEngineConfigString).
  */
 #include "internal.h"
 
@@ -44,6 +48,44 @@ static int num(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v,
 	return 0;
 }
 
+/* A value that is a word or a string: copied into a new string. */
+static int dup_value(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v,
+                     char **out)
+{
+	if ((v->type != WT_CONFIG_ITEM_ID && v->type != WT_CONFIG_ITEM_STRING) ||
+	    v->len == 0 || v->len > 4096)
+		return bad(fs, k, v, "want a path");
+	free(*out);
+	*out = strndup(v->str, v->len);
+	return *out ? 0 : ENOMEM;
+}
+
+/* mirror=(host=H,port=P) as "H:P" ("[H]:P" for an IPv6 host). */
+static int mirror_struct(struct mwt_fs *fs, WT_CONFIG_ITEM *k,
+                         WT_CONFIG_ITEM *v)
+{
+	WT_CONFIG_PARSER *p;
+	WT_CONFIG_ITEM hk, hv, pk, pv;
+	if (fs->api->config_parser_open(fs->api, NULL, v->str, v->len, &p))
+		return bad(fs, k, v, "want (host=HOST,port=PORT)");
+	int rc = p->get(p, "host", &hv) || p->get(p, "port", &pv);
+	int n = 0;
+	while (!rc && p->next(p, &hk, &pk) == 0)
+		n++;
+	(void)p->close(p);
+	if (rc || n != 2 || hv.len == 0 || hv.len > 255 ||
+	    (hv.type != WT_CONFIG_ITEM_ID && hv.type != WT_CONFIG_ITEM_STRING) ||
+	    pv.type != WT_CONFIG_ITEM_NUM || pv.val < 1 || pv.val > 65535)
+		return bad(fs, k, v, "want (host=HOST,port=1..65535)");
+	int v6 = memchr(hv.str, ':', hv.len) != NULL;
+	char addr[300];
+	snprintf(addr, sizeof(addr), "%s%.*s%s:%d", v6 ? "[" : "", (int)hv.len,
+	         hv.str, v6 ? "]" : "", (int)pv.val);
+	free(fs->mirror);
+	fs->mirror = strdup(addr);
+	return fs->mirror ? 0 : ENOMEM;
+}
+
 static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 {
 	struct mj_config *c = &fs->cfg;
@@ -60,14 +102,23 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 	} else if (key_is(k, "policy")) {
 		if (!is_word || mj_policy_parse(word, &c->policy))
 			return bad(fs, k, v, "want block or degrade");
+	} else if (key_is(k, "mirror") && v->type == WT_CONFIG_ITEM_STRUCT) {
+		return mirror_struct(fs, k, v);
 	} else if (key_is(k, "mirror")) {
-		if (v->len == 0 || v->type == WT_CONFIG_ITEM_STRUCT ||
-		    !memchr(v->str, ':', v->len))
-			return bad(fs, k, v, "want HOST:PORT");
+		if (v->len == 0 || !memchr(v->str, ':', v->len))
+			return bad(fs, k, v, "want (host=HOST,port=PORT) or "
+			                     "\"HOST:PORT\"");
 		free(fs->mirror);
 		fs->mirror = strndup(v->str, v->len);
 		if (!fs->mirror)
 			return ENOMEM;
+	} else if (key_is(k, "transport")) {
+		const char *t = is_word ? mj_transport_name(word) : NULL;
+		if (!t)
+			return bad(fs, k, v, "unknown transport (known: tcp)");
+		c->transport = t;
+	} else if (key_is(k, "keyfile")) {
+		return dup_value(fs, k, v, &fs->keyfile);
 	} else if (key_is(k, "connections")) {
 		return num(fs, k, v, 1, 64, &c->connections);
 	} else if (key_is(k, "block_timeout_ms")) {
@@ -84,9 +135,10 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 		fs->bad_key = true;
 		return mwt_err(fs, EINVAL,
 		               "mojim: extension config: unknown key \"%.*s\" "
-		               "(known: mode, mirror, connections, policy, "
-		               "block_timeout_ms, ack_timeout_ms, heartbeat_ms, "
-		               "spin_us, writeback_ms)",
+		               "(known: mode, mirror, transport, keyfile, "
+		               "connections, policy, block_timeout_ms, "
+		               "ack_timeout_ms, heartbeat_ms, spin_us, "
+		               "writeback_ms)",
 		               (int)k->len, k->str);
 	}
 	return 0;
@@ -124,15 +176,17 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 		/* WiredTiger's parser reads ':' as '=': a bare HOST:PORT
 		 * stops it, and its own message does not say why. */
 		mwt_err(fs, rc, "mojim: extension config: cannot parse "
-		        "it (quote the mirror address: mirror=\"HOST:PORT\")");
+		        "it (give the mirror as mirror=(host=HOST,port=PORT), or "
+		        "quote the mirror address: mirror=\"HOST:PORT\")");
 	(void)p->close(p);
 	if (rc)
 		return rc;
 	fs->cfg.mirror = fs->mirror;
+	fs->cfg.keyfile = fs->keyfile;
 	if (fs->cfg.mode != MJ_MODE_UNREPLICATED && !fs->mirror)
 		return mwt_err(fs, EINVAL,
 		               "mojim: extension config: mode=%s needs "
-		               "mirror=HOST:PORT",
+		               "mirror=(host=HOST,port=PORT)",
 		               mj_mode_name(fs->cfg.mode));
 	if (fs->cfg.mode == MJ_MODE_UNREPLICATED)
 		fs->cfg.mirror = NULL;
@@ -151,6 +205,7 @@ static void fs_free(struct mwt_fs *fs)
 	free(fs->home);
 	free(fs->realhome);
 	free(fs->mirror);
+	free(fs->keyfile);
 	free(fs);
 }
 

@@ -61,6 +61,7 @@ struct mwt_fs {
 	int ndirs, capdirs;
 	struct mj_config cfg;
 	char *mirror;
+	char *keyfile;
 	int writeback_ms; /* ship ranges dirty this long; 0: never */
 	int test_old_log_sync_delay_ms; /* tests only: see sync.c */
 	struct mwt_writeback *writeback; /* NULL: not running */

@@ -27,6 +27,8 @@ struct snapshot {
 	uint64_t bytes, rate, batches, rejected, apply_errors;
 	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
 	uint64_t ctl_refused;
+	uint64_t auth_refused;
+	int keyed;
 	int conns, promoted, copy_state;
 	struct health health;
 };
@@ -54,8 +56,10 @@ static void take_snapshot(struct mirror *m, struct snapshot *s)
 	s->health = m->health;
 	pthread_mutex_unlock(&m->lock);
 	s->ctl_refused = m->ctl_refused; /* this thread's own counter */
+	s->keyed = m->key.len > 0;
 	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);
 	s->rejected = __atomic_load_n(&m->frames_rejected, __ATOMIC_RELAXED);
+	s->auth_refused = __atomic_load_n(&m->auth_refused, __ATOMIC_RELAXED);
 }
 
 /* s as the inside of a JSON string (quotes, backslashes, controls). */
@@ -113,17 +117,19 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 		", \"cluster_id\": \"%016llx\", \"promoted\": %d, "
 		"\"copy\": \"%s\", \"copy_bytes\": %llu, \"copy_total\": %llu, "
 		"\"copy_mb_per_sec\": %.1f, \"copy_seconds_left\": %.1f, "
-		"\"copies_done\": %llu, \"control_refused\": %llu}\n" :
+		"\"copies_done\": %llu, \"control_refused\": %llu, "
+		"\"keyed\": %d, \"auth_refused\": %llu}\n" :
 		"cluster_id: %016llx\npromoted: %d\ncopy: %s\n"
 		"copy_bytes: %llu/%llu\ncopy_mb_per_sec: %.1f\n"
 		"copy_seconds_left: %.1f\ncopies_done: %llu\n"
-		"control_refused: %llu\n";
+		"control_refused: %llu\nkeyed: %d\nauth_refused: %llu\n";
 	snprintf(buf, len, fmt, (unsigned long long)s->cluster, s->promoted,
 	         copy_state_name(s->copy_state),
 	         (unsigned long long)s->copy_bytes,
 	         (unsigned long long)s->copy_total, rate / 1e6, left,
 	         (unsigned long long)s->copies,
-	         (unsigned long long)s->ctl_refused);
+	         (unsigned long long)s->ctl_refused, s->keyed,
+	         (unsigned long long)s->auth_refused);
 }
 
 void mirror_status(struct mirror *m, int json, char *buf, size_t len)
@@ -216,7 +222,7 @@ static int caller_allowed(struct mirror *m, int fd)
 		         "neither root nor the mirror's user (uid %u)\n",
 		         (unsigned)cred.uid, (unsigned)geteuid());
 	}
-	mjw_write_full(fd, out, strlen(out));
+	mjl_write_full(fd, out, strlen(out));
 	return 0;
 }
 
@@ -253,7 +259,7 @@ static void serve(struct mirror *m, int fd)
 		mirror_status(m, 1, out, sizeof(out));
 	else
 		snprintf(out, sizeof(out), "error: unknown request\n");
-	mjw_write_full(fd, out, strlen(out));
+	mjl_write_full(fd, out, strlen(out));
 }
 
 static void *control_main(void *arg)

@@ -79,6 +79,14 @@ static void usage(FILE *out)
 "                            file system, at most 16T). Without a bound one\n"
 "                            batch could ask for files no disk holds and\n"
 "                            for mappings larger than the address space\n"
+"  --keyfile FILE            the cluster key (base64 text, mode 0600, as\n"
+"                            MongoDB's keyFile; make one with\n"
+"                            head -c 32 /dev/urandom | base64): a primary\n"
+"                            must prove it holds the same key before\n"
+"                            anything is changed for it, and this mirror\n"
+"                            proves it back; without it, keyed primaries\n"
+"                            are refused\n"
+"  --transport tcp           the link's transport (default and only: tcp)\n"
 "  --replay-only             replay the logs into the replica, then exit\n"
 "                            (non-zero if a batch cannot be applied)\n"
 "  --quiet                   log only errors\n"
@@ -105,7 +113,8 @@ static int bad_arg(const char *opt, const char *why)
 }
 
 enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
-       O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE };
+       O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE,
+       O_KEYFILE, O_TRANSPORT };
 
 static const struct option options[] = {
 	{"listen", required_argument, NULL, O_LISTEN},
@@ -122,6 +131,8 @@ static const struct option options[] = {
 	{"quiet", no_argument, NULL, O_QUIET},
 	{"help", no_argument, NULL, O_HELP},
 	{"max-file-size", required_argument, NULL, O_MAXFILE},
+	{"keyfile", required_argument, NULL, O_KEYFILE},
+	{"transport", required_argument, NULL, O_TRANSPORT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -169,7 +180,7 @@ static int check_cfg(const struct mirror_cfg *c)
 		struct sockaddr_storage ss;
 		unsigned len;
 		const char *why;
-		if (mjw_parse_addr(c->listen, &ss, &len, &why))
+		if (mjl_parse_addr(c->listen, &ss, &len, &why))
 			return bad_arg("--listen", why);
 	}
 	if (c->log_size % 4096 || c->log_size < 16 * 4096)
@@ -206,6 +217,12 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 		case O_DATA_DIR: c->data_dir = optarg; break;
 		case O_DISK: c->data_on_disk = 1; break;
 		case O_REPLAY: c->replay_only = 1; break;
+		case O_KEYFILE: c->keyfile = optarg; break;
+		case O_TRANSPORT:
+			if (!mjl_transport_find(optarg))
+				return bad_arg("--transport", "unknown transport "
+				               "(known: tcp)");
+			break;
 		case O_QUIET: c->quiet = 1; break;
 		case O_HELP: usage(stdout); exit(0);
 		case '?':
@@ -281,10 +298,20 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	mirror_quiet = cfg.quiet;
+	static struct mjl_key key; /* loaded before DIR is touched */
+	if (cfg.keyfile) {
+		char err[600];
+		if (mjl_key_load(cfg.keyfile, &key, err, sizeof(err))) {
+			fprintf(stderr, "mojim-mirror: --keyfile: %s\n", err);
+			return 2;
+		}
+	}
 	setup_signals();
 	rc = mirror_open(&m, &cfg, &why);
 	if (rc)
 		return fail(&m, cfg.dir, why, rc);
+	m.key = key;
+	explicit_bzero(&key, sizeof(key));
 	if (m.promoted) {
 		mlog("%s was promoted (epoch %llu): its data directory belongs to "
 		     "a primary now; give the mirror an empty --dir", cfg.dir,

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "health.h"
+#include "mojim_link.h"
 #include "replica.h"
 #include "ring.h"
 #include "state.h"
@@ -36,6 +37,7 @@ struct mirror_cfg {
 	uint64_t spin_us;      /* busy-poll before sleeping in the kernel */
 	uint64_t max_file_size;/* largest file size or WRITE end a batch may
 	                          ask for; 0: the replica's file system size */
+	const char *keyfile;   /* the cluster key; NULL: unkeyed */
 	int replay_only;
 	int quiet;
 };
@@ -50,6 +52,7 @@ struct conn;
 
 struct mirror {
 	struct mirror_cfg cfg;
+	struct mjl_key key;    /* cfg.keyfile's, loaded by main; len 0: none */
 	char log_dir[PATH_MAX];
 	char data_dir[PATH_MAX];
 	char state_path[PATH_MAX];
@@ -100,6 +103,7 @@ struct mirror {
 	/* statistics */
 	uint64_t bytes_received;  /* atomic */
 	uint64_t frames_rejected; /* atomic */
+	uint64_t auth_refused;    /* atomic: peers that failed the key check */
 	uint64_t batches_applied; /* (L) */
 	uint64_t apply_errors;    /* (L) records that failed to apply */
 	uint64_t rate_bytes, rate_ns; /* (L) last rate sample */

@@ -77,7 +77,7 @@ static int ask(const char *path, const char *req, char *buf, size_t len)
 		close(fd);
 		return -e;
 	}
-	int rc = mjw_write_full(fd, req, strlen(req));
+	int rc = mjl_write_full(fd, req, strlen(req));
 	size_t n = 0;
 	while (!rc && n < len - 1) {
 		ssize_t r = read(fd, buf + n, len - 1 - n);

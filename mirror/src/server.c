@@ -57,6 +57,8 @@ struct conn {
 	uint64_t code;   /* MJW_REFUSE_* for END_REFUSE */
 	unsigned char *copybuf; /* a COPY frame, slot_size bytes (copy.c) */
 	int admitted;    /* (L) its HELLO was answered with HELLO_ACK */
+	struct mjl_session sess; /* the handshake's nonces, for MACs */
+	int authenticated; /* the peer proved the key (or none is used) */
 	uint64_t accepted_ns; /* when it was accepted */
 	const char *evicted; /* (L) why the listener cut it before its HELLO */
 };
@@ -75,11 +77,9 @@ static int refuse(struct conn *c, uint64_t code, const char *why)
 	return END_REFUSE;
 }
 
-static int conn_read(struct conn *c, void *buf, size_t len)
+/* A failed read or write as the end of the connection. */
+static int conn_read_err(struct conn *c, int rc)
 {
-	int rc = mjw_read_full(c->fd, buf, len);
-	if (rc == 0)
-		return END_OK;
 	if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
 		c->why = "heartbeat timeout";
 		return END_TIMEOUT;
@@ -91,10 +91,16 @@ static int conn_read(struct conn *c, void *buf, size_t len)
 	return END_CLOSED;
 }
 
+static int conn_read(struct conn *c, void *buf, size_t len)
+{
+	int rc = mjl_read_full(c->fd, buf, len);
+	return rc ? conn_read_err(c, rc) : END_OK;
+}
+
 static int conn_send(struct conn *c, enum mjw_type type, uint64_t seq,
                      const void *body, uint32_t len)
 {
-	int rc = mjw_send_ctrl(c->fd, type, c->epoch, seq, body, len);
+	int rc = mjl_send_ctrl(c->fd, type, c->epoch, seq, body, len);
 	if (rc == 0)
 		return END_OK;
 	c->why = strerror_r(-rc, c->whybuf, sizeof(c->whybuf));
@@ -320,6 +326,31 @@ again:
 	return END_OK;
 }
 
+/*
+ * The key check, before anything is decided or made for the peer: a peer
+ * that fails it leaves no ring, no epoch, no cluster, no copy state, and
+ * its descriptor is closed after the REFUSE.
+ */
+static int conn_auth(struct conn *c, const struct mjw_hdr *h,
+                     const struct mjw_hello *hello)
+{
+	const char *why = NULL;
+	int rc = mjl_accept_auth(c->fd, &c->m->key, h->epoch, hello, &c->sess,
+	                         &why);
+	if (rc == -MJL_EAUTH || rc == -MJL_EPROTO)
+		__atomic_fetch_add(&c->m->auth_refused, 1, __ATOMIC_RELAXED);
+	if (rc == -MJL_EAUTH)
+		return refuse(c, MJW_REFUSE_AUTH, why);
+	if (rc == -MJL_EPROTO)
+		return bad(c, why);
+	if (rc == -EIO && why)
+		return c->why = why, END_FAILED;
+	if (rc)
+		return conn_read_err(c, rc);
+	c->authenticated = 1;
+	return END_OK;
+}
+
 /* The HELLO exchange: fencing, ring ownership, HELLO_ACK. */
 static int conn_hello(struct conn *c)
 {
@@ -345,6 +376,8 @@ static int conn_hello(struct conn *c)
 	if (hello.nconns < 1 || hello.nconns > RING_MAX ||
 	    hello.conn_index >= hello.nconns)
 		return bad(c, "HELLO connection index out of range");
+	if ((rc = conn_auth(c, &h, &hello)))
+		return rc;
 	/* Admitted before anything is made for it: a refused peer creates no
 	 * ring file. The decision is taken again with the ring in hand. The
 	 * connection is in the list others read under the lock (server_cut). */
@@ -382,6 +415,8 @@ static int conn_hello(struct conn *c)
 	ack.cluster_id = m->cluster_id;
 	ack.flags = copy_ack_flags(m);
 	pthread_mutex_unlock(&m->lock);
+	if (m->key.len)
+		mjl_mac_acceptor(&c->sess, &ack, ack.mac);
 	minfo("conn %d from %s: hello epoch %llu, applied_seq %llu, "
 	      "durable_seq %llu", c->index, c->peer, (unsigned long long)h.epoch,
 	      (unsigned long long)ack.applied_seq,
@@ -738,8 +773,7 @@ static void conn_report(struct conn *c, int end)
 		      c->why ? c->why : "done");
 	}
 	if (end == END_BAD || end == END_REFUSE)
-		mjw_send_ctrl(c->fd, MJW_REFUSE, c->epoch, c->code, c->why,
-		              (uint32_t)strlen(c->why));
+		mjl_send_refuse(c->fd, &c->sess, c->authenticated, c->code, c->why);
 }
 
 static void conn_free(struct conn *c)
@@ -819,7 +853,7 @@ int server_listen(struct mirror *m, const char **why)
 	struct sockaddr_storage ss;
 	unsigned len;
 	int one = 1;
-	if (mjw_parse_addr(m->cfg.listen, &ss, &len, why))
+	if (mjl_parse_addr(m->cfg.listen, &ss, &len, why))
 		return -EINVAL;
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -46,6 +46,7 @@ enum mj_log_level { MJ_LOG_ERROR = 0, MJ_LOG_WARN = 1, MJ_LOG_INFO = 2 };
 #define MJ_EPROTO 10003    /* the mirror answered something invalid */
 #define MJ_ECLUSTER 10004  /* the mirror serves another cluster (another
                               primary): it will never take this one */
+#define MJ_EAUTH 10005     /* the cluster keys differ, or one side has none */
 
 struct mj_config {
 	enum mj_mode mode;   /* default MJ_MODE_SYNC */
@@ -65,6 +66,10 @@ struct mj_config {
 	                             sync points wait (async, or a lost mirror
 	                             under block) (default 64 MiB) */
 	uint64_t epoch;         /* this primary's epoch (default 1) */
+	const char *transport;  /* "tcp" (NULL: tcp, the only one so far) */
+	const char *keyfile;    /* the cluster key (base64, mode 0600): every
+	                           link proves it, and the mirror must prove
+	                           it back (NULL: unkeyed) */
 	/* Where messages go (the degrade warning among them). NULL: stderr. */
 	void (*log)(void *arg, enum mj_log_level level, const char *msg);
 	void *log_arg;
@@ -136,6 +141,8 @@ const char *mj_mode_name(enum mj_mode mode);
 int mj_mode_parse(const char *name, enum mj_mode *out);
 const char *mj_policy_name(enum mj_policy policy);
 int mj_policy_parse(const char *name, enum mj_policy *out);
+/* The transport called name, as a static string; NULL if unknown. */
+const char *mj_transport_name(const char *name);
 
 /* A message for a return code of this library (negative errno or MJ_E*). */
 const char *mj_strerror(int err);

@@ -45,12 +45,19 @@ enum mjw_type {
 	MJW_COPY_DONE = 9,  /* primary -> mirror: the copy is complete and is the
 	                       state after batch hdr.seq; the mirror makes it its
 	                       replica, answers ACK seq */
+	MJW_CHALLENGE = 10, /* mirror -> primary, keyed links: body is the
+	                       mirror's nonce (MJW_NONCE_SIZE bytes) */
+	MJW_AUTH = 11,      /* primary -> mirror, keyed links: body is the
+	                       primary's MAC (mojim_link.h tells what it covers) */
 };
+#define MJW_TYPE_MAX MJW_AUTH
 
 /* hdr.flags */
 #define MJW_F_LAST 0x01u /* last fragment of its batch */
 #define MJW_F_COPY 0x02u /* BATCH: part of a full copy, applied to the
                             mirror's staging directory, never logged */
+#define MJW_F_MAC 0x04u  /* REFUSE: the body starts with a MAC of the
+                            refusal (an authenticated mirror's) */
 
 /* Codes carried by MJW_REFUSE in hdr.seq. */
 enum mjw_refuse_code {
@@ -66,6 +73,7 @@ enum mjw_refuse_code {
 	                             full disk, an I/O error): nothing more is
 	                             taken until it can; the reason names the
 	                             batch and the error */
+	MJW_REFUSE_AUTH = 9,      /* keys differ, or one side has none */
 };
 
 struct mjw_hdr {
@@ -110,6 +118,9 @@ struct mjw_rec {
 	/* name, name2, data follow; the record is padded to 8 bytes */
 };
 
+#define MJW_NONCE_SIZE 32u /* handshake nonces */
+#define MJW_MAC_SIZE 32u   /* HMAC-SHA256 */
+
 /* HELLO body: who is calling and on which connection index. */
 struct mjw_hello {
 	uint64_t cluster_id; /* the primary's cluster (never 0) */
@@ -119,7 +130,11 @@ struct mjw_hello {
 	                         is opened (within an epoch): batches an older
 	                         incarnation logged but never made durable
 	                         are never applied once a newer one speaks */
+	uint32_t flags;       /* MJW_HELLO_F_* */
+	uint32_t reserved;    /* zero */
+	uint8_t nonce[MJW_NONCE_SIZE]; /* fresh random bytes per handshake */
 };
+#define MJW_HELLO_F_KEYED 0x1u /* the primary holds a cluster key */
 
 /* HELLO_ACK body: where the mirror stands. */
 struct mjw_hello_ack {
@@ -132,6 +147,8 @@ struct mjw_hello_ack {
 	uint64_t cluster_id;  /* the mirror's cluster (0: none yet) */
 	uint32_t flags;       /* MJW_MIRROR_* */
 	uint32_t reserved;
+	uint8_t mac[MJW_MAC_SIZE]; /* keyed links: the mirror's MAC, computed
+	                              with this field zero; else zero */
 };
 
 /* HELLO_ACK flags: the mirror's replica cannot simply be continued. */
@@ -217,20 +234,6 @@ int mjw_rec_next(const void *frame, uint64_t *pos, struct mjw_rec_view *out);
 
 const char *mjw_type_name(unsigned type);
 
-/*
- * Plain socket helpers both ends use. They return 0 or a negative errno;
- * a peer that closes mid-way gives -ECONNRESET. EINTR is retried.
- */
-struct sockaddr_storage;
-int mjw_parse_addr(const char *host_port, struct sockaddr_storage *out,
-                   unsigned *out_len, const char **why);
-int mjw_read_full(int fd, void *buf, size_t len);
-int mjw_write_full(int fd, const void *buf, size_t len);
-struct iovec;
-int mjw_writev_full(int fd, struct iovec *iov, int iovcnt);
-/* Sends one control frame (no records) with an optional body. */
-int mjw_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
-                  const void *body, uint32_t body_len);
 const char *mjw_rec_type_name(unsigned type);
 
 /*

@@ -61,6 +61,12 @@ int mj_policy_parse(const char *name, enum mj_policy *out)
 	return 0;
 }
 
+const char *mj_transport_name(const char *name)
+{
+	const struct mjl_transport *t = name ? mjl_transport_find(name) : NULL;
+	return t ? t->name : NULL;
+}
+
 const char *mj_strerror(int err)
 {
 	if (err < 0)
@@ -75,6 +81,9 @@ const char *mj_strerror(int err)
 	case MJ_ECLUSTER:
 		return "refused: the mirror serves another cluster (one mirror "
 		       "serves one primary's database)";
+	case MJ_EAUTH:
+		return "refused: the mirror and this primary do not hold the same "
+		       "cluster key (keyfile)";
 	case MJ_EPROTO:
 		return "the mirror answered with an invalid frame";
 	case ETIMEDOUT:
@@ -102,5 +111,7 @@ int mj_config_check(const struct mj_config *c, const char **why)
 		return *why = "async_max_bytes must be at least 1 MiB", -EINVAL;
 	if (c->epoch == 0)
 		return *why = "epoch must be at least 1", -EINVAL;
+	if (!mjl_transport_find(c->transport))
+		return *why = "unknown transport (known: tcp)", -EINVAL;
 	return 0;
 }

@@ -12,7 +12,7 @@
 #define MOJIM_INTERNAL_H
 
 #include "mojim.h"
-#include "mojim_wire.h"
+#include "mojim_link.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -107,6 +107,8 @@ struct mj_region {
 	int dirfd;
 	struct mj_config cfg;
 	const struct mj_transport *tx;
+	const struct mjl_transport *transport; /* cfg.transport's */
+	struct mjl_key key;       /* cfg.keyfile's; len 0: unkeyed */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;        /* drain, async shippers, queue room */
 	pthread_cond_t sup_cv;    /* the supervisor: a connection failed */
@@ -240,8 +242,8 @@ struct mj_transport {
 	void (*close)(struct mj_link *l);
 };
 
-/* tcp.c */
-extern const struct mj_transport mj_tcp_transport;
+/* link.c: over libmojim_link, whatever its transport */
+extern const struct mj_transport mj_link_transport;
 
 /* wake.c */
 void mj_wait_ms(mj_region *r, pthread_cond_t *cv, int ms);

@@ -80,6 +80,7 @@ static void region_free(mj_region *r)
 	pthread_mutex_destroy(&r->mu);
 	free(r->dir);
 	free((char *)r->cfg.mirror);
+	explicit_bzero(&r->key, sizeof(r->key));
 	free(r);
 }
 
@@ -99,6 +100,19 @@ static int lock_dir(mj_region *r)
 	return rc;
 }
 
+/* The cluster key, if one is configured; a bad key file stops the open
+ * (an unkeyed primary would just be refused, or worse, trusted). */
+static int load_key(mj_region *r, const char *keyfile)
+{
+	char err[600];
+	if (!keyfile)
+		return 0;
+	int rc = mjl_key_load(keyfile, &r->key, err, sizeof(err));
+	if (rc)
+		mj_log(r, MJ_LOG_ERROR, "%s", err);
+	return rc;
+}
+
 static int region_init(mj_region *r, const char *dir, const struct mj_config *cfg)
 {
 	pthread_condattr_t ca;
@@ -115,8 +129,11 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	pthread_mutex_init(&r->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 	r->cfg = *cfg;
-	r->tx = &mj_tcp_transport;
+	r->tx = &mj_link_transport;
+	r->transport = mjl_transport_find(cfg->transport);
 	r->cfg.mirror = cfg->mirror ? strdup(cfg->mirror) : NULL;
+	r->cfg.transport = NULL; /* not kept: the caller's strings may go */
+	r->cfg.keyfile = NULL;
 	r->dir = strdup(dir);
 	r->dirfd = -1;
 	r->next_seq = 1;
@@ -131,12 +148,15 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	r->st.epoch = cfg->epoch;
 	if (!r->dir || (cfg->mirror && !r->cfg.mirror))
 		return -ENOMEM;
+	int rc = load_key(r, cfg->keyfile);
+	if (rc)
+		return rc;
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return -errno;
 	r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->dirfd < 0)
 		return -errno;
-	int rc = lock_dir(r);
+	rc = lock_dir(r);
 	return rc ? rc : mj_node_init(r);
 }
 

@@ -14,8 +14,8 @@
 _Static_assert(sizeof(struct mjw_hdr) == 64, "header layout");
 _Static_assert(sizeof(struct mjw_trailer) == 16, "trailer layout");
 _Static_assert(sizeof(struct mjw_rec) == 24, "record layout");
-_Static_assert(sizeof(struct mjw_hello) == 24, "hello layout");
-_Static_assert(sizeof(struct mjw_hello_ack) == 48, "hello ack layout");
+_Static_assert(sizeof(struct mjw_hello) == 64, "hello layout");
+_Static_assert(sizeof(struct mjw_hello_ack) == 80, "hello ack layout");
 
 uint32_t mjw_crc32c(uint32_t crc, const void *buf, size_t len)
 {
@@ -112,10 +112,12 @@ int mjw_check_hdr(const struct mjw_hdr *h, uint64_t max_len, const char **why)
 		return fail(why, "bad magic");
 	if (h->version != MJW_VERSION)
 		return fail(why, "unsupported version");
-	if (h->type < MJW_BATCH || h->type > MJW_COPY_DONE)
+	if (h->type < MJW_BATCH || h->type > MJW_TYPE_MAX)
 		return fail(why, "unknown frame type");
-	if (h->type == MJW_BATCH ? (h->flags & ~(MJW_F_LAST | MJW_F_COPY))
-	                         : h->flags)
+	uint8_t known = h->type == MJW_BATCH    ? MJW_F_LAST | MJW_F_COPY
+	                : h->type == MJW_REFUSE ? MJW_F_MAC
+	                                        : 0;
+	if (h->flags & ~known)
 		return fail(why, "unknown flags");
 	if (h->reserved || (h->type != MJW_BATCH && h->cluster))
 		return fail(why, "reserved header field not zero");
@@ -280,7 +282,7 @@ const char *mjw_type_name(unsigned type)
 {
 	static const char *const names[] = {
 		"?", "BATCH", "HELLO", "HELLO_ACK", "ACK", "PING", "PONG", "REFUSE",
-		"COPY_BEGIN", "COPY_DONE",
+		"COPY_BEGIN", "COPY_DONE", "CHALLENGE", "AUTH",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }

@@ -44,7 +44,7 @@
  * incarnation (--incarnation, default 1). --cluster HEX speaks for a real
  * primary's cluster (its .mojim-node's cluster_id), default 5a5546.
  */
-#include "mojim_wire.h"
+#include "mojim_link.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -219,7 +219,7 @@ static enum rd read_reply(int fd, int ms, struct reply *r)
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	if (poll(&p, 1, ms) <= 0)
 		return RD_TIMEOUT;
-	int rc = mjw_read_full(fd, &r->h, sizeof(r->h));
+	int rc = mjl_read_full(fd, &r->h, sizeof(r->h));
 	if (rc == -EAGAIN)
 		return RD_TIMEOUT;
 	if (rc)
@@ -234,7 +234,7 @@ static enum rd read_reply(int fd, int ms, struct reply *r)
 	}
 	static unsigned char f[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
 	memcpy(f, &r->h, sizeof(r->h));
-	rc = mjw_read_full(fd, f + MJW_HDR_SIZE, r->h.len - MJW_HDR_SIZE);
+	rc = mjl_read_full(fd, f + MJW_HDR_SIZE, r->h.len - MJW_HDR_SIZE);
 	if (rc)
 		return rc == -EAGAIN ? RD_TIMEOUT : RD_EOF;
 	if (mjw_check_frame(f, r->h.len, &why)) {
@@ -1158,7 +1158,7 @@ int main(int argc, char **argv)
 	const char *why;
 	if (parse(argc, argv))
 		return usage();
-	if (mjw_parse_addr(o.addr, &g_addr, &g_alen, &why)) {
+	if (mjl_parse_addr(o.addr, &g_addr, &g_alen, &why)) {
 		fprintf(stderr, "mj_fuzz: --addr %s: %s\n", o.addr, why);
 		return 2;
 	}

@@ -3,7 +3,7 @@
  * region takes, spelled and checked in one place.
  *
  *   --mirror HOST:PORT  --mode M  --policy P  --connections N
- *   --block-timeout-ms N
+ *   --block-timeout-ms N  --keyfile FILE  --transport tcp
  *
  * A tool puts REGION_LONG_OPTS in its getopt_long table and hands each
  * option to region_opt() before its own switch.
@@ -17,7 +17,8 @@
 
 #define REGION_LONG_OPTS                                                    \
 	{"mirror", 1, 0, 'm'}, {"mode", 1, 0, 'M'}, {"policy", 1, 0, 'P'},    \
-	    {"connections", 1, 0, 'c'}, {"block-timeout-ms", 1, 0, 'b'}
+	    {"connections", 1, 0, 'c'}, {"block-timeout-ms", 1, 0, 'b'},      \
+	    {"keyfile", 1, 0, 0x1001}, {"transport", 1, 0, 0x1002}
 
 /* 1: c was a region option, stored in cfg; 0: it was not; -1: its value
  * is bad, *why says so. */
@@ -38,6 +39,8 @@ static inline int region_opt(int c, const char *arg, struct mj_config *cfg,
 		return -1;
 	case 'c': cfg->connections = atoi(arg); return 1;
 	case 'b': cfg->block_timeout_ms = atoi(arg); return 1;
+	case 0x1001: cfg->keyfile = arg; return 1;
+	case 0x1002: cfg->transport = arg; return 1;
 	default: return 0;
 	}
 }

@@ -1,7 +1,7 @@
 /*
  * netio.c: the few socket routines both ends of a mojim connection share.
  */
-#include "mojim_wire.h"
+#include "mojim_link.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -11,7 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-int mjw_parse_addr(const char *host_port, struct sockaddr_storage *out,
+int mjl_parse_addr(const char *host_port, struct sockaddr_storage *out,
                    unsigned *out_len, const char **why)
 {
 	char host[256];
@@ -47,7 +47,7 @@ int mjw_parse_addr(const char *host_port, struct sockaddr_storage *out,
 	return 0;
 }
 
-int mjw_read_full(int fd, void *buf, size_t len)
+int mjl_read_full(int fd, void *buf, size_t len)
 {
 	unsigned char *p = buf;
 	while (len > 0) {
@@ -64,13 +64,13 @@ int mjw_read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-int mjw_write_full(int fd, const void *buf, size_t len)
+int mjl_write_full(int fd, const void *buf, size_t len)
 {
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	return mjw_writev_full(fd, &iov, 1);
+	return mjl_writev_full(fd, &iov, 1);
 }
 
-int mjw_writev_full(int fd, struct iovec *iov, int iovcnt)
+int mjl_writev_full(int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {
 		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iovcnt};
@@ -95,17 +95,35 @@ int mjw_writev_full(int fd, struct iovec *iov, int iovcnt)
 	return 0;
 }
 
-int mjw_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
-                  const void *body, uint32_t body_len)
+/* One control frame: flags, an optional MAC, then the body. */
+static int send_ctrl(int fd, enum mjw_type type, uint8_t flags,
+                     uint64_t epoch, uint64_t seq, const unsigned char *mac,
+                     const void *body, uint32_t body_len)
 {
 	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
-	if (body_len > MJW_CTRL_BODY_MAX)
+	uint32_t mac_len = mac ? MJW_MAC_SIZE : 0;
+	if (body_len > MJW_CTRL_BODY_MAX - mac_len)
 		return -EMSGSIZE;
-	uint64_t len = MJW_OVERHEAD + mjw_pad8(body_len);
+	uint64_t len = MJW_OVERHEAD + mjw_pad8(mac_len + body_len);
 	memset(frame, 0, (size_t)len);
-	mjw_put_hdr(frame, type, 0, 0, 0, epoch, seq, len, 0);
+	mjw_put_hdr(frame, type, flags, 0, 0, epoch, seq, len, 0);
+	if (mac)
+		memcpy(frame + MJW_HDR_SIZE, mac, mac_len);
 	if (body_len)
-		memcpy(frame + MJW_HDR_SIZE, body, body_len);
+		memcpy(frame + MJW_HDR_SIZE + mac_len, body, body_len);
 	mjw_seal(frame);
-	return mjw_write_full(fd, frame, (size_t)len);
+	return mjl_write_full(fd, frame, (size_t)len);
+}
+
+int mjl_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
+                  const void *body, uint32_t body_len)
+{
+	return send_ctrl(fd, type, 0, epoch, seq, NULL, body, body_len);
+}
+
+int mjl_send_ctrl_mac(int fd, enum mjw_type type, uint64_t epoch,
+                      uint64_t seq, const unsigned char *mac,
+                      const void *body, uint32_t body_len)
+{
+	return send_ctrl(fd, type, MJW_F_MAC, epoch, seq, mac, body, body_len);
 }

@@ -1,0 +1,183 @@
+/*
+ * mojim_link.h: one replication link between two mojim nodes, written once
+ * for every hop (primary to mirror today, mirror to backup next) and every
+ * transport (TCP today, RDMA next): dialing, the handshake with mutual key
+ * authentication, control frames, heartbeats and refusals.
+ *
+ * The handshake, dialer D (a primary) and acceptor A (a mirror):
+ *
+ *     D -> A  HELLO      who D is, which connection, D's nonce Nd, whether
+ *                        D holds a key (MJW_HELLO_F_KEYED)
+ *     A -> D  CHALLENGE  A's nonce Na                       (keyed only)
+ *     D -> A  AUTH       MAC("dialer", Nd, Na, HELLO)        (keyed only)
+ *     A -> D  HELLO_ACK  where A stands, and (keyed) MAC("acceptor", Nd,
+ *                        Na, HELLO, HELLO_ACK with its mac zeroed)
+ *
+ * or A -> D REFUSE at any step. MAC is HMAC-SHA256 under the cluster key
+ * over the role, both nonces and the HELLO (which holds the cluster id,
+ * the connection, the incarnation; the frame header's epoch is bound too),
+ * so a recorded handshake cannot be replayed (Na is new each time) and an
+ * acceptor without the key cannot pass for one (D checks A's MAC before it
+ * believes anything A says). A refusal sent after D proved itself carries
+ * MAC("refuse", Nd, Na, code, reason) (flag MJW_F_MAC): D acts on a final
+ * refusal (fenced, promoted) only when it is authenticated. A side with a
+ * key refuses a side without one, and the reverse (MJW_REFUSE_AUTH).
+ *
+ * The key authenticates the peer at the handshake; frames after it are
+ * checked by CRC only, so a network that can inject into an established
+ * TCP stream needs TLS as well.
+ *
+ * Functions return 0 or a negative errno (MJL_E* below); a message for
+ * the caller to log is put in the caller's buffer, never printed here.
+ */
+#ifndef MOJIM_LINK_H
+#define MOJIM_LINK_H
+#include "mojim_wire.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MJL_EREFUSED 20001 /* the peer sent REFUSE; see mjl_refusal */
+#define MJL_EAUTH 20002    /* authentication failed or keys do not match */
+#define MJL_EPROTO 20003   /* the peer sent something invalid */
+
+/* ---- the cluster key (auth.c) ---- */
+#define MJL_KEY_MAX 768 /* decoded bytes; MongoDB's keyFile: 1024 chars */
+#define MJL_KEY_MIN 16
+struct mjl_key {
+	size_t len; /* 0: no key */
+	unsigned char bytes[MJL_KEY_MAX];
+};
+/*
+ * Loads a key file: base64 text (whitespace ignored), as MongoDB's keyFile,
+ * at least MJL_KEY_MIN bytes decoded. Refused when group- or world-
+ * accessible, or not a regular file. 0, or a negative errno and err set.
+ */
+int mjl_key_load(const char *path, struct mjl_key *key, char *err,
+                 size_t errlen);
+/* Fresh random bytes for a nonce; 0 or -EIO. */
+int mjl_nonce(unsigned char out[MJW_NONCE_SIZE]);
+
+/* What both sides of a handshake know once it is done. */
+struct mjl_session {
+	const struct mjl_key *key; /* NULL or len 0: unkeyed */
+	unsigned char nd[MJW_NONCE_SIZE], na[MJW_NONCE_SIZE];
+	struct mjw_hello hello; /* as sent, nonce included */
+	uint64_t epoch;         /* the HELLO frame's epoch */
+};
+/* MAC of the dialer, the acceptor, or a refusal (see the top). */
+void mjl_mac_dialer(const struct mjl_session *s, unsigned char out[MJW_MAC_SIZE]);
+void mjl_mac_acceptor(const struct mjl_session *s,
+                      const struct mjw_hello_ack *ack,
+                      unsigned char out[MJW_MAC_SIZE]);
+void mjl_mac_refusal(const struct mjl_session *s, uint64_t code,
+                     const char *reason, size_t reason_len,
+                     unsigned char out[MJW_MAC_SIZE]);
+/* Constant-time comparison of two MACs: 1 if equal. */
+int mjl_mac_equal(const unsigned char *a, const unsigned char *b);
+
+/* ---- sockets (netio.c): plain helpers; EINTR retried, a peer gone
+ * mid-way gives -ECONNRESET, a receive timeout -EAGAIN ---- */
+struct sockaddr_storage;
+int mjl_parse_addr(const char *host_port, struct sockaddr_storage *out,
+                   unsigned *out_len, const char **why);
+int mjl_read_full(int fd, void *buf, size_t len);
+int mjl_write_full(int fd, const void *buf, size_t len);
+struct iovec;
+int mjl_writev_full(int fd, struct iovec *iov, int iovcnt);
+/* Sends one control frame (no records) with an optional body; flags
+ * MJW_F_MAC puts mac (MJW_MAC_SIZE bytes) before the body. */
+int mjl_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
+                  const void *body, uint32_t body_len);
+int mjl_send_ctrl_mac(int fd, enum mjw_type type, uint64_t epoch,
+                      uint64_t seq, const unsigned char *mac,
+                      const void *body, uint32_t body_len);
+
+/* ---- transports (tcp.c) ---- */
+struct mjl_conn;
+struct mjl_transport {
+	const char *name;
+	/* Connects to addr within timeout_ms; blocking reads and writes then
+	 * give up after io_timeout_ms. */
+	int (*dial)(const char *addr, int timeout_ms, int io_timeout_ms,
+	            struct mjl_conn **out, const char **why);
+	int (*send)(struct mjl_conn *c, const void *buf, size_t len);
+	/* Reads exactly len bytes (io timeout: -EAGAIN). */
+	int (*recv)(struct mjl_conn *c, void *buf, size_t len);
+	/* Waits until something can be read: spins spin_us, then sleeps up to
+	 * timeout_ms (-ETIMEDOUT). */
+	int (*wait)(struct mjl_conn *c, int spin_us, int timeout_ms);
+	void (*shutdown)(struct mjl_conn *c);
+	void (*close)(struct mjl_conn *c);
+};
+extern const struct mjl_transport mjl_tcp;
+/* The transport called name, or NULL (the names known: "tcp"). */
+const struct mjl_transport *mjl_transport_find(const char *name);
+
+/* ---- the dialer's side of a link (link.c) ---- */
+struct mjl_config {
+	const char *addr;          /* HOST:PORT */
+	const struct mjl_transport *transport;
+	int connect_timeout_ms;    /* dial and handshake */
+	int io_timeout_ms;         /* an ack or pong later than this: lost */
+	int spin_us;               /* busy-poll before sleeping for a frame */
+	uint64_t epoch;
+	const struct mjl_key *key; /* NULL: unkeyed */
+};
+struct mjl_link;
+/* A REFUSE: its MJW_REFUSE_* code, and whether it was authenticated (an
+ * unkeyed link's refusals count as authenticated: nothing better is
+ * known). */
+struct mjl_refusal {
+	uint64_t code;
+	int authentic;
+};
+/*
+ * Dials cfg->addr and does the handshake with hello (its nonce and key
+ * flag are filled here). 0 with *out and *ack set; -MJL_EREFUSED with
+ * *refusal set, -MJL_EAUTH, -MJL_EPROTO or a socket error, with msg set
+ * to what to log.
+ */
+int mjl_dial(const struct mjl_config *cfg, struct mjw_hello *hello,
+             struct mjl_link **out, struct mjw_hello_ack *ack,
+             struct mjl_refusal *refusal, char *msg, size_t msglen);
+/* A whole frame, or several back to back. */
+int mjl_send(struct mjl_link *l, const void *buf, size_t len);
+int mjl_send_ctrl_link(struct mjl_link *l, enum mjw_type type, uint64_t seq);
+/*
+ * Reads one checked control frame (room for MJW_OVERHEAD +
+ * MJW_CTRL_BODY_MAX) within timeout_ms. A REFUSE gives -MJL_EREFUSED with
+ * the refusal kept for mjl_last_refusal.
+ */
+int mjl_recv_ctrl(struct mjl_link *l, unsigned char *frame, int timeout_ms,
+                  char *msg, size_t msglen);
+/* The refusal that made the last call fail with -MJL_EREFUSED. */
+void mjl_last_refusal(const struct mjl_link *l, struct mjl_refusal *out);
+/* Sends PING nonce and waits for its PONG (stale PONGs skipped). */
+int mjl_ping(struct mjl_link *l, uint64_t nonce, char *msg, size_t msglen);
+/* Waits for the ACK of seq (PONGs skipped), io_timeout_ms at most. */
+int mjl_wait_ack(struct mjl_link *l, uint64_t seq, char *msg, size_t msglen);
+void mjl_close(struct mjl_link *l);
+
+/* ---- the acceptor's side (accept.c), over a socket ---- */
+/*
+ * After a checked HELLO (header h, body hello) from fd: with a key, sends
+ * CHALLENGE and checks the AUTH within the socket's timeout; without one,
+ * refuses a keyed HELLO. Fills s. 0 if the peer may go on to admission;
+ * -MJL_EAUTH with *why (send REFUSE_AUTH); another negative errno if the
+ * socket failed.
+ */
+int mjl_accept_auth(int fd, const struct mjl_key *key, uint64_t epoch,
+                    const struct mjw_hello *hello, struct mjl_session *s,
+                    const char **why);
+/* Sends REFUSE code, with a MAC when s is keyed and authenticated. */
+int mjl_send_refuse(int fd, const struct mjl_session *s, int authenticated,
+                    uint64_t code, const char *reason);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MOJIM_LINK_H */

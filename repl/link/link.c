@@ -1,0 +1,261 @@
+/*
+ * link.c: the dialer's side of a link: the handshake (mojim_link.h), then
+ * control frames, acks and heartbeats. One thread owns a link at a time.
+ */
+#include "mojim_link.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CTRL_FRAME_MAX (MJW_OVERHEAD + MJW_CTRL_BODY_MAX)
+
+struct mjl_link {
+	struct mjl_config cfg;
+	struct mjl_conn *conn;
+	struct mjl_session s;
+	struct mjl_refusal refusal;
+};
+
+static int keyed(const struct mjl_link *l)
+{
+	return l->s.key && l->s.key->len > 0;
+}
+
+static int say(char *msg, size_t msglen, int rc, const char *fmt,
+               const char *arg, int arglen)
+{
+	snprintf(msg, msglen, fmt, arglen, arg);
+	return rc;
+}
+
+/* Takes in a REFUSE frame: its code, whether its MAC holds, the message. */
+static int refusal(struct mjl_link *l, const unsigned char *frame,
+                   char *msg, size_t msglen)
+{
+	struct mjw_hdr h;
+	memcpy(&h, frame, sizeof(h));
+	const char *body = (const char *)frame + MJW_HDR_SIZE;
+	size_t body_len = (size_t)(h.len - MJW_OVERHEAD);
+	const unsigned char *mac = NULL;
+	if (h.flags & MJW_F_MAC) {
+		if (body_len < MJW_MAC_SIZE)
+			return say(msg, msglen, -MJL_EPROTO, "bad frame from "
+			           "mirror: %.*s", "REFUSE too short for its MAC", -1);
+		mac = (const unsigned char *)body;
+		body += MJW_MAC_SIZE;
+		body_len -= MJW_MAC_SIZE;
+	}
+	size_t reason_len = strnlen(body, body_len);
+	l->refusal.code = h.seq;
+	l->refusal.authentic = !keyed(l);
+	if (keyed(l) && mac) {
+		unsigned char want[MJW_MAC_SIZE];
+		mjl_mac_refusal(&l->s, h.seq, body, reason_len, want);
+		l->refusal.authentic = mjl_mac_equal(mac, want);
+	}
+	snprintf(msg, msglen, "mirror refused the connection: %.*s%s",
+	         (int)reason_len, body,
+	         l->refusal.authentic ? "" : " (the refusal is not "
+	                                    "authenticated)");
+	return -MJL_EREFUSED;
+}
+
+int mjl_recv_ctrl(struct mjl_link *l, unsigned char *frame, int timeout_ms,
+                  char *msg, size_t msglen)
+{
+	const char *why = NULL;
+	const struct mjl_transport *t = l->cfg.transport;
+	int rc = t->wait(l->conn, l->cfg.spin_us, timeout_ms);
+	if (rc || (rc = t->recv(l->conn, frame, MJW_HDR_SIZE)))
+		return rc;
+	struct mjw_hdr h;
+	memcpy(&h, frame, sizeof(h));
+	if (mjw_check_hdr(&h, CTRL_FRAME_MAX, &why) || h.type == MJW_BATCH)
+		return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: %.*s",
+		           why ? why : "batch frame", -1);
+	rc = t->recv(l->conn, frame + MJW_HDR_SIZE,
+	             (size_t)(h.len - MJW_HDR_SIZE));
+	if (rc)
+		return rc;
+	if (mjw_check_frame(frame, h.len, &why))
+		return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: %.*s",
+		           why, -1);
+	if (h.type == MJW_REFUSE)
+		return refusal(l, frame, msg, msglen);
+	return 0;
+}
+
+/* The next frame of the handshake, which must be of type want with a body
+ * of at least body_min bytes. */
+static int expect(struct mjl_link *l, unsigned char *frame, unsigned want,
+                  size_t body_min, char *msg, size_t msglen)
+{
+	int rc = mjl_recv_ctrl(l, frame, l->cfg.connect_timeout_ms, msg, msglen);
+	if (rc)
+		return rc;
+	struct mjw_hdr h;
+	memcpy(&h, frame, sizeof(h));
+	if (h.type == MJW_HELLO_ACK && want == MJW_CHALLENGE)
+		return say(msg, msglen, -MJL_EAUTH, "mirror %.*s did not ask for "
+		           "the cluster key: it has none (start it with --keyfile)",
+		           l->cfg.addr, -1);
+	if (h.type != want || h.len - MJW_OVERHEAD < body_min)
+		return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: "
+		           "unexpected %.*s in the handshake",
+		           mjw_type_name(h.type), -1);
+	return 0;
+}
+
+/* Keyed: answers the mirror's CHALLENGE with the primary's AUTH. */
+static int prove(struct mjl_link *l, unsigned char *frame, char *msg,
+                 size_t msglen)
+{
+	int rc = expect(l, frame, MJW_CHALLENGE, MJW_NONCE_SIZE, msg, msglen);
+	if (rc)
+		return rc;
+	memcpy(l->s.na, frame + MJW_HDR_SIZE, MJW_NONCE_SIZE);
+	unsigned char mac[MJW_MAC_SIZE];
+	mjl_mac_dialer(&l->s, mac);
+	unsigned char out[CTRL_FRAME_MAX];
+	uint64_t len = MJW_OVERHEAD + MJW_MAC_SIZE;
+	memset(out, 0, (size_t)len);
+	mjw_put_hdr(out, MJW_AUTH, 0, 0, 0, l->cfg.epoch, 0, len, 0);
+	memcpy(out + MJW_HDR_SIZE, mac, MJW_MAC_SIZE);
+	mjw_seal(out);
+	return l->cfg.transport->send(l->conn, out, (size_t)len);
+}
+
+/* HELLO, [CHALLENGE, AUTH,] HELLO_ACK. */
+static int handshake(struct mjl_link *l, struct mjw_hello *hello,
+                     struct mjw_hello_ack *ack, char *msg, size_t msglen)
+{
+	unsigned char frame[CTRL_FRAME_MAX];
+	hello->flags = keyed(l) ? MJW_HELLO_F_KEYED : 0;
+	hello->reserved = 0;
+	if (mjl_nonce(hello->nonce))
+		return say(msg, msglen, -EIO, "%.*s", "no random bytes for a "
+		           "nonce", -1);
+	l->s.hello = *hello;
+	l->s.epoch = l->cfg.epoch;
+	memcpy(l->s.nd, hello->nonce, MJW_NONCE_SIZE);
+	uint64_t len = MJW_OVERHEAD + sizeof(*hello);
+	memset(frame, 0, (size_t)len);
+	mjw_put_hdr(frame, MJW_HELLO, 0, 0, 0, l->cfg.epoch, 0, len, 0);
+	memcpy(frame + MJW_HDR_SIZE, hello, sizeof(*hello));
+	mjw_seal(frame);
+	int rc = l->cfg.transport->send(l->conn, frame, (size_t)len);
+	if (!rc && keyed(l))
+		rc = prove(l, frame, msg, msglen);
+	if (!rc)
+		rc = expect(l, frame, MJW_HELLO_ACK, sizeof(*ack), msg, msglen);
+	if (rc)
+		return rc;
+	memcpy(ack, frame + MJW_HDR_SIZE, sizeof(*ack));
+	if (keyed(l)) {
+		unsigned char want[MJW_MAC_SIZE];
+		mjl_mac_acceptor(&l->s, ack, want);
+		if (!mjl_mac_equal(ack->mac, want))
+			return say(msg, msglen, -MJL_EAUTH, "mirror %.*s could not "
+			           "prove it holds the cluster key: not trusted",
+			           l->cfg.addr, -1);
+	}
+	if (ack->slot_size < MJW_FRAME_MIN_SLOT)
+		return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: "
+		           "%.*s", "HELLO_ACK slot too small", -1);
+	return 0;
+}
+
+int mjl_dial(const struct mjl_config *cfg, struct mjw_hello *hello,
+             struct mjl_link **out, struct mjw_hello_ack *ack,
+             struct mjl_refusal *refusal, char *msg, size_t msglen)
+{
+	const char *why = NULL;
+	msg[0] = '\0';
+	struct mjl_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->cfg = *cfg;
+	l->s.key = cfg->key;
+	int rc = cfg->transport->dial(cfg->addr, cfg->connect_timeout_ms,
+	                              cfg->io_timeout_ms, &l->conn, &why);
+	if (rc) {
+		if (why)
+			snprintf(msg, msglen, "mirror address %s: %s", cfg->addr, why);
+		free(l);
+		return rc;
+	}
+	if ((rc = handshake(l, hello, ack, msg, msglen))) {
+		*refusal = l->refusal;
+		mjl_close(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+int mjl_send(struct mjl_link *l, const void *buf, size_t len)
+{
+	return l->cfg.transport->send(l->conn, buf, len);
+}
+
+int mjl_send_ctrl_link(struct mjl_link *l, enum mjw_type type, uint64_t seq)
+{
+	unsigned char frame[MJW_OVERHEAD];
+	memset(frame, 0, sizeof(frame));
+	mjw_put_hdr(frame, type, 0, 0, 0, l->cfg.epoch, seq, MJW_OVERHEAD, 0);
+	mjw_seal(frame);
+	return mjl_send(l, frame, sizeof(frame));
+}
+
+void mjl_last_refusal(const struct mjl_link *l, struct mjl_refusal *out)
+{
+	*out = l->refusal;
+}
+
+int mjl_wait_ack(struct mjl_link *l, uint64_t seq, char *msg, size_t msglen)
+{
+	unsigned char frame[CTRL_FRAME_MAX];
+	for (int stale = 0; stale < 16; stale++) {
+		int rc = mjl_recv_ctrl(l, frame, l->cfg.io_timeout_ms, msg, msglen);
+		if (rc)
+			return rc;
+		struct mjw_hdr h;
+		memcpy(&h, frame, sizeof(h));
+		if (h.type == MJW_ACK && h.seq == seq)
+			return 0;
+		if (h.type != MJW_PONG)
+			break;
+	}
+	return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: %.*s",
+	           "not the awaited ACK", -1);
+}
+
+int mjl_ping(struct mjl_link *l, uint64_t nonce, char *msg, size_t msglen)
+{
+	unsigned char frame[CTRL_FRAME_MAX];
+	memset(frame, 0, MJW_OVERHEAD);
+	mjw_put_hdr(frame, MJW_PING, 0, 0, 0, l->cfg.epoch, nonce, MJW_OVERHEAD, 0);
+	mjw_seal(frame);
+	int rc = mjl_send(l, frame, MJW_OVERHEAD);
+	if (!rc)
+		rc = mjl_recv_ctrl(l, frame, l->cfg.io_timeout_ms, msg, msglen);
+	if (rc)
+		return rc;
+	struct mjw_hdr h;
+	memcpy(&h, frame, sizeof(h));
+	if (h.type == MJW_PONG && h.seq == nonce)
+		return 0;
+	return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: %.*s",
+	           "not the awaited PONG", -1);
+}
+
+void mjl_close(struct mjl_link *l)
+{
+	if (!l)
+		return;
+	if (l->conn)
+		l->cfg.transport->close(l->conn);
+	free(l);
+}
