@@ -106,9 +106,51 @@ rejected=$(mirror_status "$M" frames_rejected)
 note "frames_rejected $rejected"
 
 # A clean stop within 15 s: no receiver may be stuck on a fuzz connection.
-kill -TERM "$MIRROR_PID"
-wait_gone "$MIRROR_PID" 15 || fail "the mirror did not exit within 15 s of SIGTERM"
-st=0
-wait "$MIRROR_PID" || st=$?
-[ "$st" -eq 0 ] || fail "the mirror exited with status $st after SIGTERM"
+clean_stop() {
+	kill -TERM "$MIRROR_PID"
+	wait_gone "$MIRROR_PID" 15 || fail "the mirror did not exit within 15 s of SIGTERM"
+	st=0
+	wait "$MIRROR_PID" || st=$?
+	[ "$st" -eq 0 ] || fail "the mirror exited with status $st after SIGTERM"
+}
+clean_stop
+
+# A mirror with a key: a fuzzer holding another key attacks before
+# authentication only, and changes nothing; one holding the key attacks
+# before and after it, and the mirror still serves a probe.
+K=$T/m-key
+head -c 32 /dev/urandom | base64 >"$K.right" && chmod 600 "$K.right"
+head -c 32 /dev/urandom | base64 >"$K.wrong" && chmod 600 "$K.wrong"
+MK=$T/mk
+start_mirror "$MK" 0 --log-size 4M --slot-size 1M --keyfile "$K.right"
+keyed_state() {
+	md5sum <"$MK/state"
+	ls "$MK/log"
+	(cd "$MK/data" && find . | sort)
+	mojimctl_out=$("$MOJIM_BIN/mojimctl" --dir "$MK" status)
+	grep -E '^(epoch|cluster_id|copy|seq_durable):' <<<"$mojimctl_out"
+}
+keyed_state >"$OUT/keyed.before"
+for key in wrong right; do
+	rc=0
+	timeout 120 "$FUZZ" --addr "$MIRROR_ADDR" --keyfile "$K.$key" --seed 2 \
+		--iterations 800 --seconds 25 >"$OUT/fuzz-$key.out" 2>"$OUT/fuzz-$key.log" || rc=$?
+	cat "$OUT/fuzz-$key.out"
+	[ "$rc" -eq 0 ] || fail "mj_fuzz ($key key) exit $rc: $(grep -m3 BUG "$OUT/fuzz-$key.log" || tail -3 "$OUT/fuzz-$key.log")"
+	kill -0 "$MIRROR_PID" 2>/dev/null || fail "the keyed mirror died (fuzz with the $key key)"
+	if [ $key = wrong ]; then
+		keyed_state >"$OUT/keyed.after"
+		diff "$OUT/keyed.before" "$OUT/keyed.after" >"$OUT/keyed.diff" ||
+			fail "a fuzzer with the wrong key changed the mirror: $(head -5 "$OUT/keyed.diff")"
+	fi
+done
+"$FUZZ" --addr "$MIRROR_ADDR" --keyfile "$K.right" --probe --name mj_probe \
+	--pattern KEYED-FUZZ- >"$OUT/probe2.out" 2>"$OUT/probe2.log" ||
+	fail "probe after the keyed fuzz failed: $(cat "$OUT/probe2.log")"
+seq=$(sed -n 's/^probe ok seq=//p' "$OUT/probe2.out")
+wait_applied "$MK" "$seq"
+head -c 11 "$MK/data/mj_probe" | grep -qx KEYED-FUZZ- ||
+	fail "keyed probe batch $seq acked but not applied"
+note "keyed mirror: auth_refused $(mirror_status "$MK" auth_refused)"
+clean_stop
 echo "fuzz: passed"

@@ -34,6 +34,24 @@
  *   mj_fuzz --addr A --flood copy-begin --count N [--conn K]
  *       One session, then N COPY_BEGIN frames, each until its ACK.
  *       Prints "flood copy-begin sent=N acked=A".
+ *   mj_fuzz --addr A --flood hello --count N
+ *       N connections, each this cluster's HELLO (keyed with --keyfile),
+ *       closed after the answer. Prints "flood hello sent=N acked=A
+ *       refused=R auth_refused=U".
+ *
+ *   --keyfile FILE: every HELLO does the keyed handshake with that key
+ *   (mojim_link.h), and the mirror's HELLO_ACK MAC is checked; the fuzz
+ *   then attacks before and after authentication alike.
+ *   mj_fuzz --addr A --keyfile FILE --record FILE2
+ *       A keyed handshake whose two frames (HELLO, AUTH) are saved to FILE2.
+ *   mj_fuzz --addr A --replay FILE2
+ *       Sends FILE2's HELLO, answers the CHALLENGE with FILE2's AUTH.
+ *       Prints "replay refuse=CODE" (0: none); exit 0 iff REFUSE auth.
+ *   mj_fuzz --impostor PORTFILE [--impostor-mode plain|challenge]
+ *       Plays a mirror without the key: listens on 127.0.0.1 (port written
+ *       to PORTFILE), and answers each HELLO with a HELLO_ACK (plain), or
+ *       with a CHALLENGE and, after the AUTH, a HELLO_ACK with a forged
+ *       MAC (challenge). Serves --count connections, then exits 0.
  *
  * Everything is bounded: --iterations and --seconds, a 1 s connect timeout,
  * 500 ms socket timeouts, and only the one address given is ever dialled.
@@ -92,7 +110,9 @@ struct opts {
 	uint64_t cluster, incarnation; /* of our HELLOs and batches */
 	const char *flood; /* --flood KIND */
 	long count;        /* --count: frames or connections of a flood */
+	const char *keyfile, *record, *replay, *impostor, *impostor_mode;
 };
+static struct mjl_key g_key; /* --keyfile; len 0: unkeyed */
 
 struct stats {
 	long iters, connects, connect_fail, hello_ack, refused, busy;
@@ -309,7 +329,9 @@ static uint64_t hello_frame_of(void *buf, uint64_t cluster, uint64_t epoch,
 {
 	struct mjw_hello hello = {.cluster_id = cluster, .conn_index = index,
 	                          .nconns = nconns,
-	                          .incarnation = o.incarnation};
+	                          .incarnation = o.incarnation,
+	                          .flags = g_key.len ? MJW_HELLO_F_KEYED : 0};
+	rnd_fill(hello.nonce, sizeof(hello.nonce));
 	uint64_t len = MJW_OVERHEAD + sizeof(hello);
 	memset(buf, 0, (size_t)len);
 	mjw_put_hdr(buf, MJW_HELLO, 0, 0, 0, epoch, 0, len, 0);
@@ -324,18 +346,64 @@ static uint64_t hello_frame(void *buf, uint64_t epoch, uint32_t index,
 	return hello_frame_of(buf, o.cluster, epoch, index, nconns);
 }
 
+/* The AUTH frame answering the CHALLENGE in r, for session s. */
+static uint64_t auth_frame(void *buf, struct mjl_session *s,
+                           const struct reply *r)
+{
+	uint64_t len = MJW_OVERHEAD + MJW_MAC_SIZE;
+	memcpy(s->na, r->body, MJW_NONCE_SIZE);
+	memset(buf, 0, (size_t)len);
+	mjw_put_hdr(buf, MJW_AUTH, 0, 0, 0, o.epoch, 0, len, 0);
+	mjl_mac_dialer(s, (unsigned char *)buf + MJW_HDR_SIZE);
+	mjw_seal(buf);
+	return len;
+}
+
 /*
- * HELLO and its answer. Returns 0 with *ack filled on HELLO_ACK, else -1
- * (*refuse_code set to the REFUSE code, 0 if none came).
+ * Keyed: reads the CHALLENGE into r and sends the AUTH (into auth, if not
+ * NULL). 0, or -1 with r holding whatever came instead.
  */
-static int hello(int fd, uint32_t index, uint32_t nconns,
-                 struct mjw_hello_ack *ack, uint64_t *refuse_code)
+static int answer_challenge(int fd, struct mjl_session *s, struct reply *r,
+                            unsigned char *auth)
+{
+	unsigned char f[MJW_OVERHEAD + MJW_MAC_SIZE];
+	if (read_reply(fd, 2000, r) != RD_FRAME)
+		return -1;
+	if (r->h.type != MJW_CHALLENGE || r->body_len < MJW_NONCE_SIZE)
+		return -1;
+	uint64_t len = auth_frame(f, s, r);
+	if (auth)
+		memcpy(auth, f, (size_t)len);
+	return send_some(fd, f, (size_t)len);
+}
+
+/*
+ * HELLO and its answer (with --keyfile, the keyed handshake, whose frames
+ * go to rec when not NULL). Returns 0 with *ack filled on HELLO_ACK, else
+ * -1 (*refuse_code set to the REFUSE code, 0 if none came).
+ */
+static int hello_rec(int fd, uint32_t index, uint32_t nconns,
+                     struct mjw_hello_ack *ack, uint64_t *refuse_code,
+                     unsigned char *rec)
 {
 	unsigned char f[MJW_OVERHEAD + sizeof(struct mjw_hello)];
 	struct reply r;
+	struct mjl_session s = {.key = &g_key, .epoch = o.epoch};
 	*refuse_code = 0;
-	if (send_some(fd, f, hello_frame(f, o.epoch, index, nconns)))
+	uint64_t len = hello_frame(f, o.epoch, index, nconns);
+	memcpy(&s.hello, f + MJW_HDR_SIZE, sizeof(s.hello));
+	memcpy(s.nd, s.hello.nonce, MJW_NONCE_SIZE);
+	if (rec)
+		memcpy(rec, f, (size_t)len);
+	if (send_some(fd, f, (size_t)len))
 		return -1;
+	if (g_key.len && answer_challenge(fd, &s, &r, rec ? rec + len : NULL)) {
+		if (r.h.type == MJW_REFUSE) {
+			st.refused++;
+			*refuse_code = r.h.seq;
+		}
+		return -1;
+	}
 	if (read_reply(fd, 2000, &r) != RD_FRAME)
 		return -1;
 	if (r.h.type == MJW_REFUSE) {
@@ -352,8 +420,24 @@ static int hello(int fd, uint32_t index, uint32_t nconns,
 		return -1;
 	}
 	memcpy(ack, r.body, sizeof(*ack));
+	unsigned char want[MJW_MAC_SIZE];
+	if (g_key.len) {
+		mjl_mac_acceptor(&s, ack, want);
+		if (!mjl_mac_equal(ack->mac, want)) {
+			fprintf(stderr, "mj_fuzz: BUG: the mirror's HELLO_ACK MAC "
+			        "does not verify\n");
+			st.bad_replies++;
+			return -1;
+		}
+	}
 	st.hello_ack++;
 	return 0;
+}
+
+static int hello(int fd, uint32_t index, uint32_t nconns,
+                 struct mjw_hello_ack *ack, uint64_t *refuse_code)
+{
+	return hello_rec(fd, index, nconns, ack, refuse_code, NULL);
 }
 
 /* A dial and a HELLO on a random index; -1 if either failed. */
@@ -1074,6 +1158,86 @@ static int flood_copy_begin(void)
 	return 0;
 }
 
+/* --count HELLOs of this cluster, each on a new connection, each closed
+ * after its answer: what they got, by kind. */
+static int flood_hello(void)
+{
+	long acked = 0, refused = 0, auth = 0;
+	for (long i = 0; i < o.count && time_left(); i++) {
+		struct mjw_hello_ack ack;
+		uint64_t code;
+		int fd = dial();
+		if (fd < 0)
+			continue;
+		if (hello(fd, (uint32_t)(i % 64), 64, &ack, &code) == 0)
+			acked++;
+		else if (code)
+			refused++;
+		auth += code == MJW_REFUSE_AUTH;
+		close(fd);
+	}
+	printf("flood hello sent=%ld acked=%ld refused=%ld auth_refused=%ld\n",
+	       o.count, acked, refused, auth);
+	return 0;
+}
+
+/* A keyed handshake whose HELLO and AUTH frames are saved to o.record. */
+static int record(void)
+{
+	unsigned char rec[2 * MJW_OVERHEAD + sizeof(struct mjw_hello) +
+	                  MJW_MAC_SIZE];
+	struct mjw_hello_ack ack;
+	uint64_t code;
+	if (!g_key.len) {
+		fprintf(stderr, "mj_fuzz: --record needs --keyfile\n");
+		return 2;
+	}
+	int fd = dial();
+	if (fd < 0 || hello_rec(fd, o.conn, o.conn + 1, &ack, &code, rec)) {
+		fprintf(stderr, "mj_fuzz: --record: the handshake failed (refuse "
+		        "%llu)\n", (unsigned long long)code);
+		return 1;
+	}
+	close(fd);
+	FILE *f = fopen(o.record, "wb");
+	if (!f || fwrite(rec, sizeof(rec), 1, f) != 1 || fclose(f)) {
+		perror(o.record);
+		return 1;
+	}
+	printf("recorded a handshake of %zu bytes\n", sizeof(rec));
+	return 0;
+}
+
+/* Plays the recorded HELLO and AUTH against a fresh CHALLENGE. */
+static int replay(void)
+{
+	unsigned char rec[2 * MJW_OVERHEAD + sizeof(struct mjw_hello) +
+	                  MJW_MAC_SIZE];
+	const size_t hello_len = MJW_OVERHEAD + sizeof(struct mjw_hello);
+	FILE *f = fopen(o.replay, "rb");
+	size_t n = f ? fread(rec, 1, sizeof(rec), f) : 0;
+	if (f)
+		fclose(f);
+	if (n != sizeof(rec)) {
+		fprintf(stderr, "mj_fuzz: --replay %s: not a recording\n", o.replay);
+		return 2;
+	}
+	struct reply r = {0};
+	int fd = dial();
+	if (fd < 0)
+		return 1;
+	int got = send_some(fd, rec, hello_len) == 0 &&
+	          read_reply(fd, 2000, &r) == RD_FRAME &&
+	          r.h.type == MJW_CHALLENGE &&
+	          send_some(fd, rec + hello_len, sizeof(rec) - hello_len) == 0 &&
+	          read_reply(fd, 2000, &r) == RD_FRAME;
+	close(fd);
+	uint64_t code = got && r.h.type == MJW_REFUSE ? r.h.seq : 0;
+	printf("replay refuse=%llu%s\n", (unsigned long long)code,
+	       got && r.h.type == MJW_HELLO_ACK ? " (admitted!)" : "");
+	return code == MJW_REFUSE_AUTH ? 0 : 1;
+}
+
 static int flood(const char *what)
 {
 	if (o.count < 1 || o.count > FLOOD_MAX) {
@@ -1084,8 +1248,71 @@ static int flood(const char *what)
 		return flood_foreign_hello();
 	if (!strcmp(what, "copy-begin"))
 		return flood_copy_begin();
-	fprintf(stderr, "mj_fuzz: --flood foreign-hello|copy-begin\n");
+	if (!strcmp(what, "hello"))
+		return flood_hello();
+	fprintf(stderr, "mj_fuzz: --flood foreign-hello|copy-begin|hello\n");
 	return 2;
+}
+
+/* ---- a mirror without the key ----------------------------------------- */
+
+/* Answers one primary's HELLO as an impostor would (see the top). */
+static void impostor_serve(int fd, int challenge)
+{
+	struct reply r;
+	struct mjw_hello_ack ack = {.slot_size = 4u << 20,
+	                            .flags = MJW_MIRROR_EMPTY};
+	if (read_reply(fd, 2000, &r) != RD_FRAME || r.h.type != MJW_HELLO)
+		return;
+	if (challenge) {
+		unsigned char na[MJW_NONCE_SIZE];
+		rnd_fill(na, sizeof(na));
+		if (mjl_send_ctrl(fd, MJW_CHALLENGE, r.h.epoch, 0, na, sizeof(na)) ||
+		    read_reply(fd, 2000, &r) != RD_FRAME || r.h.type != MJW_AUTH)
+			return;
+		rnd_fill(ack.mac, sizeof(ack.mac)); /* a forged proof */
+	}
+	ack.epoch = r.h.epoch;
+	if (mjl_send_ctrl(fd, MJW_HELLO_ACK, r.h.epoch, 0, &ack, sizeof(ack)))
+		return;
+	st.hello_ack++;
+	while (read_reply(fd, 1000, &r) == RD_FRAME) /* until it goes */
+		;
+}
+
+static int impostor(void)
+{
+	int challenge = o.impostor_mode && !strcmp(o.impostor_mode, "challenge");
+	int one = 1, lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 8) ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl)) {
+		perror("mj_fuzz: --impostor");
+		return 1;
+	}
+	FILE *pf = fopen(o.impostor, "w");
+	if (!pf || fprintf(pf, "%d\n", ntohs(sa.sin_port)) < 0 || fclose(pf)) {
+		perror(o.impostor);
+		return 1;
+	}
+	long served = 0, want = o.count > 0 ? o.count : 1;
+	while (served < want && time_left()) {
+		struct pollfd p = {.fd = lfd, .events = POLLIN};
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		impostor_serve(fd, challenge);
+		close(fd);
+		served++;
+	}
+	close(lfd);
+	printf("impostor served=%ld hello_acks=%ld\n", served, st.hello_ack);
+	return 0;
 }
 
 /* ---- main ------------------------------------------------------------ */
@@ -1117,7 +1344,9 @@ static int parse(int argc, char **argv)
 		{"all-indexes", 0, 0, 'A'}, {"cluster", 1, 0, 'C'},
 		{"incarnation", 1, 0, 'I'},
 		{"all-indexes", 0, 0, 'A'}, {"flood", 1, 0, 'F'},
-		{"count", 1, 0, 'N'},
+		{"count", 1, 0, 'N'}, {"keyfile", 1, 0, 'K'},
+		{"record", 1, 0, 'R'}, {"replay", 1, 0, 'Y'},
+		{"impostor", 1, 0, 'X'}, {"impostor-mode", 1, 0, 'x'},
 		{0, 0, 0, 0},
 	};
 	int c;
@@ -1143,9 +1372,16 @@ static int parse(int argc, char **argv)
 		case 'I': o.incarnation = strtoull(optarg, NULL, 0); break;
 		case 'F': o.flood = optarg; break;
 		case 'N': o.count = strtol(optarg, NULL, 0); break;
+		case 'K': o.keyfile = optarg; break;
+		case 'R': o.record = optarg; break;
+		case 'Y': o.replay = optarg; break;
+		case 'X': o.impostor = optarg; break;
+		case 'x': o.impostor_mode = optarg; break;
 		default: return -1;
 		}
 	}
+	if (o.impostor && !o.addr)
+		o.addr = "127.0.0.1:0";
 	if (!o.addr || optind != argc || o.iterations < 0 ||
 	    !(o.seconds > 0 && o.seconds <= 3600) || o.hold_ms < 0 ||
 	    o.hold_ms > 10000 || o.conn >= 64)
@@ -1164,6 +1400,19 @@ int main(int argc, char **argv)
 	}
 	g_deadline_ns = now_ns() + (uint64_t)(o.seconds * 1e9);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (o.keyfile) {
+		char err[600];
+		if (mjl_key_load(o.keyfile, &g_key, err, sizeof(err))) {
+			fprintf(stderr, "mj_fuzz: %s\n", err);
+			return 2;
+		}
+	}
+	if (o.impostor)
+		return impostor();
+	if (o.record)
+		return record();
+	if (o.replay)
+		return replay();
 	if (o.probe)
 		return probe();
 	if (o.send_case)
