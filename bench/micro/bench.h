@@ -13,6 +13,7 @@
  *   workload.c    N threads doing random writes + gmsync on one region
  *   modes.c       Figures 4-5 (modes), 8 (sizes), 9 (threads)
  *   bandwidth.c   mirror bandwidth with 64 KB batches
+ *   link.c        sync 4 KB over a plain link and a keyed one, alternated
  */
 #ifndef MOJIM_BENCH_H
 #define MOJIM_BENCH_H
@@ -138,6 +139,7 @@ struct mirror_proc {
 	char dir[256];      /* the mirror's --dir */
 	char errlog[256];   /* its stderr */
 	char addr[64];      /* "127.0.0.1:PORT" */
+	char keyfile[256];  /* --keyfile, or "" */
 };
 
 /* A fresh scratch directory under o->scratch; path gets its name. */
@@ -150,6 +152,10 @@ int mirror_start(const struct bench_opts *o, const char *scratch,
 /* The same with DIR scratch/name (several mirrors in one scratch). */
 int mirror_start_in(const struct bench_opts *o, const char *scratch,
                     const char *name, struct mirror_proc *m);
+/* The same with --keyfile keyfile (NULL: none). */
+int mirror_start_keyed(const struct bench_opts *o, const char *scratch,
+                       const char *name, const char *keyfile,
+                       struct mirror_proc *m);
 /* Starts it again on its dir, and on its address if it had one. */
 int mirror_restart(const struct bench_opts *o, struct mirror_proc *m);
 /* SIGTERM, wait (bounded), SIGKILL if it would not stop. */
@@ -166,6 +172,7 @@ struct bench_target {
 	int conns;
 	char scratch[256];
 	struct mirror_proc mirror;
+	const char *keyfile; /* the link's key (mirror and region), or NULL */
 	mj_region *region;
 	mj_file *file;
 	/* Async without libmojim's backpressure: bytes handed to mj_msync,
@@ -176,6 +183,9 @@ struct bench_target {
 
 int target_open(struct bench_target *t, const struct bench_opts *o,
                 enum mj_mode mode, int conns);
+/* The same over a link keyed with keyfile (NULL: unkeyed). */
+int target_open_keyed(struct bench_target *t, const struct bench_opts *o,
+                      enum mj_mode mode, int conns, const char *keyfile);
 void target_close(struct bench_target *t);
 
 struct work_spec {
@@ -195,5 +205,6 @@ void run_modes(const struct bench_opts *o);
 void run_sizes(const struct bench_opts *o);
 void run_threads(const struct bench_opts *o);
 void run_bandwidth(const struct bench_opts *o);
+void run_link(const struct bench_opts *o);
 
 #endif /* MOJIM_BENCH_H */

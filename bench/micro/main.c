@@ -6,7 +6,8 @@
  *               [--checkpoint-thresh N] [--csv FILE] [--mirror-bin PATH]
  *               [--scratch DIR] [--lib-backpressure]
  *
- * LIST is a comma-separated subset of tcp,modes,sizes,threads,bandwidth.
+ * LIST is a comma-separated subset of tcp,modes,sizes,threads,bandwidth,
+ * link.
  */
 #include "bench.h"
 
@@ -22,13 +23,13 @@
 #endif
 
 static const char *const sections[] = {"tcp", "modes", "sizes", "threads",
-                                       "bandwidth"};
+                                       "bandwidth", "link"};
 
 static int usage(const char *why)
 {
 	fprintf(stderr, "mojim-bench: %s\n"
 	        "usage: mojim-bench [--quick] [--iters N] [--seconds S] "
-	        "[--only tcp,modes,sizes,threads,bandwidth]\n"
+	        "[--only tcp,modes,sizes,threads,bandwidth,link]\n"
 	        "       [--spin-us N] [--connections N] [--file-size N[K|M|G]] "
 	        "[--checkpoint-thresh N]\n"
 	        "       [--csv FILE] [--mirror-bin PATH] [--scratch DIR] "
@@ -125,7 +126,7 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 	    o->file_size < (1u << 20) || o->spin_us > 1000000)
 		return usage("a number is out of range");
 	if (o->only && check_only(o->only))
-		return usage("--only takes tcp,modes,sizes,threads,bandwidth");
+		return usage("--only takes tcp,modes,sizes,threads,bandwidth,link");
 	return 0;
 }
 
@@ -201,6 +202,8 @@ int main(int argc, char **argv)
 		run_threads(&o);
 	if (wanted(&o, "bandwidth"))
 		run_bandwidth(&o);
+	if (wanted(&o, "link"))
+		run_link(&o);
 	report_targets();
 	printf("\nmojim-bench: done in %.1f s\n", (double)(now_ns() - t0) / 1e9);
 	return report_csv(o.csv) ? 1 : 0;

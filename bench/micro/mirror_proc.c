@@ -72,6 +72,10 @@ static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 		argv[a++] = "--checkpoint-thresh";
 		argv[a++] = ckpt;
 	}
+	if (m->keyfile[0]) {
+		argv[a++] = "--keyfile";
+		argv[a++] = m->keyfile;
+	}
 	argv[a] = NULL;
 	execv(o->mirror_bin, (char *const *)argv);
 	fprintf(stderr, "exec %s: %s\n", o->mirror_bin, strerror(errno));
@@ -139,9 +143,17 @@ int mirror_start(const struct bench_opts *o, const char *scratch,
 int mirror_start_in(const struct bench_opts *o, const char *scratch,
                     const char *name, struct mirror_proc *m)
 {
+	return mirror_start_keyed(o, scratch, name, NULL, m);
+}
+
+int mirror_start_keyed(const struct bench_opts *o, const char *scratch,
+                       const char *name, const char *keyfile,
+                       struct mirror_proc *m)
+{
 	memset(m, 0, sizeof(*m));
 	snprintf(m->dir, sizeof(m->dir), "%s/%s", scratch, name);
 	snprintf(m->errlog, sizeof(m->errlog), "%s/%s.stderr", scratch, name);
+	snprintf(m->keyfile, sizeof(m->keyfile), "%s", keyfile ? keyfile : "");
 	return mirror_restart(o, m);
 }
 

@@ -56,6 +56,7 @@ static int open_region(struct bench_target *t)
 		cfg.async_max_bytes = UINT64_MAX;
 	if (t->mode != MJ_MODE_UNREPLICATED)
 		cfg.mirror = t->mirror.addr;
+	cfg.keyfile = t->keyfile;
 	snprintf(dir, sizeof(dir), "%s/p", t->scratch);
 	int rc = mj_region_open(dir, &cfg, &t->region);
 	if (rc) {
@@ -109,14 +110,21 @@ static int open_file(struct bench_target *t)
 int target_open(struct bench_target *t, const struct bench_opts *o,
                 enum mj_mode mode, int conns)
 {
+	return target_open_keyed(t, o, mode, conns, NULL);
+}
+
+int target_open_keyed(struct bench_target *t, const struct bench_opts *o,
+                      enum mj_mode mode, int conns, const char *keyfile)
+{
 	memset(t, 0, sizeof(*t));
 	t->o = o;
+	t->keyfile = keyfile;
 	t->mode = mode;
 	t->conns = mode == MJ_MODE_UNREPLICATED ? 0 : conns;
 	if (scratch_make(o, t->scratch, sizeof(t->scratch)))
 		return -1;
 	if (mode != MJ_MODE_UNREPLICATED &&
-	    mirror_start(o, t->scratch, &t->mirror)) {
+	    mirror_start_keyed(o, t->scratch, "m", keyfile, &t->mirror)) {
 		target_close(t);
 		return -1;
 	}

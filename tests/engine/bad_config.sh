@@ -25,7 +25,16 @@ refused 'mode=sync,mirror="127.0.0.1:1",writeback_ms=-1' 'writeback_ms=-1'
 refused 'mode=sync,mirror=nowhere' 'mirror=nowhere'
 refused 'mode=sync' 'needs mirror'
 refused 'mode=sync,mirror=127.0.0.1:1' 'quote the mirror address'
+refused 'mode=sync,mirror=(host=127.0.0.1)' 'want (host=HOST,port=1..65535)'
+refused 'mode=sync,mirror=(host=127.0.0.1,port=70000)' 'want (host=HOST,port=1..65535)'
+refused 'mode=sync,mirror=(host=127.0.0.1,port=1,zone=a)' 'want (host=HOST,port=1..65535)'
+refused 'mode=sync,mirror=(host=127.0.0.1,port=1),transport=udp' 'unknown transport'
+refused "mode=sync,mirror=(host=127.0.0.1,port=1),keyfile=$T/no.key" "key file $T/no.key"
+printf 'c2hvcnQ=\n' >"$T/short.key"
+chmod 644 "$T/short.key"
+refused "mode=sync,mirror=(host=127.0.0.1,port=1),keyfile=$T/short.key" 'group or others'
 [ -z "$(ls -A "$T/db")" ] || fail "a refused open left files: $(ls "$T/db")"
+rm -f "$T/short.key"
 
 # and a good one opens (unreplicated: no mirror needed)
 timeout 60 "$W" open "$T/db" \
