@@ -235,10 +235,7 @@ int mjl_wait_ack(struct mjl_link *l, uint64_t seq, char *msg, size_t msglen)
 int mjl_ping(struct mjl_link *l, uint64_t nonce, char *msg, size_t msglen)
 {
 	unsigned char frame[CTRL_FRAME_MAX];
-	memset(frame, 0, MJW_OVERHEAD);
-	mjw_put_hdr(frame, MJW_PING, 0, 0, 0, l->cfg.epoch, nonce, MJW_OVERHEAD, 0);
-	mjw_seal(frame);
-	int rc = mjl_send(l, frame, MJW_OVERHEAD);
+	int rc = mjl_send_ctrl_link(l, MJW_PING, nonce);
 	if (!rc)
 		rc = mjl_recv_ctrl(l, frame, l->cfg.io_timeout_ms, msg, msglen);
 	if (rc)

@@ -29,16 +29,6 @@ grep -q "do not hold the same cluster key" "$T/bad.out" ||
 
 P=$T/db
 mkdir "$P"
-timeout 300 "$W" run "$P" "$EXT" 3 >"$T/run.out" 2>"$T/run.log" ||
-	fail "the keyed workload failed: $(tail -3 "$T/run.log")"
-timeout 300 "$W" dump "$P" "$EXT" "$T/p.dump" >/dev/null 2>"$T/pd.log" ||
-	fail "the primary's reopening failed: $(tail -3 "$T/pd.log")"
-seq=$(mirror_status "$T/m" seq_durable)
-[ "${seq:-0}" -gt 10 ] || fail "the keyed mirror got ${seq:-0} batches"
-wait_applied "$T/m" "$seq"
-stop_mirror
-timeout 300 "$W" dump "$T/m/data" "" "$T/r.dump" >/dev/null 2>"$T/rd.log" ||
-	fail "stock WiredTiger cannot open the replica"
-cmp -s "$T/p.dump" "$T/r.dump" || fail "the keyed replica differs from the primary"
-note "keyed link: $seq batches, the replica equals the primary"
+run_and_compare "$P" "$EXT" "$T/m" 10 keyed
+note "keyed link: $SEQ batches, the replica equals the primary"
 echo "keyed: passed"

@@ -13,6 +13,27 @@ ext_config() {
 	echo "extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=$1,mirror=\"$2\",block_timeout_ms=20000${3:+,$3}})]"
 }
 
+# run_and_compare HOME EXT MDIR MIN NAME: wt_workload runs 3 s on HOME
+# with EXT (its own environment passed on), then reopens and dumps it; the
+# mirror in MDIR (started by start_mirror) must have more than MIN batches,
+# applies them, is stopped, and its replica, opened by stock WiredTiger,
+# must dump equal. NAME says which run failed. Sets SEQ.
+run_and_compare() {
+	local home=$1 ext=$2 mdir=$3 min=$4 name=$5
+	local W=$MOJIM_ENGINE_TOOLS/wt_workload
+	timeout 300 "$W" run "$home" "$ext" 3 >"$T/$name-run.out" 2>"$T/$name-run.log" ||
+		fail "$name: the workload failed: $(tail -3 "$T/$name-run.log")"
+	timeout 300 "$W" dump "$home" "$ext" "$T/$name-p.dump" >/dev/null 2>"$T/$name-pd.log" ||
+		fail "$name: the primary's reopening failed: $(tail -3 "$T/$name-pd.log")"
+	SEQ=$(mirror_status "$mdir" seq_durable)
+	[ "${SEQ:-0}" -gt "$min" ] || fail "$name: the mirror got ${SEQ:-0} batches"
+	wait_applied "$mdir" "$SEQ"
+	stop_mirror
+	timeout 300 env -u WIREDTIGER_CONFIG "$W" dump "$mdir/data" "" "$T/$name-r.dump" \
+		>/dev/null 2>"$T/$name-rd.log" || fail "$name: stock WiredTiger cannot open the replica"
+	cmp -s "$T/$name-p.dump" "$T/$name-r.dump" || fail "$name: the replica differs"
+}
+
 # ext_unreplicated: the extension with no mirror (local flushes only), to
 # open a promoted copy or a primary's home in place.
 ext_unreplicated() {

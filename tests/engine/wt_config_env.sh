@@ -36,17 +36,7 @@ start_mirror "$T/m2" 0
 P=$T/db2
 mkdir "$P"
 EXT=$(ext_config syncflush "$MIRROR_ADDR")
-WIREDTIGER_CONFIG=$EXT timeout 300 "$W" run "$P" "" 3 >"$T/run.out" \
-	2>"$T/run.log" || fail "workload with WIREDTIGER_CONFIG failed"
-WIREDTIGER_CONFIG=$EXT timeout 300 "$W" dump "$P" "" "$T/p.dump" >/dev/null \
-	2>"$T/pd.log" || fail "primary reopen/verify with WIREDTIGER_CONFIG failed"
-seq=$(mirror_status "$T/m2" seq_durable)
-[ "${seq:-0}" -gt 10 ] || fail "wiredtiger_open: the mirror got ${seq:-0} batches"
-wait_applied "$T/m2" "$seq"
-stop_mirror
-timeout 300 "$W" dump "$T/m2/data" "" "$T/r.dump" >/dev/null 2>"$T/rd.log" ||
-	fail "stock WiredTiger cannot open the replica"
-cmp -s "$T/p.dump" "$T/r.dump" || fail "wiredtiger_open: the replica differs"
+WIREDTIGER_CONFIG=$EXT run_and_compare "$P" "" "$T/m2" 10 wiredtiger_open
 
 # a bad key through the variable
 mkdir "$T/db3"

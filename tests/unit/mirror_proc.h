@@ -1,6 +1,7 @@
 /*
  * mirror_proc.h: a real mojim-mirror for the unit tests that need one
- * (test_split, test_held_mt, test_nsfault), and their scratch directory.
+ * (test_split, test_held_mt, test_nsfault, test_close_resync_mt,
+ * test_empty_catchup), and their scratch directory.
  */
 #ifndef MOJIM_TEST_MIRROR_PROC_H
 #define MOJIM_TEST_MIRROR_PROC_H
@@ -62,6 +63,32 @@ static inline void test_mirror_stop(pid_t pid, int sig)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A case's body runs in a child of Check's; an unchecked teardown, in the
+ * parent, finds a mirror the body left running (a failed assertion)
+ * through DIR/mirror.pid: noted when it starts, removed once it is reaped
+ * (so the teardown never signals a pid reused by someone else).
+ */
+static inline void test_mirror_note(const char *dir, pid_t pid)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/mirror.pid", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		abort();
+	fprintf(f, "%d\n", (int)pid);
+	fclose(f);
+}
+
+/* test_mirror_stop, then the pid file goes. */
+static inline void test_mirror_stop_noted(const char *dir, pid_t pid, int sig)
+{
+	char path[256];
+	test_mirror_stop(pid, sig);
+	snprintf(path, sizeof(path), "%s/mirror.pid", dir);
+	unlink(path);
+}
+
 /* mkdtemp of tmpl (".../name.XXXXXX"), aborting on failure. */
 static inline void test_dir_make(char *tmpl)
 {
@@ -75,6 +102,18 @@ static inline void test_dir_remove(const char *dir)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Kills a noted mirror still running (continuing it first, in case the
+ * case had stopped it), then removes dir. */
+static inline void test_mirror_teardown(const char *dir)
+{
+	char cmd[320];
+	snprintf(cmd, sizeof(cmd), "p=$(cat %s/mirror.pid 2>/dev/null) && "
+	         "kill -CONT $p && kill -9 $p", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "no mirror left to stop\n");
+	test_dir_remove(dir);
 }
 
 #endif

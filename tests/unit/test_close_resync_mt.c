@@ -36,26 +36,12 @@ static char dir[64];
 static char addr[64];
 static pid_t mirror_pid;
 
-static void note_pid(void)
+static void stop_mirror(int sig)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "%s/mirror.pid", dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		abort();
-	fprintf(f, "%d\n", (int)mirror_pid);
-	fclose(f);
+	test_mirror_stop_noted(dir, mirror_pid, sig);
 }
 
 /* Starts a mirror in DIR/mname on addr (any port if addr is empty). */
-static void stop_mirror(int sig)
-{
-	char path[128];
-	test_mirror_stop(mirror_pid, sig);
-	snprintf(path, sizeof(path), "%s/mirror.pid", dir);
-	unlink(path); /* reaped: the teardown must not signal its pid */
-}
-
 static void start_mirror(const char *mname)
 {
 	char mdir[128], listen[64];
@@ -63,7 +49,7 @@ static void start_mirror(const char *mname)
 	snprintf(listen, sizeof(listen), "%s", addr[0] ? addr : "127.0.0.1:0");
 	mirror_pid = test_mirror_start(listen, mdir, addr, sizeof(addr),
 	                               (char *)NULL);
-	note_pid();
+	test_mirror_note(dir, mirror_pid);
 }
 
 static void setup(void)
@@ -74,12 +60,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[320];
-	snprintf(cmd, sizeof(cmd), "p=$(cat %s/mirror.pid 2>/dev/null) && "
-	         "kill -CONT $p && kill -9 $p", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "no mirror left to stop\n");
-	test_dir_remove(dir);
+	test_mirror_teardown(dir);
 }
 
 static mj_region *open_region(struct mj_config *cfg, const char *pname)

@@ -27,17 +27,6 @@ static char dir[64];
 static char addr[64];
 static pid_t mirror_pid;
 
-static void note_pid(pid_t pid)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "%s/mirror.pid", dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		abort();
-	fprintf(f, "%d\n", (int)pid);
-	fclose(f);
-}
-
 static void start_mirror(void)
 {
 	char mdir[128], listen[64];
@@ -45,31 +34,23 @@ static void start_mirror(void)
 	snprintf(listen, sizeof(listen), "%s", addr[0] ? addr : "127.0.0.1:0");
 	mirror_pid = test_mirror_start(listen, mdir, addr, sizeof(addr),
 	                               (char *)NULL);
-	note_pid(mirror_pid);
+	test_mirror_note(dir, mirror_pid);
 }
 
 static void stop_mirror(int sig)
 {
-	char path[128];
-	test_mirror_stop(mirror_pid, sig);
-	snprintf(path, sizeof(path), "%s/mirror.pid", dir);
-	unlink(path); /* reaped: the teardown must not signal its pid */
+	test_mirror_stop_noted(dir, mirror_pid, sig);
 }
 
 static void setup(void)
 {
-	strcpy(dir, "/dev/shm/mojim-test-catchup.XXXXXX");
+	strcpy(dir, "/dev/shm/mojim-test-catchup.XXXXXX"); /* mkdtemp's */
 	test_dir_make(dir);
 }
 
 static void teardown(void)
 {
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "p=$(cat %s/mirror.pid 2>/dev/null) && "
-	         "kill -9 $p", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "no mirror left to stop\n");
-	test_dir_remove(dir);
+	test_mirror_teardown(dir);
 }
 
 static void sync_text(mj_region *r, mj_file *f, const char *text)

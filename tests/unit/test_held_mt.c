@@ -31,19 +31,6 @@ static pid_t mirror_pid;
 static char addr[64];
 static const char *run; /* the scenario's name: its directories */
 
-/* The test runs in a child of Check's; the teardown, in the parent, finds
- * the mirror to stop through this file even after a failed assertion. */
-static void note_pid(void)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "%s/mirror.pid", dir);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		abort();
-	fprintf(f, "%d\n", (int)mirror_pid);
-	fclose(f);
-}
-
 /* Starts the mirror on addr (or any port if addr is empty) with the given
  * log and slot sizes. */
 static void start_mirror(const char *log_size, const char *slot_size)
@@ -54,12 +41,12 @@ static void start_mirror(const char *log_size, const char *slot_size)
 	mirror_pid = test_mirror_start(listen, mdir, addr, sizeof(addr),
 	                               "--log-size", log_size, "--slot-size",
 	                               slot_size, (char *)NULL);
-	note_pid();
+	test_mirror_note(dir, mirror_pid);
 }
 
 static void stop_mirror(int sig)
 {
-	test_mirror_stop(mirror_pid, sig);
+	test_mirror_stop_noted(dir, mirror_pid, sig);
 }
 
 /* Unchecked fixtures, in Check's parent process: one directory for both
@@ -72,12 +59,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "kill -9 $(cat %s/mirror.pid) 2>/dev/null",
-	         dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "no mirror left to stop\n");
-	test_dir_remove(dir);
+	test_mirror_teardown(dir);
 }
 
 struct syncer {
