@@ -17,6 +17,7 @@ endfunction()
 mojim_require(PMEM libpmem libpmem-dev)
 mojim_require(ISAL libisal libisal-dev)
 mojim_require(CRYPTO libcrypto libssl-dev)
+mojim_require(SSL libssl libssl-dev)
 mojim_require(CHECK check check)
 mojim_require(WIREDTIGER wiredtiger libwiredtiger-dev)
 

@@ -27,8 +27,8 @@ struct snapshot {
 	uint64_t bytes, rate, batches, rejected, apply_errors;
 	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
 	uint64_t ctl_refused;
-	uint64_t auth_refused;
-	int keyed;
+	uint64_t auth_refused, tls_refused;
+	int keyed, tls;
 	int conns, promoted, copy_state;
 	struct health health;
 };
@@ -60,6 +60,8 @@ static void take_snapshot(struct mirror *m, struct snapshot *s)
 	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);
 	s->rejected = __atomic_load_n(&m->frames_rejected, __ATOMIC_RELAXED);
 	s->auth_refused = __atomic_load_n(&m->auth_refused, __ATOMIC_RELAXED);
+	s->tls = m->cfg.tls;
+	s->tls_refused = __atomic_load_n(&m->tls_refused, __ATOMIC_RELAXED);
 }
 
 /* s as the inside of a JSON string (quotes, backslashes, controls). */
@@ -118,18 +120,21 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 		"\"copy\": \"%s\", \"copy_bytes\": %llu, \"copy_total\": %llu, "
 		"\"copy_mb_per_sec\": %.1f, \"copy_seconds_left\": %.1f, "
 		"\"copies_done\": %llu, \"control_refused\": %llu, "
-		"\"keyed\": %d, \"auth_refused\": %llu}\n" :
+		"\"keyed\": %d, \"auth_refused\": %llu, \"tls\": %d, "
+		"\"tls_refused\": %llu}\n" :
 		"cluster_id: %016llx\npromoted: %d\ncopy: %s\n"
 		"copy_bytes: %llu/%llu\ncopy_mb_per_sec: %.1f\n"
 		"copy_seconds_left: %.1f\ncopies_done: %llu\n"
-		"control_refused: %llu\nkeyed: %d\nauth_refused: %llu\n";
+		"control_refused: %llu\nkeyed: %d\nauth_refused: %llu\n"
+		"tls: %d\ntls_refused: %llu\n";
 	snprintf(buf, len, fmt, (unsigned long long)s->cluster, s->promoted,
 	         copy_state_name(s->copy_state),
 	         (unsigned long long)s->copy_bytes,
 	         (unsigned long long)s->copy_total, rate / 1e6, left,
 	         (unsigned long long)s->copies,
 	         (unsigned long long)s->ctl_refused, s->keyed,
-	         (unsigned long long)s->auth_refused);
+	         (unsigned long long)s->auth_refused, s->tls,
+	         (unsigned long long)s->tls_refused);
 }
 
 void mirror_status(struct mirror *m, int json, char *buf, size_t len)

@@ -87,6 +87,13 @@ static void usage(FILE *out)
 "                            proves it back; without it, keyed primaries\n"
 "                            are refused\n"
 "  --transport tcp           the link's transport (default and only: tcp)\n"
+"  --tls                     every peer speaks TLS (1.2 or later) and shows\n"
+"                            a certificate signed by --tls-ca; plaintext\n"
+"                            peers are refused (status: tls_refused)\n"
+"  --tls-cert FILE           this mirror's PEM certificate (chain)\n"
+"  --tls-key FILE            its PEM private key (mode 0600 or tighter)\n"
+"  --tls-ca FILE             the PEM CA that signs the primaries'\n"
+"                            certificates\n"
 "  --replay-only             replay the logs into the replica, then exit\n"
 "                            (non-zero if a batch cannot be applied)\n"
 "  --quiet                   log only errors\n"
@@ -114,7 +121,7 @@ static int bad_arg(const char *opt, const char *why)
 
 enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
        O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE,
-       O_KEYFILE, O_TRANSPORT };
+       O_KEYFILE, O_TRANSPORT, O_TLS, O_TLS_CERT, O_TLS_KEY, O_TLS_CA };
 
 static const struct option options[] = {
 	{"listen", required_argument, NULL, O_LISTEN},
@@ -133,6 +140,10 @@ static const struct option options[] = {
 	{"max-file-size", required_argument, NULL, O_MAXFILE},
 	{"keyfile", required_argument, NULL, O_KEYFILE},
 	{"transport", required_argument, NULL, O_TRANSPORT},
+	{"tls", no_argument, NULL, O_TLS},
+	{"tls-cert", required_argument, NULL, O_TLS_CERT},
+	{"tls-key", required_argument, NULL, O_TLS_KEY},
+	{"tls-ca", required_argument, NULL, O_TLS_CA},
 	{NULL, 0, NULL, 0},
 };
 
@@ -170,6 +181,19 @@ static int number_arg(int opt, const char *arg, struct mirror_cfg *c)
 	return 0;
 }
 
+/* --tls wants its three files; the files want --tls. */
+static int check_tls_args(const struct mirror_cfg *c)
+{
+	const struct mjl_tls_config *f = &c->tls_files;
+	int any = f->cert || f->key || f->ca;
+	if (c->tls && !(f->cert && f->key && f->ca))
+		return bad_arg("--tls", "needs --tls-cert, --tls-key and --tls-ca");
+	if (!c->tls && any)
+		return bad_arg(f->cert ? "--tls-cert" : f->key ? "--tls-key" :
+		               "--tls-ca", "given without --tls");
+	return 0;
+}
+
 static int check_cfg(const struct mirror_cfg *c)
 {
 	if (!c->dir)
@@ -198,7 +222,7 @@ static int check_cfg(const struct mirror_cfg *c)
 	}
 	if (c->slot_size % 8)
 		return bad_arg("--slot-size", "must be a multiple of 8");
-	return 0;
+	return check_tls_args(c);
 }
 
 static int parse_args(int argc, char **argv, struct mirror_cfg *c)
@@ -218,6 +242,10 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 		case O_DISK: c->data_on_disk = 1; break;
 		case O_REPLAY: c->replay_only = 1; break;
 		case O_KEYFILE: c->keyfile = optarg; break;
+		case O_TLS: c->tls = 1; break;
+		case O_TLS_CERT: c->tls_files.cert = optarg; break;
+		case O_TLS_KEY: c->tls_files.key = optarg; break;
+		case O_TLS_CA: c->tls_files.ca = optarg; break;
 		case O_TRANSPORT:
 			if (!mjl_transport_find(optarg))
 				return bad_arg("--transport", "unknown transport "
@@ -299,12 +327,15 @@ int main(int argc, char **argv)
 		return rc;
 	mirror_quiet = cfg.quiet;
 	static struct mjl_key key; /* loaded before DIR is touched */
-	if (cfg.keyfile) {
-		char err[600];
-		if (mjl_key_load(cfg.keyfile, &key, err, sizeof(err))) {
-			fprintf(stderr, "mojim-mirror: --keyfile: %s\n", err);
-			return 2;
-		}
+	struct mjl_tls *tls = NULL;
+	char err[600];
+	if (cfg.keyfile && mjl_key_load(cfg.keyfile, &key, err, sizeof(err))) {
+		fprintf(stderr, "mojim-mirror: --keyfile: %s\n", err);
+		return 2;
+	}
+	if (cfg.tls && mjl_tls_open(&cfg.tls_files, 1, &tls, err, sizeof(err))) {
+		fprintf(stderr, "mojim-mirror: --tls: %s\n", err);
+		return 2;
 	}
 	setup_signals();
 	rc = mirror_open(&m, &cfg, &why);
@@ -312,6 +343,8 @@ int main(int argc, char **argv)
 		return fail(&m, cfg.dir, why, rc);
 	m.key = key;
 	explicit_bzero(&key, sizeof(key));
+	m.transport = tls ? &mjl_tls : &mjl_tcp;
+	m.transport_ctx = tls;
 	if (m.promoted) {
 		mlog("%s was promoted (epoch %llu): its data directory belongs to "
 		     "a primary now; give the mirror an empty --dir", cfg.dir,

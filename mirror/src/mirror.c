@@ -251,6 +251,8 @@ void mirror_close(struct mirror *m)
 	m->lock_fd = -1;
 	free(m->logged.v);
 	m->logged.v = NULL;
+	mjl_tls_free(m->transport_ctx);
+	m->transport_ctx = NULL;
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->create_lock);
 	pthread_cond_destroy(&m->ckpt_cond);

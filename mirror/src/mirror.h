@@ -38,6 +38,9 @@ struct mirror_cfg {
 	uint64_t max_file_size;/* largest file size or WRITE end a batch may
 	                          ask for; 0: the replica's file system size */
 	const char *keyfile;   /* the cluster key; NULL: unkeyed */
+	int tls;               /* --tls: every peer speaks TLS, with a
+	                          certificate the CA signed */
+	struct mjl_tls_config tls_files; /* --tls-cert, --tls-key, --tls-ca */
 	int replay_only;
 	int quiet;
 };
@@ -53,6 +56,8 @@ struct conn;
 struct mirror {
 	struct mirror_cfg cfg;
 	struct mjl_key key;    /* cfg.keyfile's, loaded by main; len 0: none */
+	const struct mjl_transport *transport; /* how peers are accepted */
+	struct mjl_tls *transport_ctx; /* TLS: certificates, loaded by main */
 	char log_dir[PATH_MAX];
 	char data_dir[PATH_MAX];
 	char state_path[PATH_MAX];
@@ -104,6 +109,8 @@ struct mirror {
 	uint64_t bytes_received;  /* atomic */
 	uint64_t frames_rejected; /* atomic */
 	uint64_t auth_refused;    /* atomic: peers that failed the key check */
+	uint64_t tls_refused;     /* atomic: peers that failed the TLS handshake
+	                             (plaintext, or no certificate of the CA) */
 	uint64_t batches_applied; /* (L) */
 	uint64_t apply_errors;    /* (L) records that failed to apply */
 	uint64_t rate_bytes, rate_ns; /* (L) last rate sample */

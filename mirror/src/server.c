@@ -40,7 +40,8 @@ enum end {
 
 struct conn {
 	struct mirror *m;
-	int fd;
+	int fd;          /* the socket: the listener cuts it (shutdown) */
+	struct mjl_conn *lc; /* the transport's connection over fd */
 	int slot;
 	int index;       /* connection index from HELLO, -1 before */
 	struct ring *ring;
@@ -93,14 +94,14 @@ static int conn_read_err(struct conn *c, int rc)
 
 static int conn_read(struct conn *c, void *buf, size_t len)
 {
-	int rc = mjl_read_full(c->fd, buf, len);
+	int rc = mjl_conn_recv(c->lc, buf, len);
 	return rc ? conn_read_err(c, rc) : END_OK;
 }
 
 static int conn_send(struct conn *c, enum mjw_type type, uint64_t seq,
                      const void *body, uint32_t len)
 {
-	int rc = mjl_send_ctrl(c->fd, type, c->epoch, seq, body, len);
+	int rc = mjl_conn_send_ctrl(c->lc, type, c->epoch, seq, NULL, body, len);
 	if (rc == 0)
 		return END_OK;
 	c->why = strerror_r(-rc, c->whybuf, sizeof(c->whybuf));
@@ -117,10 +118,9 @@ static void conn_spin(struct conn *c)
 	uint64_t spin = c->m->cfg.spin_us;
 	if (!spin)
 		return;
-	struct pollfd p = {.fd = c->fd, .events = POLLIN};
 	uint64_t end = now_ns() + spin * 1000;
 	do {
-		if (poll(&p, 1, 0) != 0)
+		if (mjl_conn_wait(c->lc, 0, 0) != -ETIMEDOUT)
 			return;
 		/* With 2 vCPUs the checkpointer we just woke may be waiting for
 		 * this one: let it run rather than burn its time. */
@@ -154,13 +154,6 @@ static int read_ctrl(struct conn *c, const struct mjw_hdr *h,
 static uint64_t max_batch(const struct ring *r)
 {
 	return r->dsize / 2;
-}
-
-/* 1 if the peer has hung up (checked while we wait for log space). */
-static int peer_gone(int fd)
-{
-	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
-	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
 /* The state file could not be persisted: nothing may be acted on. */
@@ -335,7 +328,7 @@ static int conn_auth(struct conn *c, const struct mjw_hdr *h,
                      const struct mjw_hello *hello)
 {
 	const char *why = NULL;
-	int rc = mjl_accept_auth(c->fd, &c->m->key, h->epoch, hello, &c->sess,
+	int rc = mjl_accept_auth(c->lc, &c->m->key, h->epoch, hello, &c->sess,
 	                         &why);
 	if (rc == -MJL_EAUTH || rc == -MJL_EPROTO)
 		__atomic_fetch_add(&c->m->auth_refused, 1, __ATOMIC_RELAXED);
@@ -436,7 +429,7 @@ static int wait_room(struct conn *c, uint64_t len)
 		/* The log only empties as batches are applied. */
 		if (health_refusal(m, c->whybuf, sizeof(c->whybuf)))
 			return refuse(c, MJW_REFUSE_UNHEALTHY, c->whybuf);
-		if (peer_gone(c->fd)) {
+		if (mjl_conn_gone(c->lc)) {
 			c->why = "peer closed while waiting for log space";
 			return END_CLOSED;
 		}
@@ -772,8 +765,8 @@ static void conn_report(struct conn *c, int end)
 		minfo("conn %s from %s: closed: %s", idx, c->peer,
 		      c->why ? c->why : "done");
 	}
-	if (end == END_BAD || end == END_REFUSE)
-		mjl_send_refuse(c->fd, &c->sess, c->authenticated, c->code, c->why);
+	if (c->lc && (end == END_BAD || end == END_REFUSE))
+		mjl_send_refuse(c->lc, &c->sess, c->authenticated, c->code, c->why);
 }
 
 static void conn_free(struct conn *c)
@@ -792,7 +785,10 @@ static void conn_free(struct conn *c)
 	m->nconns--;
 	pthread_cond_broadcast(&m->conns_cond);
 	pthread_mutex_unlock(&m->lock);
-	close(c->fd);
+	if (c->lc)
+		mjl_conn_close(c->lc);
+	else
+		close(c->fd);
 	free(c->copybuf);
 	free(c);
 }
@@ -815,10 +811,32 @@ static int conn_cut_reason(struct conn *c, int end)
 	return end;
 }
 
+/*
+ * The transport takes the socket: its options, and with TLS the whole TLS
+ * handshake (so a plaintext peer of a TLS mirror ends here, refused and
+ * counted, before a byte of it is read as a frame).
+ */
+static int conn_open(struct conn *c)
+{
+	struct mirror *m = c->m;
+	const char *why = "the transport refused the connection";
+	int rc = m->transport->accept(m->transport_ctx, c->fd,
+	                              (int)m->cfg.hb_timeout_ms, &c->lc, &why);
+	if (!rc)
+		return END_OK;
+	if (rc == -MJL_EAUTH || rc == -MJL_EPROTO)
+		__atomic_fetch_add(&m->tls_refused, 1, __ATOMIC_RELAXED);
+	snprintf(c->whybuf, sizeof(c->whybuf), "%s", why);
+	c->why = c->whybuf;
+	return rc == -MJL_EAUTH || rc == -MJL_EPROTO ? END_REFUSE : END_CLOSED;
+}
+
 static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
-	int end = conn_hello(c);
+	int end = conn_open(c);
+	if (end == END_OK)
+		end = conn_hello(c);
 	if (end == END_OK)
 		end = conn_loop(c);
 	pthread_mutex_lock(&c->m->lock);
@@ -858,8 +876,8 @@ int server_listen(struct mirror *m, const char **why)
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return *why = "socket", -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
 		int e = errno;
 		close(fd);
 		return *why = "cannot listen on that address", -e;
@@ -869,19 +887,6 @@ int server_listen(struct mirror *m, const char **why)
 	peer_name(&ss, m->listen_addr, sizeof(m->listen_addr));
 	m->listen_fd = fd;
 	return 0;
-}
-
-static void conn_setup(struct mirror *m, struct conn *c)
-{
-	int one = 1;
-	uint64_t ms = m->cfg.hb_timeout_ms;
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* A silent peer makes the blocking read fail with EAGAIN. */
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	/* Do not block forever on a peer that stops reading our acks. */
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 /* (L) Cuts c, which has not said HELLO, for the reason why. */
@@ -937,7 +942,6 @@ static void server_accept(struct mirror *m)
 	c->index = -1;
 	c->accepted_ns = now_ns();
 	peer_name(&ss, c->peer, sizeof(c->peer));
-	conn_setup(m, c);
 	pthread_mutex_lock(&m->lock);
 	bound_unadmitted(m, 1);
 	int slot = -1;

@@ -25,7 +25,8 @@
  *
  * The key authenticates the peer at the handshake; frames after it are
  * checked by CRC only, so a network that can inject into an established
- * TCP stream needs TLS as well.
+ * TCP stream needs TLS as well (the tls transport: every byte of the
+ * link, handshake included, inside a mutually authenticated TLS session).
  *
  * Functions return 0 or a negative errno (MJL_E* below); a message for
  * the caller to log is put in the caller's buffer, never printed here.
@@ -88,39 +89,123 @@ int mjl_read_full(int fd, void *buf, size_t len);
 int mjl_write_full(int fd, const void *buf, size_t len);
 struct iovec;
 int mjl_writev_full(int fd, struct iovec *iov, int iovcnt);
-/* Sends one control frame (no records) with an optional body; flags
- * MJW_F_MAC puts mac (MJW_MAC_SIZE bytes) before the body. */
+/* Connects a TCP socket to addr within timeout_ms, then sets its options
+ * (mjl_tcp_options). 0 with *fd, or a negative errno (why set for a bad
+ * address). */
+int mjl_tcp_connect(const char *addr, int timeout_ms, int io_timeout_ms,
+                    int *fd, const char **why);
+/* No Nagle delay; blocking reads and writes that give up after
+ * io_timeout_ms (-EAGAIN). Every option checked: 0 or a negative errno. */
+int mjl_tcp_options(int fd, int io_timeout_ms);
+/* Waits until fd can be read: spins spin_us with non-blocking peeks, then
+ * sleeps up to timeout_ms. 0, -ETIMEDOUT or a negative errno. */
+int mjl_fd_wait(int fd, int spin_us, int timeout_ms);
+/* 1 if the peer has hung up (without reading anything). */
+int mjl_fd_gone(int fd);
+/* Builds one control frame (no records) in frame (room for MJW_OVERHEAD +
+ * MJW_CTRL_BODY_MAX): an optional MAC (flag MJW_F_MAC) before the body.
+ * Its length, or -EMSGSIZE. */
+int mjl_ctrl_frame(unsigned char *frame, enum mjw_type type, uint64_t epoch,
+                   uint64_t seq, const unsigned char *mac, const void *body,
+                   uint32_t body_len);
+/* Sends one control frame on a socket (tools and tests speak raw). */
 int mjl_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
                   const void *body, uint32_t body_len);
 int mjl_send_ctrl_mac(int fd, enum mjw_type type, uint64_t epoch,
                       uint64_t seq, const unsigned char *mac,
                       const void *body, uint32_t body_len);
 
-/* ---- transports (tcp.c) ---- */
-struct mjl_conn;
+/* ---- transports (tcp.c, tls.c) ----
+ * A connection of any transport starts with struct mjl_conn, as a
+ * WT_FILE_HANDLE starts a file system's handle: callers hold a
+ * struct mjl_conn * and reach the transport through it. */
+struct mjl_transport;
+struct mjl_conn {
+	const struct mjl_transport *t;
+	int fd; /* the socket under it (shutdown from other threads; peeks) */
+};
 struct mjl_transport {
 	const char *name;
 	/* Connects to addr within timeout_ms; blocking reads and writes then
-	 * give up after io_timeout_ms. */
-	int (*dial)(const char *addr, int timeout_ms, int io_timeout_ms,
-	            struct mjl_conn **out, const char **why);
+	 * give up after io_timeout_ms. ctx: the transport's context (TLS:
+	 * from mjl_tls_open; TCP: unused). */
+	int (*dial)(void *ctx, const char *addr, int timeout_ms,
+	            int io_timeout_ms, struct mjl_conn **out, const char **why);
+	/* Takes over an accepted socket fd (still the caller's on failure), with
+	 * io_timeout_ms on reads and writes; the TLS handshake happens here. */
+	int (*accept)(void *ctx, int fd, int io_timeout_ms,
+	              struct mjl_conn **out, const char **why);
 	int (*send)(struct mjl_conn *c, const void *buf, size_t len);
 	/* Reads exactly len bytes (io timeout: -EAGAIN). */
 	int (*recv)(struct mjl_conn *c, void *buf, size_t len);
 	/* Waits until something can be read: spins spin_us, then sleeps up to
 	 * timeout_ms (-ETIMEDOUT). */
 	int (*wait)(struct mjl_conn *c, int spin_us, int timeout_ms);
-	void (*shutdown)(struct mjl_conn *c);
 	void (*close)(struct mjl_conn *c);
+	/* Buffers that frames are sent from or received into. NULL: malloc
+	 * and free (TCP, TLS); RDMA registers them with its device. */
+	void *(*buf_alloc)(void *ctx, size_t len);
+	void (*buf_free)(void *ctx, void *p, size_t len);
 };
 extern const struct mjl_transport mjl_tcp;
+extern const struct mjl_transport mjl_tls;
 /* The transport called name, or NULL (the names known: "tcp"). */
 const struct mjl_transport *mjl_transport_find(const char *name);
+
+static inline int mjl_conn_send(struct mjl_conn *c, const void *buf,
+                                size_t len)
+{
+	return c->t->send(c, buf, len);
+}
+static inline int mjl_conn_recv(struct mjl_conn *c, void *buf, size_t len)
+{
+	return c->t->recv(c, buf, len);
+}
+static inline int mjl_conn_wait(struct mjl_conn *c, int spin_us,
+                                int timeout_ms)
+{
+	return c->t->wait(c, spin_us, timeout_ms);
+}
+/* Ends reads and writes (safe from another thread: the owner's next call
+ * fails). */
+void mjl_conn_shutdown(struct mjl_conn *c);
+/* Reads no further, but REFUSE can still be written. */
+void mjl_conn_shutdown_read(struct mjl_conn *c);
+int mjl_conn_gone(struct mjl_conn *c);
+static inline void mjl_conn_close(struct mjl_conn *c)
+{
+	c->t->close(c);
+}
+/* A control frame (see mjl_ctrl_frame) on a connection. */
+int mjl_conn_send_ctrl(struct mjl_conn *c, enum mjw_type type,
+                       uint64_t epoch, uint64_t seq, const unsigned char *mac,
+                       const void *body, uint32_t body_len);
+
+/* ---- TLS (tls.c): TLS 1.2 or later over TCP, both sides with a
+ * certificate signed by the cluster's CA (mutual authentication); the
+ * dialer also checks that the acceptor's certificate names the host it
+ * dialed (DNS name or IP address). ---- */
+struct mjl_tls_config {
+	const char *cert; /* PEM certificate chain of this node */
+	const char *key;  /* its PEM private key: mode 0600 or tighter */
+	const char *ca;   /* PEM CA certificates that sign the peers' */
+};
+struct mjl_tls;
+/*
+ * Loads the certificate, key and CA once, for a dialer (acceptor 0) or an
+ * acceptor (1): a missing or unreadable file, a key that does not match
+ * the certificate, or a key others can read is refused here, with err
+ * set. 0 with *out.
+ */
+int mjl_tls_open(const struct mjl_tls_config *cfg, int acceptor,
+                 struct mjl_tls **out, char *err, size_t errlen);
+void mjl_tls_free(struct mjl_tls *t);
 
 /* ---- the dialer's side of a link (link.c) ---- */
 struct mjl_config {
 	const char *addr;          /* HOST:PORT */
 	const struct mjl_transport *transport;
+	void *transport_ctx;       /* TLS: the mjl_tls; TCP: NULL */
 	int connect_timeout_ms;    /* dial and handshake */
 	int io_timeout_ms;         /* an ack or pong later than this: lost */
 	int spin_us;               /* busy-poll before sleeping for a frame */
@@ -162,19 +247,19 @@ int mjl_ping(struct mjl_link *l, uint64_t nonce, char *msg, size_t msglen);
 int mjl_wait_ack(struct mjl_link *l, uint64_t seq, char *msg, size_t msglen);
 void mjl_close(struct mjl_link *l);
 
-/* ---- the acceptor's side (accept.c), over a socket ---- */
+/* ---- the acceptor's side (accept.c) ---- */
 /*
- * After a checked HELLO (header h, body hello) from fd: with a key, sends
+ * After a checked HELLO (header h, body hello) from c: with a key, sends
  * CHALLENGE and checks the AUTH within the socket's timeout; without one,
  * refuses a keyed HELLO. Fills s. 0 if the peer may go on to admission;
  * -MJL_EAUTH with *why (send REFUSE_AUTH); another negative errno if the
  * socket failed.
  */
-int mjl_accept_auth(int fd, const struct mjl_key *key, uint64_t epoch,
+int mjl_accept_auth(struct mjl_conn *c, const struct mjl_key *key, uint64_t epoch,
                     const struct mjw_hello *hello, struct mjl_session *s,
                     const char **why);
 /* Sends REFUSE code, with a MAC when s is keyed and authenticated. */
-int mjl_send_refuse(int fd, const struct mjl_session *s, int authenticated,
+int mjl_send_refuse(struct mjl_conn *c, const struct mjl_session *s, int authenticated,
                     uint64_t code, const char *reason);
 
 #ifdef __cplusplus

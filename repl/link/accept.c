@@ -9,11 +9,11 @@
 #include <errno.h>
 #include <string.h>
 
-/* Reads the AUTH frame from fd into frame; 0 or -MJL_EPROTO / -errno. */
-static int read_auth(int fd, unsigned char *frame, const char **why)
+/* Reads the AUTH frame from c into frame; 0 or -MJL_EPROTO / -errno. */
+static int read_auth(struct mjl_conn *c, unsigned char *frame, const char **why)
 {
 	struct mjw_hdr h;
-	int rc = mjl_read_full(fd, &h, sizeof(h));
+	int rc = mjl_conn_recv(c, &h, sizeof(h));
 	if (rc)
 		return rc;
 	if (mjw_check_hdr(&h, MJW_OVERHEAD + MJW_CTRL_BODY_MAX, why))
@@ -23,14 +23,13 @@ static int read_auth(int fd, unsigned char *frame, const char **why)
 		return -MJL_EPROTO;
 	}
 	memcpy(frame, &h, sizeof(h));
-	rc = mjl_read_full(fd, frame + MJW_HDR_SIZE,
-	                   (size_t)(h.len - MJW_HDR_SIZE));
+	rc = mjl_conn_recv(c, frame + MJW_HDR_SIZE, (size_t)(h.len - MJW_HDR_SIZE));
 	if (rc)
 		return rc;
 	return mjw_check_frame(frame, h.len, why) ? -MJL_EPROTO : 0;
 }
 
-int mjl_accept_auth(int fd, const struct mjl_key *key, uint64_t epoch,
+int mjl_accept_auth(struct mjl_conn *c, const struct mjl_key *key, uint64_t epoch,
                     const struct mjw_hello *hello, struct mjl_session *s,
                     const char **why)
 {
@@ -60,10 +59,11 @@ int mjl_accept_auth(int fd, const struct mjl_key *key, uint64_t epoch,
 		*why = "no random bytes for a nonce";
 		return -EIO;
 	}
-	int rc = mjl_send_ctrl(fd, MJW_CHALLENGE, epoch, 0, s->na, MJW_NONCE_SIZE);
+	int rc = mjl_conn_send_ctrl(c, MJW_CHALLENGE, epoch, 0, NULL, s->na,
+	                            MJW_NONCE_SIZE);
 	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
 	if (!rc)
-		rc = read_auth(fd, frame, why);
+		rc = read_auth(c, frame, why);
 	if (rc)
 		return rc;
 	unsigned char want[MJW_MAC_SIZE];
@@ -76,17 +76,17 @@ int mjl_accept_auth(int fd, const struct mjl_key *key, uint64_t epoch,
 	return 0;
 }
 
-int mjl_send_refuse(int fd, const struct mjl_session *s, int authenticated,
+int mjl_send_refuse(struct mjl_conn *c, const struct mjl_session *s, int authenticated,
                     uint64_t code, const char *reason)
 {
 	size_t len = strlen(reason);
 	if (len > MJW_CTRL_BODY_MAX - MJW_MAC_SIZE)
 		len = MJW_CTRL_BODY_MAX - MJW_MAC_SIZE;
 	if (!s || !s->key || !s->key->len || !authenticated)
-		return mjl_send_ctrl(fd, MJW_REFUSE, s ? s->epoch : 0, code, reason,
-		                     (uint32_t)len);
+		return mjl_conn_send_ctrl(c, MJW_REFUSE, s ? s->epoch : 0, code, NULL,
+		                          reason, (uint32_t)len);
 	unsigned char mac[MJW_MAC_SIZE];
 	mjl_mac_refusal(s, code, reason, len, mac);
-	return mjl_send_ctrl_mac(fd, MJW_REFUSE, s->epoch, code, mac, reason,
-	                         (uint32_t)len);
+	return mjl_conn_send_ctrl(c, MJW_REFUSE, s->epoch, code, mac, reason,
+	                          (uint32_t)len);
 }

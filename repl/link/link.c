@@ -66,17 +66,16 @@ int mjl_recv_ctrl(struct mjl_link *l, unsigned char *frame, int timeout_ms,
                   char *msg, size_t msglen)
 {
 	const char *why = NULL;
-	const struct mjl_transport *t = l->cfg.transport;
-	int rc = t->wait(l->conn, l->cfg.spin_us, timeout_ms);
-	if (rc || (rc = t->recv(l->conn, frame, MJW_HDR_SIZE)))
+	int rc = mjl_conn_wait(l->conn, l->cfg.spin_us, timeout_ms);
+	if (rc || (rc = mjl_conn_recv(l->conn, frame, MJW_HDR_SIZE)))
 		return rc;
 	struct mjw_hdr h;
 	memcpy(&h, frame, sizeof(h));
 	if (mjw_check_hdr(&h, CTRL_FRAME_MAX, &why) || h.type == MJW_BATCH)
 		return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: %.*s",
 		           why ? why : "batch frame", -1);
-	rc = t->recv(l->conn, frame + MJW_HDR_SIZE,
-	             (size_t)(h.len - MJW_HDR_SIZE));
+	rc = mjl_conn_recv(l->conn, frame + MJW_HDR_SIZE,
+	                   (size_t)(h.len - MJW_HDR_SIZE));
 	if (rc)
 		return rc;
 	if (mjw_check_frame(frame, h.len, &why))
@@ -118,13 +117,8 @@ static int prove(struct mjl_link *l, unsigned char *frame, char *msg,
 	memcpy(l->s.na, frame + MJW_HDR_SIZE, MJW_NONCE_SIZE);
 	unsigned char mac[MJW_MAC_SIZE];
 	mjl_mac_dialer(&l->s, mac);
-	unsigned char out[CTRL_FRAME_MAX];
-	uint64_t len = MJW_OVERHEAD + MJW_MAC_SIZE;
-	memset(out, 0, (size_t)len);
-	mjw_put_hdr(out, MJW_AUTH, 0, 0, 0, l->cfg.epoch, 0, len, 0);
-	memcpy(out + MJW_HDR_SIZE, mac, MJW_MAC_SIZE);
-	mjw_seal(out);
-	return l->cfg.transport->send(l->conn, out, (size_t)len);
+	return mjl_conn_send_ctrl(l->conn, MJW_AUTH, l->cfg.epoch, 0, NULL, mac,
+	                          MJW_MAC_SIZE);
 }
 
 /* HELLO, [CHALLENGE, AUTH,] HELLO_ACK. */
@@ -140,12 +134,8 @@ static int handshake(struct mjl_link *l, struct mjw_hello *hello,
 	l->s.hello = *hello;
 	l->s.epoch = l->cfg.epoch;
 	memcpy(l->s.nd, hello->nonce, MJW_NONCE_SIZE);
-	uint64_t len = MJW_OVERHEAD + sizeof(*hello);
-	memset(frame, 0, (size_t)len);
-	mjw_put_hdr(frame, MJW_HELLO, 0, 0, 0, l->cfg.epoch, 0, len, 0);
-	memcpy(frame + MJW_HDR_SIZE, hello, sizeof(*hello));
-	mjw_seal(frame);
-	int rc = l->cfg.transport->send(l->conn, frame, (size_t)len);
+	int rc = mjl_conn_send_ctrl(l->conn, MJW_HELLO, l->cfg.epoch, 0, NULL,
+	                            hello, sizeof(*hello));
 	if (!rc && keyed(l))
 		rc = prove(l, frame, msg, msglen);
 	if (!rc)
@@ -178,8 +168,9 @@ int mjl_dial(const struct mjl_config *cfg, struct mjw_hello *hello,
 		return -ENOMEM;
 	l->cfg = *cfg;
 	l->s.key = cfg->key;
-	int rc = cfg->transport->dial(cfg->addr, cfg->connect_timeout_ms,
-	                              cfg->io_timeout_ms, &l->conn, &why);
+	int rc = cfg->transport->dial(cfg->transport_ctx, cfg->addr,
+	                              cfg->connect_timeout_ms, cfg->io_timeout_ms,
+	                              &l->conn, &why);
 	if (rc) {
 		if (why)
 			snprintf(msg, msglen, "mirror address %s: %s", cfg->addr, why);
@@ -197,16 +188,12 @@ int mjl_dial(const struct mjl_config *cfg, struct mjw_hello *hello,
 
 int mjl_send(struct mjl_link *l, const void *buf, size_t len)
 {
-	return l->cfg.transport->send(l->conn, buf, len);
+	return mjl_conn_send(l->conn, buf, len);
 }
 
 int mjl_send_ctrl_link(struct mjl_link *l, enum mjw_type type, uint64_t seq)
 {
-	unsigned char frame[MJW_OVERHEAD];
-	memset(frame, 0, sizeof(frame));
-	mjw_put_hdr(frame, type, 0, 0, 0, l->cfg.epoch, seq, MJW_OVERHEAD, 0);
-	mjw_seal(frame);
-	return mjl_send(l, frame, sizeof(frame));
+	return mjl_conn_send_ctrl(l->conn, type, l->cfg.epoch, seq, NULL, NULL, 0);
 }
 
 void mjl_last_refusal(const struct mjl_link *l, struct mjl_refusal *out)
@@ -253,6 +240,6 @@ void mjl_close(struct mjl_link *l)
 	if (!l)
 		return;
 	if (l->conn)
-		l->cfg.transport->close(l->conn);
+		mjl_conn_close(l->conn);
 	free(l);
 }

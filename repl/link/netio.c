@@ -1,14 +1,21 @@
 /*
- * netio.c: the few socket routines both ends of a mojim connection share.
+ * netio.c: the socket routines every transport over a socket shares
+ * (connect, options, waits, control frames), and the ones tools use raw.
  */
 #include "mojim_link.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 int mjl_parse_addr(const char *host_port, struct sockaddr_storage *out,
@@ -95,35 +102,156 @@ int mjl_writev_full(int fd, struct iovec *iov, int iovcnt)
 	return 0;
 }
 
-/* One control frame: flags, an optional MAC, then the body. */
-static int send_ctrl(int fd, enum mjw_type type, uint8_t flags,
-                     uint64_t epoch, uint64_t seq, const unsigned char *mac,
-                     const void *body, uint32_t body_len)
+int mjl_ctrl_frame(unsigned char *frame, enum mjw_type type, uint64_t epoch,
+                   uint64_t seq, const unsigned char *mac, const void *body,
+                   uint32_t body_len)
 {
-	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
 	uint32_t mac_len = mac ? MJW_MAC_SIZE : 0;
 	if (body_len > MJW_CTRL_BODY_MAX - mac_len)
 		return -EMSGSIZE;
 	uint64_t len = MJW_OVERHEAD + mjw_pad8(mac_len + body_len);
 	memset(frame, 0, (size_t)len);
-	mjw_put_hdr(frame, type, flags, 0, 0, epoch, seq, len, 0);
+	mjw_put_hdr(frame, type, mac ? MJW_F_MAC : 0, 0, 0, epoch, seq, len, 0);
 	if (mac)
 		memcpy(frame + MJW_HDR_SIZE, mac, mac_len);
 	if (body_len)
 		memcpy(frame + MJW_HDR_SIZE + mac_len, body, body_len);
 	mjw_seal(frame);
-	return mjl_write_full(fd, frame, (size_t)len);
-}
-
-int mjl_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
-                  const void *body, uint32_t body_len)
-{
-	return send_ctrl(fd, type, 0, epoch, seq, NULL, body, body_len);
+	return (int)len;
 }
 
 int mjl_send_ctrl_mac(int fd, enum mjw_type type, uint64_t epoch,
                       uint64_t seq, const unsigned char *mac,
                       const void *body, uint32_t body_len)
 {
-	return send_ctrl(fd, type, MJW_F_MAC, epoch, seq, mac, body, body_len);
+	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
+	int len = mjl_ctrl_frame(frame, type, epoch, seq, mac, body, body_len);
+	return len < 0 ? len : mjl_write_full(fd, frame, (size_t)len);
+}
+
+int mjl_send_ctrl(int fd, enum mjw_type type, uint64_t epoch, uint64_t seq,
+                  const void *body, uint32_t body_len)
+{
+	return mjl_send_ctrl_mac(fd, type, epoch, seq, NULL, body, body_len);
+}
+
+int mjl_conn_send_ctrl(struct mjl_conn *c, enum mjw_type type,
+                       uint64_t epoch, uint64_t seq, const unsigned char *mac,
+                       const void *body, uint32_t body_len)
+{
+	unsigned char frame[MJW_OVERHEAD + MJW_CTRL_BODY_MAX];
+	int len = mjl_ctrl_frame(frame, type, epoch, seq, mac, body, body_len);
+	return len < 0 ? len : mjl_conn_send(c, frame, (size_t)len);
+}
+
+/* Waits for the non-blocking connect on fd; 0 or a negative errno. */
+static int connect_wait(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	int rc;
+	while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	if (rc == 0)
+		return -ETIMEDOUT;
+	if (rc < 0)
+		return -errno;
+	int soerr = 0;
+	socklen_t l = sizeof(soerr);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &l))
+		return -errno;
+	return soerr ? -soerr : 0;
+}
+
+int mjl_tcp_options(int fd, int io_timeout_ms)
+{
+	int one = 1;
+	struct timeval tv = {.tv_sec = io_timeout_ms / 1000,
+	                     .tv_usec = (io_timeout_ms % 1000) * 1000};
+	int fl = fcntl(fd, F_GETFL);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) || fl < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
+int mjl_tcp_connect(const char *addr, int timeout_ms, int io_timeout_ms,
+                    int *out, const char **why)
+{
+	struct sockaddr_storage ss;
+	unsigned sslen;
+	int rc = mjl_parse_addr(addr, &ss, &sslen, why);
+	if (rc)
+		return rc;
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, sslen) && errno != EINPROGRESS)
+		rc = -errno;
+	else
+		rc = connect_wait(fd, timeout_ms);
+	if (!rc)
+		rc = mjl_tcp_options(fd, io_timeout_ms);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Spins spin_us with non-blocking peeks (the paper's polling; a sleeping
+ * thread costs ~70 us to wake here), then sleeps in poll() for the rest.
+ */
+int mjl_fd_wait(int fd, int spin_us, int timeout_ms)
+{
+	if (spin_us > 0) {
+		uint64_t until = now_ns() + (uint64_t)spin_us * 1000;
+		char ch;
+		do {
+			ssize_t n = recv(fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT);
+			if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+				return 0; /* data, EOF or error: let recv tell */
+		} while (now_ns() < until);
+	}
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	for (;;) {
+		int rc = poll(&p, 1, timeout_ms);
+		if (rc > 0)
+			return 0;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int mjl_fd_gone(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+void mjl_conn_shutdown(struct mjl_conn *c)
+{
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+void mjl_conn_shutdown_read(struct mjl_conn *c)
+{
+	shutdown(c->fd, SHUT_RD);
+}
+
+int mjl_conn_gone(struct mjl_conn *c)
+{
+	return mjl_fd_gone(c->fd);
 }
