@@ -6,7 +6,8 @@ PKGS=(
 	build-essential cmake pkg-config   # compiler and build
 	libpmem-dev                        # persistent memory mappings (PMDK)
 	libisal-dev                        # CRC32C of every batch (Intel ISA-L)
-	libssl-dev                         # link keys: HMAC-SHA256, nonces, base64
+	libssl-dev                         # link keys (HMAC-SHA256, nonces, base64), TLS
+	openssl                            # TLS tests: a CA and certificates
 	check libsubunit-dev               # C unit tests
 	libwiredtiger-dev wiredtiger       # the engine issue, and the wt utility
 	libibverbs-dev librdmacm-dev       # RDMA transport (rdma-core)

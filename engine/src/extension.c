@@ -119,6 +119,16 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 		c->transport = t;
 	} else if (key_is(k, "keyfile")) {
 		return dup_value(fs, k, v, &fs->keyfile);
+	} else if (key_is(k, "tls")) {
+		if (!is_word || (strcmp(word, "on") && strcmp(word, "off")))
+			return bad(fs, k, v, "want on or off");
+		c->tls = strcmp(word, "on") == 0;
+	} else if (key_is(k, "tls_cert")) {
+		return dup_value(fs, k, v, &fs->tls_cert);
+	} else if (key_is(k, "tls_key")) {
+		return dup_value(fs, k, v, &fs->tls_key);
+	} else if (key_is(k, "tls_ca")) {
+		return dup_value(fs, k, v, &fs->tls_ca);
 	} else if (key_is(k, "connections")) {
 		return num(fs, k, v, 1, 64, &c->connections);
 	} else if (key_is(k, "block_timeout_ms")) {
@@ -135,7 +145,8 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 		fs->bad_key = true;
 		return mwt_err(fs, EINVAL,
 		               "mojim: extension config: unknown key \"%.*s\" "
-		               "(known: mode, mirror, transport, keyfile, "
+		               "(known: mode, mirror, transport, keyfile, tls, "
+		               "tls_cert, tls_key, tls_ca, "
 		               "connections, policy, block_timeout_ms, "
 		               "ack_timeout_ms, heartbeat_ms, spin_us, "
 		               "writeback_ms)",
@@ -183,6 +194,9 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 		return rc;
 	fs->cfg.mirror = fs->mirror;
 	fs->cfg.keyfile = fs->keyfile;
+	fs->cfg.tls_cert = fs->tls_cert;
+	fs->cfg.tls_key = fs->tls_key;
+	fs->cfg.tls_ca = fs->tls_ca;
 	if (fs->cfg.mode != MJ_MODE_UNREPLICATED && !fs->mirror)
 		return mwt_err(fs, EINVAL,
 		               "mojim: extension config: mode=%s needs "
@@ -206,6 +220,9 @@ static void fs_free(struct mwt_fs *fs)
 	free(fs->realhome);
 	free(fs->mirror);
 	free(fs->keyfile);
+	free(fs->tls_cert);
+	free(fs->tls_key);
+	free(fs->tls_ca);
 	free(fs);
 }
 

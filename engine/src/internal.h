@@ -62,6 +62,7 @@ struct mwt_fs {
 	struct mj_config cfg;
 	char *mirror;
 	char *keyfile;
+	char *tls_cert, *tls_key, *tls_ca; /* tls=on's files */
 	int writeback_ms; /* ship ranges dirty this long; 0: never */
 	int test_old_log_sync_delay_ms; /* tests only: see sync.c */
 	struct mwt_writeback *writeback; /* NULL: not running */

@@ -70,6 +70,13 @@ struct mj_config {
 	const char *keyfile;    /* the cluster key (base64, mode 0600): every
 	                           link proves it, and the mirror must prove
 	                           it back (NULL: unkeyed) */
+	int tls;                /* 1: the link runs inside TLS (1.2 or later)
+	                           over the transport, both sides showing a
+	                           certificate of tls_ca; the mirror's must
+	                           name the host dialed (default 0) */
+	const char *tls_cert;   /* this primary's PEM certificate (chain) */
+	const char *tls_key;    /* its PEM private key, mode 0600 or tighter */
+	const char *tls_ca;     /* the PEM CA that signs the mirror's */
 	/* Where messages go (the degrade warning among them). NULL: stderr. */
 	void (*log)(void *arg, enum mj_log_level level, const char *msg);
 	void *log_arg;

@@ -142,6 +142,9 @@ struct mjl_transport {
 	 * timeout_ms (-ETIMEDOUT). */
 	int (*wait)(struct mjl_conn *c, int spin_us, int timeout_ms);
 	void (*close)(struct mjl_conn *c);
+	/* What the last failed send or recv knows beyond its errno (TLS: the
+	 * peer's alert), or NULL. */
+	const char *(*error)(struct mjl_conn *c);
 	/* Buffers that frames are sent from or received into. NULL: malloc
 	 * and free (TCP, TLS); RDMA registers them with its device. */
 	void *(*buf_alloc)(void *ctx, size_t len);

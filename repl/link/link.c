@@ -62,13 +62,20 @@ static int refusal(struct mjl_link *l, const unsigned char *frame,
 	return -MJL_EREFUSED;
 }
 
+/* A failed send or recv: what the transport knows beyond rc, in msg. */
+static int io_failed(struct mjl_link *l, int rc, char *msg, size_t msglen)
+{
+	const char *why = l->conn->t->error ? l->conn->t->error(l->conn) : NULL;
+	return why ? say(msg, msglen, rc, "%.*s", why, -1) : rc;
+}
+
 int mjl_recv_ctrl(struct mjl_link *l, unsigned char *frame, int timeout_ms,
                   char *msg, size_t msglen)
 {
 	const char *why = NULL;
 	int rc = mjl_conn_wait(l->conn, l->cfg.spin_us, timeout_ms);
 	if (rc || (rc = mjl_conn_recv(l->conn, frame, MJW_HDR_SIZE)))
-		return rc;
+		return io_failed(l, rc, msg, msglen);
 	struct mjw_hdr h;
 	memcpy(&h, frame, sizeof(h));
 	if (mjw_check_hdr(&h, CTRL_FRAME_MAX, &why) || h.type == MJW_BATCH)
@@ -77,7 +84,7 @@ int mjl_recv_ctrl(struct mjl_link *l, unsigned char *frame, int timeout_ms,
 	rc = mjl_conn_recv(l->conn, frame + MJW_HDR_SIZE,
 	                   (size_t)(h.len - MJW_HDR_SIZE));
 	if (rc)
-		return rc;
+		return io_failed(l, rc, msg, msglen);
 	if (mjw_check_frame(frame, h.len, &why))
 		return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: %.*s",
 		           why, -1);

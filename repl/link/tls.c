@@ -36,6 +36,7 @@ struct mjl_tls {
 struct tls_conn {
 	struct mjl_conn base; /* first: the struct mjl_conn * callers hold */
 	SSL *ssl;
+	char err[200]; /* the last failed call's OpenSSL error, or "" */
 };
 
 /* Why a handshake failed, for the caller's log line (a const char * the
@@ -131,16 +132,35 @@ static int check_key_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* OpenSSL says "system lib" for a missing file: say which and why. */
+static int readable(const char *what, const char *path, char *err,
+                    size_t errlen)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	int e = errno;
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(e));
+	return -e;
+}
+
 static int load_files(SSL_CTX *ctx, const struct mjl_tls_config *cfg,
                       char *err, size_t errlen)
 {
 	char what[PATH_MAX + 40];
+	int rc = readable("certificate", cfg->cert, err, errlen);
+	if (!rc)
+		rc = readable("CA", cfg->ca, err, errlen);
+	if (rc)
+		return rc;
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
 		snprintf(what, sizeof(what), "certificate %s", cfg->cert);
 		return ssl_error(what, err, errlen), -EINVAL;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(what, sizeof(what), "private key %s", cfg->key);
+		int mismatch = ERR_GET_REASON(ERR_peek_last_error()) ==
+		               X509_R_KEY_VALUES_MISMATCH;
+		snprintf(what, sizeof(what), mismatch ? "private key %s does not "
+		         "match the certificate" : "private key %s", cfg->key);
 		return ssl_error(what, err, errlen), -EINVAL;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1)
@@ -341,11 +361,16 @@ static int tls_accept(void *ctx, int fd, int io_timeout_ms,
 }
 
 /* A failed SSL call as a transport error: -EAGAIN on the socket's timeout,
- * -ECONNRESET when the peer went away, -EIO otherwise. */
-static int io_error(SSL *ssl, int ret)
+ * -ECONNRESET when the peer went away, -EIO otherwise (with the reason in
+ * c->err: with TLS 1.3 a peer that refuses our certificate says so only
+ * now, in an alert, after our handshake has returned). */
+static int io_error(struct tls_conn *c, int ret)
 {
-	int e = SSL_get_error(ssl, ret);
+	int e = SSL_get_error(c->ssl, ret);
 	int sys = errno;
+	c->err[0] = '\0';
+	if (e == SSL_ERROR_SSL)
+		ssl_error("TLS session failed", c->err, sizeof(c->err));
 	ERR_clear_error();
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return -EAGAIN;
@@ -364,7 +389,7 @@ static int tls_send(struct mjl_conn *base, const void *buf, size_t len)
 		size_t n = 0;
 		int ret = SSL_write_ex(c->ssl, p, len, &n);
 		if (ret != 1)
-			return io_error(c->ssl, ret);
+			return io_error(c, ret);
 		p += n;
 		len -= n;
 	}
@@ -379,7 +404,7 @@ static int tls_recv(struct mjl_conn *base, void *buf, size_t len)
 		size_t n = 0;
 		int ret = SSL_read_ex(c->ssl, p, len, &n);
 		if (ret != 1)
-			return io_error(c->ssl, ret);
+			return io_error(c, ret);
 		p += n;
 		len -= n;
 	}
@@ -393,6 +418,12 @@ static int tls_wait(struct mjl_conn *base, int spin_us, int timeout_ms)
 	if (SSL_pending(c->ssl) > 0)
 		return 0;
 	return mjl_fd_wait(base->fd, spin_us, timeout_ms);
+}
+
+static const char *tls_error(struct mjl_conn *base)
+{
+	struct tls_conn *c = (struct tls_conn *)base;
+	return c->err[0] ? c->err : NULL;
 }
 
 static void tls_close(struct mjl_conn *base)
@@ -411,4 +442,5 @@ const struct mjl_transport mjl_tls = {
 	.recv = tls_recv,
 	.wait = tls_wait,
 	.close = tls_close,
+	.error = tls_error,
 };

@@ -113,5 +113,9 @@ int mj_config_check(const struct mj_config *c, const char **why)
 		return *why = "epoch must be at least 1", -EINVAL;
 	if (!mjl_transport_find(c->transport))
 		return *why = "unknown transport (known: tcp)", -EINVAL;
+	if (c->tls && (!c->tls_cert || !c->tls_key || !c->tls_ca))
+		return *why = "tls=on needs tls_cert, tls_key and tls_ca", -EINVAL;
+	if (!c->tls && (c->tls_cert || c->tls_key || c->tls_ca))
+		return *why = "tls_cert, tls_key and tls_ca need tls=on", -EINVAL;
 	return 0;
 }

@@ -109,6 +109,7 @@ struct mj_region {
 	const struct mj_transport *tx;
 	const struct mjl_transport *transport; /* cfg.transport's */
 	struct mjl_key key;       /* cfg.keyfile's; len 0: unkeyed */
+	struct mjl_tls *tls;      /* tls=on: the certificates, loaded once */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;        /* drain, async shippers, queue room */
 	pthread_cond_t sup_cv;    /* the supervisor: a connection failed */

@@ -65,6 +65,7 @@ static int link_open(mj_region *r, int index, struct mj_link **out,
 	struct mjl_refusal f = {0};
 	struct mjl_config cfg = {.addr = r->cfg.mirror,
 	                         .transport = r->transport,
+	                         .transport_ctx = r->tls,
 	                         .connect_timeout_ms = r->cfg.connect_timeout_ms,
 	                         .io_timeout_ms = r->cfg.ack_timeout_ms,
 	                         .spin_us = r->cfg.spin_us,

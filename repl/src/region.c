@@ -81,6 +81,7 @@ static void region_free(mj_region *r)
 	free(r->dir);
 	free((char *)r->cfg.mirror);
 	explicit_bzero(&r->key, sizeof(r->key));
+	mjl_tls_free(r->tls);
 	free(r);
 }
 
@@ -113,6 +114,22 @@ static int load_key(mj_region *r, const char *keyfile)
 	return rc;
 }
 
+/* tls=on: the certificates, loaded and checked before anything is sent. */
+static int load_tls(mj_region *r, const struct mj_config *cfg)
+{
+	char err[600];
+	struct mjl_tls_config files = {.cert = cfg->tls_cert, .key = cfg->tls_key,
+	                               .ca = cfg->tls_ca};
+	if (!cfg->tls)
+		return 0;
+	int rc = mjl_tls_open(&files, 0, &r->tls, err, sizeof(err));
+	if (rc)
+		mj_log(r, MJ_LOG_ERROR, "tls: %s", err);
+	else
+		r->transport = &mjl_tls;
+	return rc;
+}
+
 static int region_init(mj_region *r, const char *dir, const struct mj_config *cfg)
 {
 	pthread_condattr_t ca;
@@ -134,6 +151,7 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	r->cfg.mirror = cfg->mirror ? strdup(cfg->mirror) : NULL;
 	r->cfg.transport = NULL; /* not kept: the caller's strings may go */
 	r->cfg.keyfile = NULL;
+	r->cfg.tls_cert = r->cfg.tls_key = r->cfg.tls_ca = NULL;
 	r->dir = strdup(dir);
 	r->dirfd = -1;
 	r->next_seq = 1;
@@ -149,6 +167,8 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	if (!r->dir || (cfg->mirror && !r->cfg.mirror))
 		return -ENOMEM;
 	int rc = load_key(r, cfg->keyfile);
+	if (!rc)
+		rc = load_tls(r, cfg);
 	if (rc)
 		return rc;
 	if (mkdir(dir, 0755) && errno != EEXIST)

@@ -41,27 +41,9 @@ start_mirror "$M" 0 --keyfile "$T/k1"
 MPID=$MIRROR_PID
 MADDR=$MIRROR_ADDR
 
-# What a refused peer must leave as it was.
-snapshot() {
-	echo "state $(md5sum <"$M/state")"
-	(cd "$M/log" && find . -printf '%p %s\n' | sort)
-	echo "log bytes $(du -sb "$M/log" | cut -f1)"
-	(cd "$M/data" && find . | sort)
-	for k in epoch cluster_id copy seq_durable connections; do
-		echo "$k $(mirror_status "$M" $k)"
-	done
-}
-fds() { ls "/proc/$MPID/fd" | wc -l; }
-# fds_back N: the mirror's descriptors are N again within 5 s (refused
-# connections are closed by their threads, a moment after the REFUSE).
-fds_back() {
-	local i
-	for i in $(seq 1 50); do
-		[ "$(fds)" -eq "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "the mirror holds $(fds) descriptors, not $1, after refusals: $(ls -l /proc/$MPID/fd)"
-}
+snapshot() { mirror_snapshot "$M"; }
+fds() { mirror_fds "$MPID"; }
+fds_back() { mirror_fds_back "$MPID" "$1"; }
 snapshot >"$T/before.snap"
 fds0=$(fds)
 

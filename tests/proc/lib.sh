@@ -128,3 +128,58 @@ wait_gone() {
 	done
 	! kill -0 "$1" 2>/dev/null
 }
+
+# mk_pki DIR: a cluster CA and certificates it signs, for TLS tests:
+# DIR/ca.pem; DIR/mirror.{pem,key} naming IP 127.0.0.1 (and nothing else);
+# DIR/primary.{pem,key}; and DIR/rogue-ca.pem with DIR/rogue.{pem,key},
+# a certificate of another CA that names 127.0.0.1 too. Keys are 0600.
+mk_pki() {
+	local d=$1 n
+	command -v openssl >/dev/null || fail "openssl is missing: apt-get install openssl"
+	mkdir -p "$d"
+	for n in ca rogue-ca; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$d/$n.key" -out "$d/$n.pem" -days 2 -subj "/CN=mojim test $n" \
+			2>/dev/null || fail "openssl: cannot make $n"
+	done
+	mk_cert "$d" ca mirror "subjectAltName=IP:127.0.0.1"
+	mk_cert "$d" ca primary "subjectAltName=DNS:primary.mojim.test"
+	mk_cert "$d" rogue-ca rogue "subjectAltName=IP:127.0.0.1"
+	chmod 600 "$d"/*.key
+}
+mk_cert() { # DIR CA NAME EXT
+	local d=$1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/$3.key" -out "$d/$3.csr" -subj "/CN=mojim test $3" \
+		2>/dev/null || fail "openssl: cannot make $3's request"
+	openssl x509 -req -in "$d/$3.csr" -CA "$d/$2.pem" -CAkey "$d/$2.key" \
+		-CAcreateserial -days 2 -extfile <(echo "$4") -out "$d/$3.pem" \
+		2>/dev/null || fail "openssl: cannot sign $3"
+}
+
+# mirror_snapshot DIR: what a refused peer must leave as it was: the state
+# file, log/ (names and sizes), the replica's names, epoch, cluster, copy
+# state, durable seq and connections.
+mirror_snapshot() {
+	local m=$1 k
+	echo "state $(md5sum <"$m/state")"
+	(cd "$m/log" && find . -printf '%p %s\n' | sort)
+	echo "log bytes $(du -sb "$m/log" | cut -f1)"
+	(cd "$m/data" && find . | sort)
+	for k in epoch cluster_id copy seq_durable connections; do
+		echo "$k $(mirror_status "$m" $k)"
+	done
+}
+# mirror_fds PID: how many descriptors the mirror holds.
+mirror_fds() { ls "/proc/$1/fd" | wc -l; }
+# mirror_fds_back PID N: the mirror's descriptors are N again within 5 s
+# (refused connections are closed by their threads, a moment after the
+# REFUSE).
+mirror_fds_back() {
+	local i
+	for i in $(seq 1 50); do
+		[ "$(mirror_fds "$1")" -eq "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "the mirror holds $(mirror_fds "$1") descriptors, not $2, after refusals: $(ls -l "/proc/$1/fd")"
+}

@@ -4,6 +4,7 @@
  *
  *   mj_cutproxy --listen ADDR:PORT --to ADDR:PORT --cuts N
  *               [--max-bytes N] [--max-back N] [--seed N] [--gentle N]
+ *               [--tap FILE]
  *
  * Every accepted connection is forwarded both ways (a thread per
  * direction). While fewer than --cuts cuts are done or planned, a new
@@ -19,7 +20,9 @@
  * --cuts cuts happened, connections pass untouched, so the primary can
  * finish. Prints, line by line on stdout: "listening on ADDR:PORT", then
  * "cut K: after F bytes to the mirror and B back (fin|rst)" per cut, and
- * "cuts done" after the last one. Runs until killed.
+ * "cuts done" after the last one. Runs until killed. --tap FILE keeps a
+ * copy of every byte sent towards the mirror (what someone on the path
+ * reads: the TLS test looks for its payload there).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -56,6 +59,16 @@ static int cuts_planned, cuts_done; /* under plan_mu */
 static pthread_mutex_t plan_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned seed = 1;
 static struct sockaddr_in target;
+static FILE *tap; /* --tap: bytes towards the mirror, under tap_mu */
+static pthread_mutex_t tap_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void tap_bytes(const char *p, size_t n)
+{
+	pthread_mutex_lock(&tap_mu);
+	if (fwrite(p, 1, n, tap) != n || fflush(tap))
+		abort(); /* a tap that misses bytes would make the test lie */
+	pthread_mutex_unlock(&tap_mu);
+}
 
 static int parse_addr(const char *s, struct sockaddr_in *a)
 {
@@ -166,6 +179,8 @@ static void *pump(void *arg)
 			pr->budget[dir] -= (long)take;
 		}
 		pthread_mutex_unlock(&pr->mu);
+		if (tap && dir == 0)
+			tap_bytes(buf, take);
 		/* the budget's last byte goes through, then the cut */
 		if (write_all(pr->fd[1 - dir], buf, take))
 			break;
@@ -227,7 +242,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{"listen", 1, 0, 'l'}, {"to", 1, 0, 't'}, {"cuts", 1, 0, 'c'},
 		{"max-bytes", 1, 0, 'b'}, {"max-back", 1, 0, 'k'},
-		{"seed", 1, 0, 's'}, {"gentle", 1, 0, 'g'}, {0, 0, 0, 0}};
+		{"seed", 1, 0, 's'}, {"gentle", 1, 0, 'g'}, {"tap", 1, 0, 'T'},
+		{0, 0, 0, 0}};
 	struct sockaddr_in la;
 	const char *listen_s = NULL, *to_s = NULL;
 	int c;
@@ -240,6 +256,10 @@ int main(int argc, char **argv)
 		case 'k': max_back = atol(optarg); break;
 		case 's': seed = (unsigned)atoi(optarg); break;
 		case 'g': gentle = atoi(optarg); break;
+		case 'T':
+			if (!(tap = fopen(optarg, "wb")))
+				return usage("--tap: cannot create the file");
+			break;
 		default: return usage("unknown option");
 		}
 	}
