@@ -33,6 +33,10 @@ refused "mode=sync,mirror=(host=127.0.0.1,port=1),keyfile=$T/no.key" "key file $
 printf 'c2hvcnQ=\n' >"$T/short.key"
 chmod 644 "$T/short.key"
 refused "mode=sync,mirror=(host=127.0.0.1,port=1),keyfile=$T/short.key" 'group or others'
+refused 'mode=sync,mirror=(host=127.0.0.1,port=1),tls=maybe' 'want on or off'
+refused 'mode=sync,mirror=(host=127.0.0.1,port=1),tls=on' 'tls=on needs tls_cert, tls_key and tls_ca'
+refused "mode=sync,mirror=(host=127.0.0.1,port=1),tls_ca=$T/ca.pem" 'need tls=on'
+refused "mode=sync,mirror=(host=127.0.0.1,port=1),tls=on,tls_cert=$T/no.pem,tls_key=$T/short.key,tls_ca=$T/no.pem" 'group or others'
 [ -z "$(ls -A "$T/db")" ] || fail "a refused open left files: $(ls "$T/db")"
 rm -f "$T/short.key"
 
