@@ -140,7 +140,19 @@ struct mirror_proc {
 	char errlog[256];   /* its stderr */
 	char addr[64];      /* "127.0.0.1:PORT" */
 	char keyfile[256];  /* --keyfile, or "" */
+	char pki[256];      /* --tls with this directory's certificates, or "" */
 };
+
+/* How a benchmark's link is secured: a cluster key file, TLS with the
+ * certificates of a directory made by pki_make (ca.pem, mirror.pem and
+ * .key, primary.pem and .key), both, or neither (NULL fields). */
+struct bench_link {
+	const char *keyfile;
+	const char *pki;
+};
+/* A CA and the certificates of a mirror (naming 127.0.0.1) and a primary
+ * in dir, made by the openssl command; 0 or -1 (said on stderr). */
+int pki_make(const char *dir);
 
 /* A fresh scratch directory under o->scratch; path gets its name. */
 int scratch_make(const struct bench_opts *o, char *path, size_t len);
@@ -152,9 +164,9 @@ int mirror_start(const struct bench_opts *o, const char *scratch,
 /* The same with DIR scratch/name (several mirrors in one scratch). */
 int mirror_start_in(const struct bench_opts *o, const char *scratch,
                     const char *name, struct mirror_proc *m);
-/* The same with --keyfile keyfile (NULL: none). */
+/* The same over a secured link (link NULL: plain). */
 int mirror_start_keyed(const struct bench_opts *o, const char *scratch,
-                       const char *name, const char *keyfile,
+                       const char *name, const struct bench_link *link,
                        struct mirror_proc *m);
 /* Starts it again on its dir, and on its address if it had one. */
 int mirror_restart(const struct bench_opts *o, struct mirror_proc *m);
@@ -172,7 +184,7 @@ struct bench_target {
 	int conns;
 	char scratch[256];
 	struct mirror_proc mirror;
-	const char *keyfile; /* the link's key (mirror and region), or NULL */
+	struct bench_link link; /* the link's key and certificates, or none */
 	mj_region *region;
 	mj_file *file;
 	/* Async without libmojim's backpressure: bytes handed to mj_msync,
@@ -183,9 +195,10 @@ struct bench_target {
 
 int target_open(struct bench_target *t, const struct bench_opts *o,
                 enum mj_mode mode, int conns);
-/* The same over a link keyed with keyfile (NULL: unkeyed). */
+/* The same over a secured link (link NULL: plain). */
 int target_open_keyed(struct bench_target *t, const struct bench_opts *o,
-                      enum mj_mode mode, int conns, const char *keyfile);
+                      enum mj_mode mode, int conns,
+                      const struct bench_link *link);
 void target_close(struct bench_target *t);
 
 struct work_spec {

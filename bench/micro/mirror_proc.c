@@ -49,7 +49,7 @@ void scratch_remove(const char *path)
 static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 {
 	char spin[32], ckpt[32];
-	const char *argv[16];
+	const char *argv[24];
 	int a = 0;
 	int fd = open(m->errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || dup2(fd, 2) < 0)
@@ -75,6 +75,16 @@ static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 	if (m->keyfile[0]) {
 		argv[a++] = "--keyfile";
 		argv[a++] = m->keyfile;
+	}
+	char cert[300], key[300], ca[300];
+	if (m->pki[0]) {
+		snprintf(cert, sizeof(cert), "%s/mirror.pem", m->pki);
+		snprintf(key, sizeof(key), "%s/mirror.key", m->pki);
+		snprintf(ca, sizeof(ca), "%s/ca.pem", m->pki);
+		const char *tls[] = {"--tls", "--tls-cert", cert, "--tls-key", key,
+		                     "--tls-ca", ca};
+		for (size_t i = 0; i < sizeof(tls) / sizeof(tls[0]); i++)
+			argv[a++] = tls[i];
 	}
 	argv[a] = NULL;
 	execv(o->mirror_bin, (char *const *)argv);
@@ -147,13 +157,15 @@ int mirror_start_in(const struct bench_opts *o, const char *scratch,
 }
 
 int mirror_start_keyed(const struct bench_opts *o, const char *scratch,
-                       const char *name, const char *keyfile,
+                       const char *name, const struct bench_link *link,
                        struct mirror_proc *m)
 {
 	memset(m, 0, sizeof(*m));
 	snprintf(m->dir, sizeof(m->dir), "%s/%s", scratch, name);
 	snprintf(m->errlog, sizeof(m->errlog), "%s/%s.stderr", scratch, name);
-	snprintf(m->keyfile, sizeof(m->keyfile), "%s", keyfile ? keyfile : "");
+	snprintf(m->keyfile, sizeof(m->keyfile), "%s",
+	         link && link->keyfile ? link->keyfile : "");
+	snprintf(m->pki, sizeof(m->pki), "%s", link && link->pki ? link->pki : "");
 	return mirror_restart(o, m);
 }
 

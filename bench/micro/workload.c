@@ -56,7 +56,17 @@ static int open_region(struct bench_target *t)
 		cfg.async_max_bytes = UINT64_MAX;
 	if (t->mode != MJ_MODE_UNREPLICATED)
 		cfg.mirror = t->mirror.addr;
-	cfg.keyfile = t->keyfile;
+	char cert[300], key[300], ca[300];
+	cfg.keyfile = t->link.keyfile;
+	if (t->link.pki) {
+		snprintf(cert, sizeof(cert), "%s/primary.pem", t->link.pki);
+		snprintf(key, sizeof(key), "%s/primary.key", t->link.pki);
+		snprintf(ca, sizeof(ca), "%s/ca.pem", t->link.pki);
+		cfg.tls = 1;
+		cfg.tls_cert = cert;
+		cfg.tls_key = key;
+		cfg.tls_ca = ca;
+	}
 	snprintf(dir, sizeof(dir), "%s/p", t->scratch);
 	int rc = mj_region_open(dir, &cfg, &t->region);
 	if (rc) {
@@ -114,17 +124,19 @@ int target_open(struct bench_target *t, const struct bench_opts *o,
 }
 
 int target_open_keyed(struct bench_target *t, const struct bench_opts *o,
-                      enum mj_mode mode, int conns, const char *keyfile)
+                      enum mj_mode mode, int conns,
+                      const struct bench_link *link)
 {
 	memset(t, 0, sizeof(*t));
 	t->o = o;
-	t->keyfile = keyfile;
+	if (link)
+		t->link = *link;
 	t->mode = mode;
 	t->conns = mode == MJ_MODE_UNREPLICATED ? 0 : conns;
 	if (scratch_make(o, t->scratch, sizeof(t->scratch)))
 		return -1;
 	if (mode != MJ_MODE_UNREPLICATED &&
-	    mirror_start_keyed(o, t->scratch, "m", keyfile, &t->mirror)) {
+	    mirror_start_keyed(o, t->scratch, "m", link, &t->mirror)) {
 		target_close(t);
 		return -1;
 	}
