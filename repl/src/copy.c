@@ -202,12 +202,11 @@ static int copy_all(struct copy *c)
 static int take_changes(struct copy *c, uint64_t *seq)
 {
 	mj_region *r = c->r;
-	*seq = r->next_seq;
 	mj_batch_free(c->b);
-	c->b = mj_track_batch(r, *seq, UINT64_MAX);
+	c->b = mj_track_batch(r, mj_queue_next(r->q), UINT64_MAX);
 	if (!c->b)
 		return -ENOMEM;
-	r->next_seq++;
+	*seq = mj_queue_reserve(r->q);
 	mj_track_clear(r);
 	return 0;
 }
@@ -217,37 +216,22 @@ static void copy_landed(mj_region *r, uint64_t seq, uint64_t t0)
 {
 	r->need_copy = false;
 	r->writes_lost = false; /* the copy carried what they left behind */
-	if (r->durable_seq < seq)
-		r->durable_seq = seq;
-	for (struct mj_batch *b = r->unacked, *next; b; b = next) {
-		next = b->next;
-		if (b->seq <= seq && b->needs_send) {
-			for (struct mj_batch **p = &r->unacked; *p; p = &(*p)->next)
-				if (*p == b) {
-					*p = b->next;
-					break;
-				}
-			r->unacked_bytes -= b->queued;
-			mj_batch_free(b);
-		}
-	}
+	r->st.seq_durable = mj_queue_landed(r->q, seq);
 	r->track.end_seq = seq;
 	/* Sync points made after take_changes joined a batch after the copy's,
 	 * and while degraded they were acknowledged on the local flush alone:
 	 * the batch goes now (the supervisor resends it), not at the next sync
 	 * point, and the node file says the mirror lacks it until it is
 	 * acknowledged (mj_settle). */
-	if (r->filling && r->filling->buf.len) {
-		mj_take_filling(r);
-		r->track.end_seq = r->next_seq - 1;
-	}
+	mj_queue_close(r->q);
+	if (mj_queue_newest_held(r->q) > seq)
+		r->track.end_seq = mj_queue_newest_held(r->q);
 	r->track.gen++;
 	r->degraded = false;
 	r->settle_pending = true;
 	r->st.degraded = 0;
 	r->st.full_copies++;
 	r->st.copy_us = (mj_now_ns() - t0) / 1000;
-	r->st.seq_durable = r->durable_seq;
 	mj_settle(r);
 	mj_log(r, MJ_LOG_INFO, "full copy to %s done: %llu bytes in %.2f s, "
 	       "the mirror holds everything up to batch %llu", r->cfg.mirror,
@@ -282,7 +266,7 @@ static int copy_send(struct copy *c, uint64_t t0)
 	return rc;
 }
 
-void mj_copy_run(mj_region *r, struct mj_conn *conn)
+int mj_copy_run(mj_region *r, struct mj_conn *conn)
 {
 	struct copy c = {.r = r, .link = conn->link};
 	uint64_t t0 = mj_now_ns();
@@ -312,7 +296,7 @@ void mj_copy_run(mj_region *r, struct mj_conn *conn)
 		mj_log(r, MJ_LOG_ERROR, "full copy to %s failed: %s; it will be "
 		       "tried again", r->cfg.mirror, mj_strerror(rc));
 		mj_track_start(r, true);
-		mj_conn_failed(r, conn->index, rc);
 	}
 	mj_wake(r, true);
+	return rc;
 }

@@ -74,11 +74,11 @@ struct mj_batch {
 	uint32_t nframes;
 	uint64_t slot;        /* frame size limit it was built with */
 	uint64_t payload;     /* record bytes (the "total" header field) */
-	uint64_t queued;      /* bytes counted in region->unacked_bytes */
+	uint64_t queued;      /* bytes it counts for in the queue */
 	bool sealed;
 	bool needs_send;      /* built or failed; someone must (re)send it */
 	int sync_points;
-	struct mj_batch *next; /* in region->unacked, by seq */
+	struct mj_batch *next; /* in the queue's held list (queue.c) */
 };
 
 /* DIALING is DOWN while the supervisor tries it: nobody else may use it,
@@ -122,11 +122,7 @@ struct mj_region {
 	int ndirty_dirs, cap_dirty_dirs;
 
 	/* batches */
-	uint64_t next_seq;        /* seq the next batch gets */
-	uint64_t durable_seq;     /* every batch <= this is acknowledged */
-	struct mj_batch *filling; /* open to new sync points, or NULL */
-	struct mj_batch *unacked; /* taken for sending, sorted by seq */
-	uint64_t unacked_bytes;
+	struct mj_queue *q;       /* every batch not acknowledged (queue.c) */
 	uint64_t slot;            /* largest frame the mirror accepts */
 	uint64_t max_batch;       /* largest batch the mirror's log holds */
 
@@ -213,6 +209,70 @@ int mj_batch_seal(struct mj_batch *b, uint64_t epoch, uint64_t cluster,
  * same seq, unsealed. 0 or -ENOMEM (b is unchanged then). */
 int mj_batch_reframe(struct mj_batch *b, uint64_t slot);
 
+/*
+ * queue.c: the batch queue, its one owner (mu held for every call). Seqs
+ * are given out in order; durable is the highest seq such that every
+ * batch up to it is acknowledged.
+ */
+struct mj_queue;
+struct mj_queue *mj_queue_new(void);
+void mj_queue_free(struct mj_queue *q); /* and every batch in it */
+uint64_t mj_queue_durable(const struct mj_queue *q);
+uint64_t mj_queue_next(const struct mj_queue *q); /* the next batch's seq */
+/* No seq given out yet: nothing was ever shipped by this process. */
+bool mj_queue_untouched(const struct mj_queue *q);
+/* A restart: numbers on after the mirror's durable seq. */
+void mj_queue_number_from(struct mj_queue *q, uint64_t durable);
+/* The seq of the oldest batch not acknowledged (next if none). */
+uint64_t mj_queue_oldest(const struct mj_queue *q);
+/* Bytes not acknowledged, for backpressure. */
+uint64_t mj_queue_bytes(const struct mj_queue *q);
+/* Whether a batch the mirror has not acknowledged is held. */
+bool mj_queue_held(const struct mj_queue *q);
+int mj_queue_count_held(const struct mj_queue *q);
+/* The seq of the newest closed batch not acknowledged, 0 if none. */
+uint64_t mj_queue_newest_held(const struct mj_queue *q);
+/* Whether something waits to be sent. */
+bool mj_queue_has_work(const struct mj_queue *q);
+/* The filling batch, with room for need more bytes within max_batch: a
+ * fuller one is closed first, a new one opened (and numbered). NULL if
+ * out of memory. */
+struct mj_batch *mj_queue_open(struct mj_queue *q, uint64_t need,
+                               uint64_t max_batch, uint64_t slot);
+/* A sync point failed to join b: if it is the filling batch and empty,
+ * it goes and its seq is given back. */
+void mj_queue_unopen(struct mj_queue *q, struct mj_batch *b);
+/* Closes the filling batch if it holds anything: later sync points join
+ * a later batch. */
+void mj_queue_close(struct mj_queue *q);
+/* b (built elsewhere: a catch-up) is numbered next and queued to send,
+ * behind the filling batch, which is closed whatever it holds. */
+void mj_queue_append(struct mj_queue *q, struct mj_batch *b);
+/* A seq for a batch sent outside the queue (a full copy's last): nothing
+ * from it on is durable before mj_queue_landed says so. */
+uint64_t mj_queue_reserve(struct mj_queue *q);
+/* The mirror takes no frame above slot: the filling batch is closed if it
+ * was built larger, or takes the smaller slot if empty. */
+void mj_queue_fit_slot(struct mj_queue *q, uint64_t slot);
+/* Calls fn on every held batch that needs sending, oldest first, until
+ * one returns nonzero (returned). */
+int mj_queue_each_unsent(struct mj_queue *q,
+                         int (*fn)(void *arg, struct mj_batch *b), void *arg);
+/* The oldest batch that needs sending; unless retries_only, the filling
+ * batch is closed for it when there is none. NULL: nothing to send. */
+struct mj_batch *mj_queue_to_send(struct mj_queue *q, bool retries_only);
+void mj_queue_sending(struct mj_queue *q, struct mj_batch *b); /* in flight */
+void mj_queue_unsent(struct mj_queue *q, struct mj_batch *b);  /* resend it */
+void mj_queue_acked(struct mj_queue *q, struct mj_batch *b);   /* freed */
+/* The mirror holds every batch up to seq: held ones not in flight go. */
+void mj_queue_mirror_has(struct mj_queue *q, uint64_t seq);
+/* Moves durable up to the batch before the oldest held one (every batch
+ * given out, when all_durable: degraded, the local flush covered them);
+ * returns it. */
+uint64_t mj_queue_recompute(struct mj_queue *q, bool all_durable);
+/* A full copy up to seq landed: the mirror has everything up to it. */
+uint64_t mj_queue_landed(struct mj_queue *q, uint64_t seq);
+
 /* file.c */
 int mj_file_flush_range(mj_file *f, uint64_t off, uint64_t len);
 void mj_file_flush_all(mj_file *f);
@@ -252,24 +312,17 @@ void mj_wake(mj_region *r, bool all);
 
 /* ship.c */
 int mj_ship_one(mj_region *r, bool retries_only);
-void mj_take_filling(mj_region *r);
 void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
                        const struct mjw_hello_ack *ack);
-void mj_conn_failed(mj_region *r, int index, int err);
 int mj_supervisor_start(mj_region *r);
 int mj_shippers_start(mj_region *r);
 void mj_threads_stop(mj_region *r);
-/* Whether a batch the mirror has not acknowledged is held (mu held). */
-bool mj_batches_held(const mj_region *r);
-/* Nothing the mirror lacks: no tracking, copy or degrade, and every
- * batch up to track.end_seq acknowledged (mu held). */
-bool mj_caught_up(const mj_region *r);
-/* If settle_pending and caught up: the node file says the mirror is in
- * sync and, in sync mode, that sync points stop flushing locally. */
-void mj_settle(mj_region *r);
 void mj_enter_degraded(mj_region *r, const char *why);
 
 /* node.c (mu held unless said otherwise) */
+/* Nothing the mirror lacks: no tracking, copy or degrade, and every
+ * batch up to track.end_seq acknowledged. */
+bool mj_caught_up(const mj_region *r);
 /* Reads or creates DIR/.mojim-node, applies the restart rule (node.c),
  * marks the region open (clean 0); sets cluster, epoch, incarnation. No
  * mu; the directory is locked. 0, -EUCLEAN, or another error. */
@@ -297,9 +350,13 @@ struct mj_batch *mj_track_batch(mj_region *r, uint64_t seq, uint64_t limit);
 void mj_resync_plan(mj_region *r, const struct mjw_hello_ack *ack);
 /* Marks a full copy needed (and starts tracking for it). */
 void mj_want_copy(mj_region *r, const char *why);
+/* If settle_pending and caught up: the node file says the mirror is in
+ * sync and, in sync mode, that sync points stop flushing locally. */
+void mj_settle(mj_region *r);
 
 /* copy.c: runs a full copy on connection c (CONN_UP); mu held, dropped
- * for the I/O. */
-void mj_copy_run(mj_region *r, struct mj_conn *c);
+ * for the I/O. 0, or the error that failed the connection: the caller
+ * fails it, and the copy is tried again. */
+int mj_copy_run(mj_region *r, struct mj_conn *c);
 
 #endif /* MOJIM_INTERNAL_H */

@@ -150,6 +150,12 @@ int mj_node_set_stale(mj_region *r, bool stale)
 	return rc;
 }
 
+bool mj_caught_up(const mj_region *r)
+{
+	return !r->track.active && !r->need_copy && !r->degraded &&
+	       !r->writes_lost && mj_queue_durable(r->q) >= r->track.end_seq;
+}
+
 int mj_node_mark_clean(mj_region *r)
 {
 	/* Whatever the mirror still lacks must be known at the next open: a
@@ -157,7 +163,7 @@ int mj_node_mark_clean(mj_region *r)
 	 * leaves behind if a copy ended the degraded state while the close was
 	 * stopping the threads (test_close_resync_mt), and namespace records
 	 * no sync point carried. */
-	if (!mj_caught_up(r) || r->settle_pending || mj_batches_held(r) ||
+	if (!mj_caught_up(r) || r->settle_pending || mj_queue_held(r->q) ||
 	    r->pending_ns.len)
 		r->node.mirror_stale = 1;
 	r->node.clean = 1;

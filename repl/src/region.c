@@ -65,12 +65,7 @@ static void region_free(mj_region *r)
 	for (int i = 0; i < r->nconns; i++)
 		if (r->conns[i].link)
 			r->tx->close(r->conns[i].link);
-	while (r->unacked) {
-		struct mj_batch *b = r->unacked;
-		r->unacked = b->next;
-		mj_batch_free(b);
-	}
-	mj_batch_free(r->filling);
+	mj_queue_free(r->q);
 	mj_buf_free(&r->pending_ns);
 	free(r->dirty_dirs);
 	if (r->dirfd >= 0)
@@ -154,7 +149,7 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	r->cfg.tls_cert = r->cfg.tls_key = r->cfg.tls_ca = NULL;
 	r->dir = strdup(dir);
 	r->dirfd = -1;
-	r->next_seq = 1;
+	r->q = mj_queue_new();
 	r->slot = MJW_FRAME_MIN_SLOT;
 	r->max_batch = 16ull << 20;
 	r->nconns = replicated(r) ? cfg->connections : 0;
@@ -164,7 +159,7 @@ static int region_init(mj_region *r, const char *dir, const struct mj_config *cf
 	r->st.policy = cfg->policy;
 	r->st.connections = r->nconns;
 	r->st.epoch = cfg->epoch;
-	if (!r->dir || (cfg->mirror && !r->cfg.mirror))
+	if (!r->dir || !r->q || (cfg->mirror && !r->cfg.mirror))
 		return -ENOMEM;
 	int rc = load_key(r, cfg->keyfile);
 	if (!rc)
@@ -228,7 +223,7 @@ static void wait_a_little(mj_region *r)
 static int wait_durable_loop(mj_region *r, struct mj_waiter *w,
                              uint64_t start_ns)
 {
-	while (r->durable_seq < w->seq) {
+	while (mj_queue_durable(r->q) < w->seq) {
 		if (r->fenced)
 			return -r->fence_err;
 		if (r->degraded)
@@ -263,7 +258,7 @@ static int wait_durable(mj_region *r, uint64_t seq, uint64_t start_ns)
 		return rc;
 	/* Our batch is durable and we are awake: send the next one for its
 	 * sleeping waiters rather than pay for waking one of them first. */
-	if (r->cfg.mode != MJ_MODE_ASYNC && r->filling && r->filling->buf.len)
+	if (r->cfg.mode != MJ_MODE_ASYNC && mj_queue_has_work(r->q))
 		mj_ship_one(r, false);
 	return 0;
 }
@@ -273,8 +268,8 @@ int mj_region_drain(mj_region *r, int timeout_ms)
 	uint64_t start = mj_now_ns();
 	int rc = 0;
 	pthread_mutex_lock(&r->mu);
-	uint64_t want = r->next_seq - 1;
-	while (r->durable_seq < want && !rc) {
+	uint64_t want = mj_queue_next(r->q) - 1;
+	while (mj_queue_durable(r->q) < want && !rc) {
 		if (r->fenced)
 			rc = -r->fence_err;
 		else if (r->degraded)
@@ -331,8 +326,8 @@ void mj_region_status(mj_region *r, struct mj_status *out)
 	*out = r->st;
 	out->fenced = r->fenced;
 	out->fence_err = r->fenced ? r->fence_err : 0;
-	out->seq_sent = r->next_seq - 1;
-	out->seq_durable = r->durable_seq;
+	out->seq_sent = mj_queue_next(r->q) - 1;
+	out->seq_durable = mj_queue_durable(r->q);
 	pthread_mutex_unlock(&r->mu);
 }
 
@@ -375,15 +370,9 @@ static int join_batch(mj_region *r, const struct mj_range *ranges, int n,
 		       (unsigned long long)r->max_batch);
 		return -EMSGSIZE;
 	}
-	if (r->filling && r->filling->buf.len + need > r->max_batch)
-		mj_take_filling(r);
-	if (!r->filling) {
-		r->filling = mj_batch_new(r->next_seq, r->slot);
-		if (!r->filling)
-			return -ENOMEM;
-		r->next_seq++;
-	}
-	struct mj_batch *b = r->filling;
+	struct mj_batch *b = mj_queue_open(r->q, need, r->max_batch, r->slot);
+	if (!b)
+		return -ENOMEM;
 	struct mj_batch before = *b; /* to take our records out on failure */
 	int rc = mj_batch_add_records(b, &r->pending_ns);
 	for (int i = 0; i < n && !rc; i++) {
@@ -405,12 +394,7 @@ static int join_batch(mj_region *r, const struct mj_range *ranges, int n,
 		before.buf.p = b->buf.p;
 		before.buf.cap = b->buf.cap;
 		*b = before;
-		if (b->buf.len == 0 && b->sync_points == 0) {
-			/* We opened it: give its number back. */
-			mj_batch_free(b);
-			r->filling = NULL;
-			r->next_seq--;
-		}
+		mj_queue_unopen(r->q, b); /* we opened it: its number back */
 		return rc;
 	}
 	r->pending_ns.len = 0;
@@ -434,9 +418,7 @@ static bool has_data(const mj_region *r, const struct mj_range *ranges, int n)
 static int wait_for_room(mj_region *r, uint64_t start_ns)
 {
 	for (;;) {
-		uint64_t queued = r->unacked_bytes +
-		                  (r->filling ? r->filling->buf.len : 0);
-		if (queued < r->cfg.async_max_bytes || r->degraded)
+		if (mj_queue_bytes(r->q) < r->cfg.async_max_bytes || r->degraded)
 			return 0;
 		if (r->fenced)
 			return -r->fence_err;
@@ -561,7 +543,7 @@ int mj_gmsync(mj_region *r, const struct mj_range *ranges, int n, int flags)
 		if (!rc && has_data(r, ranges, n))
 			rc = join_batch(r, ranges, n, &seq);
 		else
-			seq = r->next_seq - 1; /* wait for all begun before us */
+			seq = mj_queue_next(r->q) - 1; /* all begun before us */
 		if (!rc && flushes_locally(r))
 			rc = mj_region_sync_local_meta(r);
 		if (!rc && r->cfg.mode == MJ_MODE_ASYNC)

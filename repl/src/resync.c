@@ -34,8 +34,7 @@ void mj_track_start(mj_region *r, bool complete)
 		return;
 	/* Sync points already in the filling batch are shipped in it; later
 	 * ones must come after the catch-up, never join a lower seq. */
-	if (r->filling && r->filling->buf.len)
-		mj_take_filling(r);
+	mj_queue_close(r->q);
 	r->track.active = true;
 	r->track.overflow = !complete;
 }
@@ -117,6 +116,15 @@ void mj_want_copy(mj_region *r, const char *why)
 	mj_node_set_stale(r, true);
 }
 
+void mj_settle(mj_region *r)
+{
+	if (!r->settle_pending || !mj_caught_up(r))
+		return;
+	r->settle_pending = false;
+	mj_node_set_flushed(r, false);
+	mj_node_set_stale(r, false);
+}
+
 /* Ends the tracking period at batch end_seq: the degraded state is over,
  * and the node file follows once the mirror acknowledged end_seq. */
 static void tracking_settled(mj_region *r, uint64_t end_seq)
@@ -138,27 +146,20 @@ static void tracking_settled(mj_region *r, uint64_t end_seq)
  * acknowledged (the connection timed out, degraded again and copied). */
 static int catch_up(mj_region *r)
 {
-	uint64_t retained = 0;
-	for (struct mj_batch *b = r->unacked; b; b = b->next)
-		retained++;
-	struct mj_batch *b = mj_track_batch(r, r->next_seq, r->max_batch);
+	uint64_t retained = (uint64_t)mj_queue_count_held(r->q);
+	struct mj_batch *b = mj_track_batch(r, mj_queue_next(r->q), r->max_batch);
 	if (!b)
 		return -1;
 	if (b->buf.len == 0) {
 		mj_batch_free(b);
-		tracking_settled(r, r->next_seq - 1);
+		tracking_settled(r, mj_queue_next(r->q) - 1);
 		r->st.catchup_bytes = 0;
 		mj_log(r, MJ_LOG_WARN, "mirror %s is back: resending %llu held "
 		       "batches; nothing changed meanwhile", r->cfg.mirror,
 		       (unsigned long long)retained);
 		return 0;
 	}
-	r->next_seq++;
-	b->needs_send = true;
-	if (r->filling)
-		mj_take_filling(r);
-	r->filling = b;
-	mj_take_filling(r);
+	mj_queue_append(r->q, b);
 	tracking_settled(r, b->seq);
 	r->st.catchup_bytes = b->buf.len;
 	mj_log(r, MJ_LOG_WARN, "mirror %s is back: resending %llu held batches, "
@@ -170,12 +171,11 @@ static int catch_up(mj_region *r)
 
 void mj_resync_plan(mj_region *r, const struct mjw_hello_ack *ack)
 {
-	bool nothing_sent = r->next_seq == 1 && !r->filling && !r->unacked;
+	bool nothing_sent = mj_queue_untouched(r->q);
 	if (nothing_sent && ack->durable_seq > 0) {
 		/* A restart: number on from where the mirror is, copy or not,
 		 * so sequence numbers never go back on a mirror. */
-		r->next_seq = ack->durable_seq + 1;
-		r->durable_seq = ack->durable_seq;
+		mj_queue_number_from(r->q, ack->durable_seq);
 	}
 	if (ack->flags & MJW_MIRROR_EMPTY) {
 		if (!(nothing_sent && !r->had_files && !r->node.mirror_stale))
@@ -189,9 +189,7 @@ void mj_resync_plan(mj_region *r, const struct mjw_hello_ack *ack)
 		                       "(before this process started, the "
 		                       "primary crashed, degraded or ran "
 		                       "unreplicated)");
-	uint64_t needed = r->unacked ? r->unacked->seq
-	                  : r->filling ? r->filling->seq : r->next_seq;
-	if (ack->durable_seq + 1 < needed)
+	if (ack->durable_seq + 1 < mj_queue_oldest(r->q))
 		return mj_want_copy(r, "it lacks batches this primary no longer "
 		                       "holds");
 	if (!r->track.active || r->need_copy)

@@ -8,9 +8,7 @@
  * and the oldest batch that needs sending, drops the lock for the I/O, and
  * settles the outcome under the lock again.
  *
- * Batches are numbered when opened; durable_seq is the highest seq such
- * that every batch up to it is acknowledged, so a sync point that waits for
- * its own seq also waits for every sync point begun before it.
+ * The batches themselves are the queue's (queue.c).
  */
 #include "internal.h"
 
@@ -22,73 +20,8 @@
 
 static void recompute_durable(mj_region *r)
 {
-	uint64_t lowest = r->next_seq;
-	if (r->unacked)
-		lowest = r->unacked->seq;
-	else if (r->filling)
-		lowest = r->filling->seq;
-	if (r->degraded)
-		lowest = r->next_seq;
-	if (lowest - 1 > r->durable_seq)
-		r->durable_seq = lowest - 1;
-	r->st.seq_durable = r->durable_seq;
+	r->st.seq_durable = mj_queue_recompute(r->q, r->degraded);
 	mj_settle(r);
-}
-
-static void unlink_batch(mj_region *r, struct mj_batch *b)
-{
-	for (struct mj_batch **p = &r->unacked; *p; p = &(*p)->next) {
-		if (*p == b) {
-			*p = b->next;
-			r->unacked_bytes -= b->queued;
-			return;
-		}
-	}
-}
-
-bool mj_batches_held(const mj_region *r)
-{
-	return r->unacked || (r->filling && r->filling->buf.len);
-}
-
-bool mj_caught_up(const mj_region *r)
-{
-	return !r->track.active && !r->need_copy && !r->degraded &&
-	       !r->writes_lost && r->durable_seq >= r->track.end_seq;
-}
-
-void mj_settle(mj_region *r)
-{
-	if (!r->settle_pending || !mj_caught_up(r))
-		return;
-	r->settle_pending = false;
-	mj_node_set_flushed(r, false);
-	mj_node_set_stale(r, false);
-}
-
-/* Moves the filling batch to the tail of the unacked list. */
-void mj_take_filling(mj_region *r)
-{
-	struct mj_batch *b = r->filling, **p = &r->unacked;
-	r->filling = NULL;
-	while (*p)
-		p = &(*p)->next;
-	*p = b;
-	b->next = NULL;
-	/* Sealing adds the trailer later: count what we add, subtract it. */
-	b->queued = b->buf.len;
-	r->unacked_bytes += b->queued;
-}
-
-static struct mj_batch *work_to_ship(mj_region *r, bool retries_only)
-{
-	for (struct mj_batch *b = r->unacked; b; b = b->next)
-		if (b->needs_send)
-			return b;
-	if (retries_only || !r->filling || r->filling->buf.len == 0)
-		return NULL;
-	mj_take_filling(r);
-	return work_to_ship(r, true);
 }
 
 static bool any_conn_alive(mj_region *r)
@@ -151,11 +84,6 @@ static void conn_failed_locked(mj_region *r, struct mj_conn *c, int err)
 	mj_wake(r, true);
 }
 
-void mj_conn_failed(mj_region *r, int index, int err)
-{
-	conn_failed_locked(r, &r->conns[index], err);
-}
-
 /*
  * A held batch was built for the mirror as it was; one that came back with
  * a smaller slot takes no larger frame (the batch is re-framed), and one
@@ -164,8 +92,9 @@ void mj_conn_failed(mj_region *r, int index, int err)
  * touched (one in flight is checked when it is taken again). 0, or -1 if
  * a copy is wanted now. mu held.
  */
-static int fit_batch(mj_region *r, struct mj_batch *b)
+static int fit_batch(void *region, struct mj_batch *b)
 {
+	mj_region *r = region;
 	if (b->buf.len > r->max_batch)
 		mj_want_copy(r, "a batch it has not acknowledged is larger than "
 		             "its log now takes whole");
@@ -178,10 +107,10 @@ static int fit_batch(mj_region *r, struct mj_batch *b)
 /* Ships one batch on connection c (CONN_UP); mu held, dropped for I/O. */
 static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
 {
-	struct mj_batch *b = work_to_ship(r, retries_only);
+	struct mj_batch *b = mj_queue_to_send(r->q, retries_only);
 	if (!b || fit_batch(r, b))
 		return 0;
-	b->needs_send = false;
+	mj_queue_sending(r->q, b);
 	c->state = CONN_BUSY;
 	struct mj_link *link = c->link;
 	pthread_mutex_unlock(&r->mu);
@@ -199,12 +128,10 @@ static int ship_on(mj_region *r, struct mj_conn *c, bool retries_only)
 		r->st.batches++;
 		r->st.bytes_sent += b->buf.len;
 	}
-	if (rc == 0) {
-		unlink_batch(r, b);
-		mj_batch_free(b);
-	} else {
-		b->needs_send = true; /* held for the mirror's return */
-	}
+	if (rc == 0)
+		mj_queue_acked(r->q, b);
+	else
+		mj_queue_unsent(r->q, b); /* held for the mirror's return */
 	if (rc)
 		conn_failed_locked(r, c, rc);
 	if (c->state == CONN_BUSY) /* degraded meanwhile: we close it */
@@ -247,7 +174,7 @@ void mj_enter_degraded(mj_region *r, const char *why)
 {
 	if (r->degraded)
 		return;
-	uint64_t t0 = mj_now_ns(), stale_from = r->durable_seq + 1;
+	uint64_t t0 = mj_now_ns(), stale_from = mj_queue_durable(r->q) + 1;
 	for (mj_file *f = r->files; f; f = f->next)
 		mj_file_flush_all(f);
 	mj_region_sync_local_meta(r);
@@ -278,14 +205,9 @@ void mj_enter_degraded(mj_region *r, const char *why)
  */
 static void fit_held_batches(mj_region *r)
 {
-	struct mj_batch *f = r->filling;
-	if (f && f->slot > r->slot && f->buf.len)
-		mj_take_filling(r);
-	else if (f && f->slot > r->slot)
-		f->slot = r->slot;
-	for (struct mj_batch *b = r->unacked; b && !r->need_copy; b = b->next)
-		if (b->needs_send)
-			fit_batch(r, b);
+	mj_queue_fit_slot(r->q, r->slot);
+	if (!r->need_copy)
+		mj_queue_each_unsent(r->q, fit_batch, r);
 }
 
 void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
@@ -302,13 +224,8 @@ void mj_handshake_done(mj_region *r, int index, struct mj_link *link,
 	if (first)
 		mj_resync_plan(r, ack);
 	/* Batches the mirror has although we missed their acks. */
-	for (struct mj_batch *b = r->unacked, *next; b; b = next) {
-		next = b->next;
-		if (b->seq <= ack->durable_seq && b->needs_send && !r->need_copy) {
-			unlink_batch(r, b);
-			mj_batch_free(b);
-		}
-	}
+	if (!r->need_copy)
+		mj_queue_mirror_has(r->q, ack->durable_seq);
 	fit_held_batches(r);
 	c->link = link;
 	c->state = CONN_UP;
@@ -362,7 +279,9 @@ static void supervise_once(mj_region *r)
 	if (r->need_copy && !r->copying && !r->stopping && !r->fenced) {
 		for (int i = 0; i < r->nconns; i++) {
 			if (r->conns[i].state == CONN_UP) {
-				mj_copy_run(r, &r->conns[i]);
+				int rc = mj_copy_run(r, &r->conns[i]);
+				if (rc)
+					conn_failed_locked(r, &r->conns[i], rc);
 				break;
 			}
 		}
@@ -373,7 +292,7 @@ static void supervise_once(mj_region *r)
 	/* Caught up: the mirror no longer needs more than the stream. */
 	if (r->node.mirror_stale && !r->track.active && !r->need_copy &&
 	    !r->degraded && !r->writes_lost && any_conn_alive(r) &&
-	    r->durable_seq >= r->track.end_seq && r->track.end_seq)
+	    mj_queue_durable(r->q) >= r->track.end_seq && r->track.end_seq)
 		mj_node_set_stale(r, false);
 }
 

@@ -23,10 +23,7 @@ void mj_wait_ms(mj_region *r, pthread_cond_t *cv, int ms)
 
 static bool work_and_idle_conn(mj_region *r)
 {
-	bool work = r->filling && r->filling->buf.len;
-	for (struct mj_batch *b = r->unacked; b && !work; b = b->next)
-		work = b->needs_send;
-	if (!work)
+	if (!mj_queue_has_work(r->q))
 		return false;
 	for (int i = 0; i < r->nconns; i++)
 		if (r->conns[i].state == CONN_UP)
@@ -44,7 +41,7 @@ void mj_wake(mj_region *r, bool all)
 	pthread_cond_broadcast(&r->cv);
 	bool shipper = !all && work_and_idle_conn(r);
 	for (struct mj_waiter *w = r->waiters; w; w = w->next) {
-		if (all || w->seq <= r->durable_seq) {
+		if (all || w->seq <= mj_queue_durable(r->q)) {
 			pthread_cond_signal(&w->cv);
 		} else if (shipper) {
 			pthread_cond_signal(&w->cv);
