@@ -29,45 +29,6 @@
 /* Disk backend: sync the replica (fdatasync) every this many batches. */
 #define DISK_SYNC_BATCHES 64
 
-/* (L) First batch with seq >= next in ring order; 1 if it is next. */
-static int front_is(const struct ring *r, uint64_t next, struct ring_batch *b)
-{
-	for (size_t i = 0; i < r->q_len; i++) {
-		const struct ring_batch *x = ring_batch_at(r, i);
-		if (x->seq < next)
-			continue; /* applied, not yet released, or a resend */
-		if (x->seq != next)
-			return 0;
-		*b = *x;
-		return 1;
-	}
-	return 0;
-}
-
-/* (L) Finds batch seq next in any ring. */
-static struct ring *pick(struct mirror *m, uint64_t next, struct ring_batch *b)
-{
-	for (int k = 0; k < RING_MAX; k++) {
-		struct ring *r = m->rings[k];
-		if (r && front_is(r, next, b))
-			return r;
-	}
-	/* A resend can queue a batch behind a later one in the same ring;
-	 * only those rings need a full look. */
-	for (int k = 0; k < RING_MAX; k++) {
-		struct ring *r = m->rings[k];
-		if (!r || !r->disorder)
-			continue;
-		for (size_t i = 0; i < r->q_len; i++) {
-			if (ring_batch_at(r, i)->seq == next) {
-				*b = *ring_batch_at(r, i);
-				return r;
-			}
-		}
-	}
-	return NULL;
-}
-
 static int is_namespace(enum mjw_rec_type t)
 {
 	return t != MJW_REC_WRITE;
@@ -166,16 +127,15 @@ static int apply_batch(struct mirror *m, const struct ring *r,
 	return 0;
 }
 
-/* (L) Publishes applied_seq and frees the ring space behind it. */
+/* (L) Publishes applied_seq and frees the ring space behind every reader. */
 static void publish(struct mirror *m, uint64_t seq, uint64_t n)
 {
 	m->applied_seq = seq;
 	if (m->durable_seq < seq)
 		m->durable_seq = seq;
 	m->batches_applied += n;
-	for (int k = 0; k < RING_MAX; k++)
-		if (m->rings[k])
-			(void)ring_release(m->rings[k], seq); /* see ring.h */
+	log_reader_advance(&m->readers, LOG_READER_CKPT, seq);
+	(void)log_release(m->rings, RING_MAX, &m->readers); /* see ring.h */
 	pthread_cond_broadcast(&m->space_cond);
 }
 
@@ -230,7 +190,7 @@ uint64_t ckpt_run(struct mirror *m)
 	uint64_t cs = copy_state(m);
 	if (cs != COPY_NONE && !(m->copy_ignored && cs != COPY_SWITCH))
 		return 0;
-	while (!rc && (r = pick(m, done + 1, &b))) {
+	while (!rc && (r = log_pick(m->rings, RING_MAX, done + 1, &b))) {
 		pthread_mutex_unlock(&m->lock);
 		rc = apply_batch(m, r, &b, err, sizeof(err));
 		pthread_mutex_lock(&m->lock);

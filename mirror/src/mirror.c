@@ -212,6 +212,7 @@ int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
 	if ((rc = copy_recover(m, why)))
 		return rc;
 	m->applied_seq = m->durable_seq = m->state.d->applied_seq;
+	log_readers_init(&m->readers, m->applied_seq);
 	rc = replica_open(&m->replica, m->data_dir, cfg->data_on_disk, why);
 	if (rc)
 		return rc;
@@ -291,9 +292,7 @@ int mirror_replay(struct mirror *m, const char **why)
 	advance_durable(m);
 	ckpt_run(m);
 	/* Heads move over duplicates even when nothing was applied. */
-	for (int k = 0; k < RING_MAX; k++)
-		if (m->rings[k])
-			ring_release(m->rings[k], m->applied_seq);
+	(void)log_release(m->rings, RING_MAX, &m->readers);
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }

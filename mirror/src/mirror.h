@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "health.h"
+#include "logread.h"
 #include "mojim_link.h"
 #include "replica.h"
 #include "ring.h"
@@ -75,6 +76,7 @@ struct mirror {
 	struct state state;
 	struct replica replica;    /* checkpointer only */
 	struct ring *rings[RING_MAX]; /* (L) NULL until first used */
+	struct log_readers readers;   /* (L) who still needs the log (logread.h) */
 
 	uint64_t epoch;        /* (L) newest epoch seen, persisted */
 	uint64_t applied_seq;  /* (L) persisted in state */

@@ -1,6 +1,7 @@
 /*
  * test_ring.c: the log ring on its own: append, wrap, full, free, rewind,
- * and scans that stop at the true tail after many laps.
+ * and scans that stop at the true tail after many laps; then several rings
+ * read as one log (logread.c): readers' cursors and the pick by seq.
  */
 #include <check.h>
 #include "check_run.h"
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "mojim_wire.h"
+#include "logread.h"
 #include "ring.h"
 
 static char tmpdir[256];
@@ -263,6 +265,118 @@ START_TEST(test_uncommitted_and_corrupt)
 }
 END_TEST
 
+/* Two rings of 16 KiB: batches 1..6 alternate between them, one-frame
+ * batches of 1000 bytes, except that ring 1 gets 6 before 4 (a resend
+ * behind a later batch). */
+static void two_rings(struct ring *r0, struct ring *r1)
+{
+	char path1[600];
+	const char *why = NULL;
+	unsigned char buf[4096];
+	snprintf(path1, sizeof(path1), "%s/ring-1", tmpdir);
+	open_ring(r0, RING_HDR_SIZE + 16384);
+	ck_assert_int_eq(ring_open(r1, path1, 1, RING_HDR_SIZE + 16384, &why), 0);
+	static const uint64_t order[] = {1, 2, 3, 6, 5, 4};
+	for (int i = 0; i < 6; i++) {
+		uint64_t seq = order[i];
+		uint64_t len = frame(buf, seq, 0, 1, 1000, (unsigned char)seq);
+		ck_assert_int_eq(ring_append(seq % 2 ? r0 : r1, buf, len, NULL), 0);
+	}
+	ck_assert_uint_eq(r0->q_len, 3); /* 1 3 5 */
+	ck_assert_uint_eq(r1->q_len, 3); /* 2 6 4 */
+}
+
+/* Every reader finds 1..6 in order with the same function, from its own
+ * cursor, whatever the others did. */
+START_TEST(test_pick_across_rings)
+{
+	struct ring r0, r1;
+	two_rings(&r0, &r1);
+	struct ring *rings[3] = {&r0, NULL, &r1};
+	struct ring_batch b;
+	for (uint64_t seq = 1; seq <= 6; seq++) {
+		struct ring *r = log_pick(rings, 3, seq, &b);
+		ck_assert_ptr_eq(r, seq % 2 ? &r0 : &r1);
+		ck_assert_uint_eq(b.seq, seq);
+		uint64_t pos = b.start, len;
+		const unsigned char *f = ring_next_frame(r, &pos, b.end, &len);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(((const struct mjw_hdr *)f)->seq, seq);
+	}
+	ck_assert_ptr_null(log_pick(rings, 3, 7, &b));
+	ck_assert_ptr_null(log_pick(rings, 3, 0, &b));
+	ring_close(&r0);
+	ring_close(&r1);
+}
+END_TEST
+
+/* The heads move to the slowest live reader's cursor: a reader that lags
+ * keeps its batches in the log, however far the checkpointer went. */
+START_TEST(test_readers_hold_the_head)
+{
+	struct ring r0, r1;
+	two_rings(&r0, &r1);
+	struct ring *rings[2] = {&r0, &r1};
+	struct log_readers rs;
+	log_readers_init(&rs, 0);
+	int backup = log_reader_add(&rs, 0);
+	ck_assert_int_gt(backup, LOG_READER_CKPT);
+	uint64_t used0 = ring_used(&r0), used1 = ring_used(&r1);
+
+	/* The checkpointer applied everything: the backup holds it all. */
+	log_reader_advance(&rs, LOG_READER_CKPT, 6);
+	ck_assert_uint_eq(log_readers_min(&rs), 0);
+	ck_assert_int_eq(log_release(rings, 2, &rs), 0);
+	ck_assert_uint_eq(ring_used(&r0), used0);
+	ck_assert_uint_eq(ring_used(&r1), used1);
+
+	/* The backup is done up to 3: 1, 2 and 3 go, 6 4 stays behind... */
+	log_reader_advance(&rs, backup, 3);
+	ck_assert_int_eq(log_release(rings, 2, &rs), 1);
+	ck_assert_uint_eq(r0.q_len, 1); /* 5 */
+	ck_assert_uint_eq(r1.q_len, 2); /* 6 4 */
+	ck_assert_uint_eq(r0.hdr->head, ring_batch_at(&r0, 0)->start);
+	ck_assert_uint_eq(r1.hdr->head, ring_batch_at(&r1, 0)->start);
+	/* ...and the backup still finds 4 and 5 with the pick. */
+	struct ring_batch b;
+	ck_assert_ptr_eq(log_pick(rings, 2, 4, &b), &r1);
+	ck_assert_ptr_eq(log_pick(rings, 2, 5, &b), &r0);
+
+	/* A cursor never moves back. */
+	log_reader_advance(&rs, backup, 1);
+	ck_assert_uint_eq(log_reader_done(&rs, backup), 3);
+
+	/* A second reader registered now holds from where it starts. */
+	int late = log_reader_add(&rs, 4);
+	ck_assert_int_ge(late, 0);
+	log_reader_advance(&rs, backup, 6);
+	ck_assert_uint_eq(log_readers_min(&rs), 4);
+	/* 4 is done by all, but it lies behind 6, which is not: a head
+	 * only moves over a ring's front. */
+	ck_assert_int_eq(log_release(rings, 2, &rs), 0);
+	ck_assert_uint_eq(r0.q_len, 1); /* 5 */
+	ck_assert_uint_eq(r1.q_len, 2); /* 6 4 */
+
+	/* The other readers go: the checkpointer alone, the log is empty. */
+	log_reader_remove(&rs, late);
+	log_reader_remove(&rs, backup);
+	log_reader_remove(&rs, LOG_READER_CKPT); /* stays registered */
+	ck_assert_uint_eq(log_readers_min(&rs), 6);
+	ck_assert_int_eq(log_release(rings, 2, &rs), 1);
+	ck_assert_uint_eq(ring_used(&r0), 0);
+	ck_assert_uint_eq(ring_used(&r1), 0);
+
+	/* At most LOG_READERS_MAX readers. */
+	int n = 1;
+	while (log_reader_add(&rs, 6) >= 0)
+		n++;
+	ck_assert_int_eq(n, LOG_READERS_MAX);
+	ck_assert_int_eq(log_reader_add(&rs, 6), -ENOSPC);
+	ring_close(&r0);
+	ring_close(&r1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ring");
@@ -274,6 +388,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_wrap_many_laps);
 	tcase_add_test(tc, test_rewind_partial_batch);
 	tcase_add_test(tc, test_uncommitted_and_corrupt);
+	tcase_add_test(tc, test_pick_across_rings);
+	tcase_add_test(tc, test_readers_hold_the_head);
 	suite_add_tcase(s, tc);
 	return s;
 }
