@@ -53,7 +53,7 @@ int health_fail(struct mirror *m, uint64_t seq, int err, const char *what)
 	     "the batch stays in the log, primaries are refused, retrying "
 	     "every %d ms%s", (unsigned long long)seq, what, HEALTH_RETRY_MS,
 	     rc ? "; and the state file cannot record it" : "");
-	server_refuse_all(m);
+	conns_refuse_all(m);
 	return rc;
 }
 

@@ -9,8 +9,9 @@
  *
  * Threads
  *   main          arguments, replay at start, accept loop, shutdown
- *   receiver      one per connection (server.c): HELLO, then frames read
- *                 straight into the ring, checked, persisted, acked
+ *   receiver      one per connection (listener.c, conn.h): HELLO, then
+ *                 frames read straight into the ring, checked, persisted,
+ *                 acked (ingest.c; a full copy's frames: copy_recv.c)
  *   checkpointer  one (checkpoint.c): applies complete batches to the
  *                 replica (replica.c), persists applied_seq, frees the ring
  *   control       one (control.c): answers mojimctl on DIR/control.sock
@@ -297,7 +298,7 @@ static int fail(struct mirror *m, const char *what, const char *why, int rc)
 static int serve(struct mirror *m)
 {
 	const char *why = "";
-	int rc = server_listen(m, &why);
+	int rc = listener_open(m, &why);
 	if (rc)
 		return fail(m, m->cfg.listen, why, rc);
 	block_signals(1);
@@ -309,7 +310,7 @@ static int serve(struct mirror *m)
 		return fail(m, m->cfg.dir, why, rc);
 	mlog("listening on %s dir %s applied_seq %llu", m->listen_addr,
 	     m->cfg.dir, (unsigned long long)m->applied_seq);
-	server_run(m, &stop_flag);
+	listener_run(m, &stop_flag);
 	ckpt_stop(m);
 	control_stop(m);
 	minfo("stopped, applied_seq %llu", (unsigned long long)m->applied_seq);

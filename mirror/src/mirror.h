@@ -94,7 +94,7 @@ struct mirror {
 	uint64_t cluster_id;   /* (L) persisted; 0 until a primary says hello */
 	uint64_t incarnation;  /* (L) persisted: the primary's newest opening */
 	int inc_switching;     /* (L) a HELLO is taking over from an older
-	                          incarnation: other HELLOs wait (server.c) */
+	                          incarnation: other HELLOs wait (ingest.c) */
 	int promoted;          /* (L) persisted: no primary is taken any more */
 	struct health health;  /* (L) health.c's */
 	uint64_t max_file_size;/* the bound in force (cfg, or the default) */
@@ -211,16 +211,17 @@ int mirror_promote(struct mirror *m, int force, uint64_t lose_from, char *msg,
 int mirror_promote_offline(struct mirror *m, uint64_t lose_from, char *msg,
                            size_t len);
 
-/* server.c */
-int server_listen(struct mirror *m, const char **why);
+/* listener.c: binds cfg.listen (the address bound in listen_addr). */
+int listener_open(struct mirror *m, const char **why);
+/* Accepts until *stop becomes non-zero, then closes every connection. */
+void listener_run(struct mirror *m, volatile int *stop);
+/* conns.c */
 /* (L) Cuts every connection whose epoch is below epoch (a newer primary
  * said hello, or a promotion): their threads then end on their own. */
-void server_cut(struct mirror *m, uint64_t epoch);
+void conns_cut_older(struct mirror *m, uint64_t epoch);
 /* (L) The replica became unhealthy: every connection ends with a REFUSE
  * (MJW_REFUSE_UNHEALTHY) its own thread sends. */
-void server_refuse_all(struct mirror *m);
-/* Accepts until *stop becomes non-zero, then closes every connection. */
-void server_run(struct mirror *m, volatile int *stop);
+void conns_refuse_all(struct mirror *m);
 
 /* control.c */
 int control_start(struct mirror *m, const char **why);

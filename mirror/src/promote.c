@@ -28,7 +28,7 @@
 /* (L) Cuts every connection and waits (bounded) for them to go. */
 static int drop_connections(struct mirror *m)
 {
-	server_cut(m, UINT64_MAX);
+	conns_cut_older(m, UINT64_MAX);
 	for (int i = 0; i < DROP_WAIT_MS / 50 && m->nconns > 0; i++) {
 		pthread_mutex_unlock(&m->lock);
 		usleep(50000);

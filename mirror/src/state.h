@@ -33,7 +33,7 @@ struct state_disk {
 	uint64_t has_data;    /* 1 once a batch was logged or a copy landed */
 	uint64_t promoted;    /* 1: promoted; the directory is a primary now */
 	uint64_t incarnation; /* newest incarnation of the primary of this
-	                         epoch that was admitted (server.c) */
+	                         epoch that was admitted (ingest.c) */
 	/* The replica's health (health.c): a logged batch that could not be
 	 * applied. Fields a version-1 file written before them reads as 0. */
 	uint64_t unhealthy;   /* 1: batch bad_seq failed, not yet applied */
