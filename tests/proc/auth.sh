@@ -41,11 +41,8 @@ start_mirror "$M" 0 --keyfile "$T/k1"
 MPID=$MIRROR_PID
 MADDR=$MIRROR_ADDR
 
-snapshot() { mirror_snapshot "$M"; }
-fds() { mirror_fds "$MPID"; }
-fds_back() { mirror_fds_back "$MPID" "$1"; }
-snapshot >"$T/before.snap"
-fds0=$(fds)
+mirror_snapshot "$M" >"$T/before.snap"
+fds0=$(mirror_fds "$MPID")
 
 # A real primary with the wrong key, and with none.
 primary() { # LOG DIR ARGS...: a primary life that must fail to open
@@ -78,14 +75,8 @@ stop_mirror
 "$FUZZ" --addr "$MADDR" --replay "$T/hs.bin" >"$T/replay.out" ||
 	fail "a replayed handshake was not refused: $(cat "$T/replay.out")"
 
-fds_back "$fds0"
-snapshot >"$T/after.snap"
-diff "$T/before.snap" "$T/after.snap" >"$T/snap.diff" ||
-	fail "refused peers changed the mirror: $(cat "$T/snap.diff")"
-refused=$(mirror_status "$M" auth_refused)
-[ "$refused" -ge 1203 ] || fail "auth_refused is $refused, not >= 1203"
-grep -q "from 127.0.0.1:[0-9]*: refused: the primary's proof" "$M.log" ||
-	fail "the mirror's log does not name the refused peer"
+mirror_refusals_left_nothing "$M" "$MPID" "$fds0" "$T/before.snap" \
+	auth_refused 1203 "the primary's proof"
 note "1,203 refused: state, log/ ($(du -sb "$M/log" | cut -f1) bytes), epoch, cluster and $fds0 descriptors unchanged"
 
 # The right key: served, and the batch reaches the replica.

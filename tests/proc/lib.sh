@@ -183,3 +183,19 @@ mirror_fds_back() {
 	done
 	fail "the mirror holds $(mirror_fds "$1") descriptors, not $2, after refusals: $(ls -l "/proc/$1/fd")"
 }
+# mirror_refusals_left_nothing M PID FDS BEFORE COUNTER MIN PATTERN: after
+# a run of refused peers, mirror M (pid PID) holds FDS descriptors again,
+# its snapshot equals the file BEFORE (mirror_snapshot), its status field
+# COUNTER is at least MIN, and its log names a refused peer by address
+# with PATTERN.
+mirror_refusals_left_nothing() {
+	local m=$1 pid=$2 fds=$3 before=$4 counter=$5 min=$6 pattern=$7 n
+	mirror_fds_back "$pid" "$fds"
+	mirror_snapshot "$m" >"$before.after"
+	diff "$before" "$before.after" >"$before.diff" ||
+		fail "refused peers changed the mirror: $(cat "$before.diff")"
+	n=$(mirror_status "$m" "$counter")
+	[ "$n" -ge "$min" ] || fail "$counter is $n, not >= $min"
+	grep -q "from 127.0.0.1:[0-9]*: refused: $pattern" "$m.log" ||
+		fail "the mirror's log does not name the refused peer ($pattern)"
+}

@@ -72,14 +72,8 @@ primary "$T/distrust.out" "$T/p-distrust" --tls-cert "$K/primary.pem" \
 grep -q "the mirror's certificate is not trusted" "$T/distrust.out" ||
 	fail "a mirror of an unknown CA: $(cat "$T/distrust.out")"
 
-mirror_fds_back "$MPID" "$fds0"
-mirror_snapshot "$M" >"$T/after.snap"
-diff "$T/before.snap" "$T/after.snap" >"$T/snap.diff" ||
-	fail "refused TLS peers changed the mirror: $(cat "$T/snap.diff")"
-refused=$(mirror_status "$M" tls_refused)
-[ "$refused" -ge 203 ] || fail "tls_refused is $refused, not >= 203"
-grep -q "from 127.0.0.1:[0-9]*: refused: a plaintext peer" "$M.log" ||
-	fail "the mirror's log does not name the plaintext peer"
+mirror_refusals_left_nothing "$M" "$MPID" "$fds0" "$T/before.snap" \
+	tls_refused 203 "a plaintext peer"
 note "203 refused: state, log/ ($(du -sb "$M/log" | cut -f1) bytes) and $fds0 descriptors unchanged"
 
 # tap_run NAME TEXT ARGS...: a primary through a tapping proxy to MADDR
