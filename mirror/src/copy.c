@@ -95,7 +95,7 @@ static int switched(struct mirror *m, uint64_t seq)
 	if (rc)
 		return rc;
 	m->applied_seq = m->durable_seq = m->received_seq = seq;
-	log_reader_advance(&m->readers, LOG_READER_CKPT, seq);
+	log_reader_reset(&m->readers, LOG_READER_CKPT, seq);
 	m->logged.n = 0;
 	return 0;
 }

@@ -36,6 +36,12 @@ void log_reader_advance(struct log_readers *rs, int id, uint64_t seq)
 		rs->done[id] = seq;
 }
 
+void log_reader_reset(struct log_readers *rs, int id, uint64_t seq)
+{
+	if (id >= 0 && id < LOG_READERS_MAX)
+		rs->done[id] = seq;
+}
+
 uint64_t log_reader_done(const struct log_readers *rs, int id)
 {
 	return rs->done[id];

@@ -36,6 +36,9 @@ int log_reader_add(struct log_readers *rs, uint64_t done);
 void log_reader_remove(struct log_readers *rs, int id);
 /* Reader id is done up to seq; a cursor never moves back. */
 void log_reader_advance(struct log_readers *rs, int id, uint64_t seq);
+/* Reader id starts again at seq, lower or not: a full copy replaced what
+ * it read (the logs are emptied with it). */
+void log_reader_reset(struct log_readers *rs, int id, uint64_t seq);
 uint64_t log_reader_done(const struct log_readers *rs, int id);
 /* The slowest live reader's cursor. */
 uint64_t log_readers_min(const struct log_readers *rs);

@@ -232,7 +232,9 @@ bool mj_queue_held(const struct mj_queue *q);
 int mj_queue_count_held(const struct mj_queue *q);
 /* The seq of the newest closed batch not acknowledged, 0 if none. */
 uint64_t mj_queue_newest_held(const struct mj_queue *q);
-/* Whether something waits to be sent. */
+/* Whether the filling batch holds anything. */
+bool mj_queue_filling(const struct mj_queue *q);
+/* Whether something waits to be sent (a filling batch, or a resend). */
 bool mj_queue_has_work(const struct mj_queue *q);
 /* The filling batch, with room for need more bytes within max_batch: a
  * fuller one is closed first, a new one opened (and numbered). NULL if
@@ -249,7 +251,9 @@ void mj_queue_close(struct mj_queue *q);
  * behind the filling batch, which is closed whatever it holds. */
 void mj_queue_append(struct mj_queue *q, struct mj_batch *b);
 /* A seq for a batch sent outside the queue (a full copy's last): nothing
- * from it on is durable before mj_queue_landed says so. */
+ * from it on is durable before mj_queue_landed says so (unless degraded:
+ * then the local flush makes every sync point durable, mj_queue_recompute
+ * with all_durable). */
 uint64_t mj_queue_reserve(struct mj_queue *q);
 /* The mirror takes no frame above slot: the filling batch is closed if it
  * was built larger, or takes the smaller slot if empty. */

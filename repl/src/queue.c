@@ -101,6 +101,11 @@ int mj_queue_count_held(const struct mj_queue *q)
 	return n;
 }
 
+bool mj_queue_filling(const struct mj_queue *q)
+{
+	return q->filling && q->filling->buf.len;
+}
+
 bool mj_queue_has_work(const struct mj_queue *q)
 {
 	if (q->filling && q->filling->buf.len)

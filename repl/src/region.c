@@ -258,7 +258,7 @@ static int wait_durable(mj_region *r, uint64_t seq, uint64_t start_ns)
 		return rc;
 	/* Our batch is durable and we are awake: send the next one for its
 	 * sleeping waiters rather than pay for waking one of them first. */
-	if (r->cfg.mode != MJ_MODE_ASYNC && mj_queue_has_work(r->q))
+	if (r->cfg.mode != MJ_MODE_ASYNC && mj_queue_filling(r->q))
 		mj_ship_one(r, false);
 	return 0;
 }
