@@ -86,6 +86,10 @@ struct sockaddr_storage;
 int mjl_parse_addr(const char *host_port, struct sockaddr_storage *out,
                    unsigned *out_len, const char **why);
 int mjl_read_full(int fd, void *buf, size_t len);
+/* The same, failing with -ETIMEDOUT once deadline_ns (0: none) passed. */
+int mjl_read_until(int fd, void *buf, size_t len, uint64_t deadline_ns);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t mjl_now_ns(void);
 int mjl_write_full(int fd, const void *buf, size_t len);
 struct iovec;
 int mjl_writev_full(int fd, struct iovec *iov, int iovcnt);
@@ -123,6 +127,10 @@ struct mjl_transport;
 struct mjl_conn {
 	const struct mjl_transport *t;
 	int fd; /* the socket under it (shutdown from other threads; peeks) */
+	/* 0, or a time (mjl_now_ns) after which reads fail with -ETIMEDOUT
+	 * however the peer trickles its bytes: a handshake's whole bound
+	 * (each read alone only has the socket's timeout). */
+	uint64_t deadline_ns;
 };
 struct mjl_transport {
 	const char *name;

@@ -184,11 +184,19 @@ int mjl_dial(const struct mjl_config *cfg, struct mjw_hello *hello,
 		free(l);
 		return rc;
 	}
+	/* However slowly the peer answers, the handshake ends in time. */
+	l->conn->deadline_ns = mjl_now_ns() +
+	                       (uint64_t)cfg->connect_timeout_ms * 1000000;
 	if ((rc = handshake(l, hello, ack, msg, msglen))) {
+		if (rc == -ETIMEDOUT && !msg[0])
+			snprintf(msg, msglen, "mirror %s: no complete answer within "
+			         "the connect timeout (%d ms)", cfg->addr,
+			         cfg->connect_timeout_ms);
 		*refusal = l->refusal;
 		mjl_close(l);
 		return rc;
 	}
+	l->conn->deadline_ns = 0;
 	*out = l;
 	return 0;
 }

@@ -54,10 +54,24 @@ int mjl_parse_addr(const char *host_port, struct sockaddr_storage *out,
 	return 0;
 }
 
+uint64_t mjl_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int mjl_read_full(int fd, void *buf, size_t len)
+{
+	return mjl_read_until(fd, buf, len, 0);
+}
+
+int mjl_read_until(int fd, void *buf, size_t len, uint64_t deadline_ns)
 {
 	unsigned char *p = buf;
 	while (len > 0) {
+		if (deadline_ns && mjl_now_ns() > deadline_ns)
+			return -ETIMEDOUT;
 		ssize_t n = read(fd, p, len);
 		if (n > 0) {
 			p += n;
@@ -201,12 +215,6 @@ int mjl_tcp_connect(const char *addr, int timeout_ms, int io_timeout_ms,
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * Spins spin_us with non-blocking peeks (the paper's polling; a sleeping
@@ -215,13 +223,13 @@ static uint64_t now_ns(void)
 int mjl_fd_wait(int fd, int spin_us, int timeout_ms)
 {
 	if (spin_us > 0) {
-		uint64_t until = now_ns() + (uint64_t)spin_us * 1000;
+		uint64_t until = mjl_now_ns() + (uint64_t)spin_us * 1000;
 		char ch;
 		do {
 			ssize_t n = recv(fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT);
 			if (n >= 0 || (errno != EAGAIN && errno != EINTR))
 				return 0; /* data, EOF or error: let recv tell */
-		} while (now_ns() < until);
+		} while (mjl_now_ns() < until);
 	}
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	for (;;) {

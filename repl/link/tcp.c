@@ -13,7 +13,7 @@
 
 static int tcp_wrap(int fd, struct mjl_conn **out)
 {
-	struct mjl_conn *c = malloc(sizeof(*c));
+	struct mjl_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->t = &mjl_tcp;
@@ -50,7 +50,7 @@ static int tcp_send(struct mjl_conn *c, const void *buf, size_t len)
 
 static int tcp_recv(struct mjl_conn *c, void *buf, size_t len)
 {
-	return mjl_read_full(c->fd, buf, len);
+	return mjl_read_until(c->fd, buf, len, c->deadline_ns);
 }
 
 static int tcp_wait(struct mjl_conn *c, int spin_us, int timeout_ms)

@@ -72,7 +72,12 @@ static int bio_write(BIO *b, const char *buf, int len)
 static int bio_read(BIO *b, char *buf, int len)
 {
 	int fd = BIO_get_fd(b, NULL);
+	const struct mjl_conn *conn = BIO_get_app_data(b);
 	BIO_clear_retry_flags(b);
+	if (conn && conn->deadline_ns && mjl_now_ns() > conn->deadline_ns) {
+		errno = ETIMEDOUT; /* the handshake's bound (mjl_conn) */
+		return -1;
+	}
 	ssize_t n;
 	while ((n = recv(fd, buf, (size_t)len, 0)) < 0 && errno == EINTR)
 		;
@@ -224,6 +229,7 @@ void mjl_tls_free(struct mjl_tls *t)
 /* Why the handshake on ssl failed: the peer's certificate, or no TLS. */
 static int handshake_error(SSL *ssl, int ret, const char *who)
 {
+	int sys = errno;
 	long v = SSL_get_verify_result(ssl);
 	int e = SSL_get_error(ssl, ret);
 	if (v != X509_V_OK) {
@@ -232,7 +238,8 @@ static int handshake_error(SSL *ssl, int ret, const char *who)
 		         "not trusted: %s", who, X509_verify_cert_error_string(v));
 		return -MJL_EAUTH;
 	}
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+	    (e == SSL_ERROR_SYSCALL && sys == ETIMEDOUT)) {
 		ERR_clear_error();
 		snprintf(tls_why, sizeof(tls_why), "TLS handshake timed out");
 		return -ETIMEDOUT;
@@ -281,6 +288,7 @@ static struct tls_conn *conn_new(struct mjl_tls *t, int fd)
 		return NULL;
 	}
 	BIO_set_fd(b, fd, BIO_NOCLOSE);
+	BIO_set_app_data(b, &c->base);
 	SSL_set_bio(c->ssl, b, b);
 	c->base.t = &mjl_tls;
 	c->base.fd = fd;
@@ -298,7 +306,9 @@ static int tls_dial(void *ctx, const char *addr, int timeout_ms,
 {
 	struct mjl_tls *t = ctx;
 	int fd;
-	/* The TLS handshake is part of the connect: it gets timeout_ms. */
+	/* The TLS handshake is part of the connect: both within timeout_ms,
+	 * however slowly the peer trickles its bytes. */
+	uint64_t deadline = mjl_now_ns() + (uint64_t)timeout_ms * 1000000;
 	int rc = mjl_tcp_connect(addr, timeout_ms, timeout_ms, &fd, why);
 	if (rc)
 		return rc;
@@ -307,10 +317,14 @@ static int tls_dial(void *ctx, const char *addr, int timeout_ms,
 		rc = -ENOMEM;
 	else if (expect_name(c->ssl, addr))
 		rc = -EINVAL, *why = "TLS: cannot check the mirror's name";
-	else if ((rc = SSL_connect(c->ssl)) != 1)
-		rc = handshake_error(c->ssl, rc, "mirror"), *why = tls_why;
-	else
-		rc = mjl_tcp_options(fd, io_timeout_ms);
+	if (c && !rc) {
+		c->base.deadline_ns = deadline;
+		if ((rc = SSL_connect(c->ssl)) != 1)
+			rc = handshake_error(c->ssl, rc, "mirror"), *why = tls_why;
+		else
+			rc = mjl_tcp_options(fd, io_timeout_ms);
+		c->base.deadline_ns = 0;
+	}
 	if (rc) {
 		if (c)
 			conn_free(c);

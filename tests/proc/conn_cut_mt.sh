@@ -20,7 +20,6 @@
 CUTS=$(soak "${MOJIM_CUTS:-50}")
 ROUNDS=$(soak "${MOJIM_CUT_ROUNDS:-8}")
 TOTAL=0
-PROXY=$MOJIM_TOOLS/mj_cutproxy
 
 last_acked() { sed -n 's/^acked //p' "$1" | tail -1; }
 cuts_done() { grep -c '^cut ' "$1" || true; }
@@ -43,19 +42,10 @@ IDLE=0
 round() { # N
 	local n=$1 m=$T/m$1
 	start_mirror "$m" 0 --slot-size 64K --log-size 4M
-	"$PROXY" --listen 127.0.0.1:0 --to "$MIRROR_ADDR" --cuts "$CUTS" \
-		--max-bytes 614400 --max-back 300 --gentle 2 --seed "$RANDOM" >"$T/proxy$n.out" \
-		2>"$T/proxy$n.log" &
-	local px=$!
-	STARTED_PIDS+=("$px")
-	local i paddr=""
-	for i in $(seq 1 200); do
-		paddr=$(sed -n 's/^listening on //p' "$T/proxy$n.out")
-		[ -n "$paddr" ] && break
-		kill -0 "$px" 2>/dev/null || fail "the proxy exited at start"
-		sleep 0.05
-	done
-	[ -n "$paddr" ] || fail "the proxy did not start"
+	start_cutproxy "$T/proxy$n.out" "$T/proxy$n.log" --to "$MIRROR_ADDR" \
+		--cuts "$CUTS" --max-bytes 614400 --max-back 300 --gentle 2 \
+		--seed "$RANDOM"
+	local px=$PROXY_PID paddr=$PROXY_ADDR
 	local out=$T/acks$n.out
 	touch "$out"
 	"$MOJIM_TOOLS/mj_workload" --dir "$T/p$n" --mirror "$paddr" --mode sync \

@@ -199,3 +199,22 @@ mirror_refusals_left_nothing() {
 	grep -q "from 127.0.0.1:[0-9]*: refused: $pattern" "$m.log" ||
 		fail "the mirror's log does not name the refused peer ($pattern)"
 }
+
+# start_cutproxy OUT LOG ARGS...: mj_cutproxy on 127.0.0.1 with ARGS (its
+# lines in OUT, errors in LOG); PROXY_ADDR is where it listens, PROXY_PID
+# its pid (killed by the exit trap).
+start_cutproxy() {
+	local out=$1 log=$2 i
+	shift 2
+	"$MOJIM_TOOLS/mj_cutproxy" --listen 127.0.0.1:0 "$@" >"$out" 2>"$log" &
+	PROXY_PID=$!
+	STARTED_PIDS+=("$PROXY_PID")
+	PROXY_ADDR=""
+	for i in $(seq 1 200); do
+		PROXY_ADDR=$(sed -n 's/^listening on //p' "$out")
+		[ -n "$PROXY_ADDR" ] && return 0
+		kill -0 "$PROXY_PID" 2>/dev/null || fail "the proxy exited at start: $(cat "$log")"
+		sleep 0.05
+	done
+	fail "the proxy did not start"
+}

@@ -14,7 +14,6 @@
 
 FUZZ=$MOJIM_TOOLS/mj_fuzz
 PRIM=$MOJIM_TOOLS/mj_primary
-PROXY=$MOJIM_TOOLS/mj_cutproxy
 K=$T/pki
 M=$T/m
 mk_pki "$K"
@@ -79,19 +78,12 @@ note "203 refused: state, log/ ($(du -sb "$M/log" | cut -f1) bytes) and $fds0 de
 # tap_run NAME TEXT ARGS...: a primary through a tapping proxy to MADDR
 # writes TEXT and syncs; the tap is $T/NAME.tap.
 tap_run() {
-	local name=$1 text=$2 paddr="" i
+	local name=$1 text=$2
 	shift 2
-	"$PROXY" --listen 127.0.0.1:0 --to "$MADDR" --cuts 0 --tap "$T/$name.tap" \
-		>"$T/$name.px" 2>&1 &
-	local px=$!
-	STARTED_PIDS+=("$px")
-	for i in $(seq 1 100); do
-		paddr=$(sed -n 's/^listening on //p' "$T/$name.px")
-		[ -n "$paddr" ] && break
-		sleep 0.05
-	done
-	[ -n "$paddr" ] || fail "the proxy did not start"
-	timeout 60 "$PRIM" --dir "$T/p-$name" --mirror "$paddr" --connections 2 \
+	start_cutproxy "$T/$name.px" "$T/$name.pxerr" --to "$MADDR" --cuts 0 \
+		--tap "$T/$name.tap"
+	local px=$PROXY_PID
+	timeout 60 "$PRIM" --dir "$T/p-$name" --mirror "$PROXY_ADDR" --connections 2 \
 		--write "a:$text" --sync "$@" >/dev/null 2>"$T/$name.log" ||
 		fail "the $name primary failed: $(cat "$T/$name.log")"
 	kill "$px" && wait "$px" 2>/dev/null || true

@@ -4,7 +4,7 @@
  *
  *   mj_cutproxy --listen ADDR:PORT --to ADDR:PORT --cuts N
  *               [--max-bytes N] [--max-back N] [--seed N] [--gentle N]
- *               [--tap FILE]
+ *               [--tap FILE] [--trickle-ms N]
  *
  * Every accepted connection is forwarded both ways (a thread per
  * direction). While fewer than --cuts cuts are done or planned, a new
@@ -22,7 +22,10 @@
  * "cut K: after F bytes to the mirror and B back (fin|rst)" per cut, and
  * "cuts done" after the last one. Runs until killed. --tap FILE keeps a
  * copy of every byte sent towards the mirror (what someone on the path
- * reads: the TLS test looks for its payload there).
+ * reads: the TLS test looks for its payload there). --trickle-ms N sends
+ * every byte back to the primary alone, N ms after the one before: a
+ * mirror (or someone on the path) that answers just fast enough that no
+ * single read times out.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -60,6 +63,7 @@ static pthread_mutex_t plan_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned seed = 1;
 static struct sockaddr_in target;
 static FILE *tap; /* --tap: bytes towards the mirror, under tap_mu */
+static long trickle_ms; /* --trickle-ms */
 static pthread_mutex_t tap_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void tap_bytes(const char *p, size_t n)
@@ -97,6 +101,20 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int write_all(int fd, const char *p, size_t n);
+
+/* --trickle-ms: n bytes, one at a time. */
+static int write_trickled(int fd, const char *p, size_t n)
+{
+	struct timespec gap = {trickle_ms / 1000, (trickle_ms % 1000) * 1000000};
+	for (size_t i = 0; i < n; i++) {
+		if (write_all(fd, p + i, 1))
+			return -1;
+		nanosleep(&gap, NULL);
+	}
+	return 0;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -182,7 +200,8 @@ static void *pump(void *arg)
 		if (tap && dir == 0)
 			tap_bytes(buf, take);
 		/* the budget's last byte goes through, then the cut */
-		if (write_all(pr->fd[1 - dir], buf, take))
+		if (dir == 1 && trickle_ms ? write_trickled(pr->fd[0], buf, take)
+		                           : write_all(pr->fd[1 - dir], buf, take))
 			break;
 		pthread_mutex_lock(&pr->mu);
 		pr->sent[dir] += (long)take;
@@ -243,7 +262,7 @@ int main(int argc, char **argv)
 		{"listen", 1, 0, 'l'}, {"to", 1, 0, 't'}, {"cuts", 1, 0, 'c'},
 		{"max-bytes", 1, 0, 'b'}, {"max-back", 1, 0, 'k'},
 		{"seed", 1, 0, 's'}, {"gentle", 1, 0, 'g'}, {"tap", 1, 0, 'T'},
-		{0, 0, 0, 0}};
+		{"trickle-ms", 1, 0, 'r'}, {0, 0, 0, 0}};
 	struct sockaddr_in la;
 	const char *listen_s = NULL, *to_s = NULL;
 	int c;
@@ -256,6 +275,7 @@ int main(int argc, char **argv)
 		case 'k': max_back = atol(optarg); break;
 		case 's': seed = (unsigned)atoi(optarg); break;
 		case 'g': gentle = atoi(optarg); break;
+		case 'r': trickle_ms = atol(optarg); break;
 		case 'T':
 			if (!(tap = fopen(optarg, "wb")))
 				return usage("--tap: cannot create the file");
@@ -266,7 +286,8 @@ int main(int argc, char **argv)
 	if (!listen_s || !to_s || parse_addr(listen_s, &la) ||
 	    parse_addr(to_s, &target))
 		return usage("--listen ADDR:PORT and --to ADDR:PORT are required");
-	if (cuts_wanted < 0 || max_bytes < 4096 || max_back < 1 || gentle < 0)
+	if (cuts_wanted < 0 || max_bytes < 4096 || max_back < 1 || gentle < 0 ||
+	    trickle_ms < 0 || trickle_ms > 60000)
 		return usage("a number is out of range");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
