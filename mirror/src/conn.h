@@ -50,6 +50,8 @@ struct conn {
 	int admitted;        /* (I, L) its HELLO was answered with HELLO_ACK */
 	struct mjl_session sess; /* (I) the handshake's nonces, for MACs */
 	int authenticated;   /* (I) the peer proved the key (or none is used) */
+	int proved;          /* (I, L) the same, for the listener: past the
+	                        proof, in admission, never evicted */
 	int in_batch;        /* (I) fragments of cur_seq received, LAST not yet */
 	uint64_t cur_seq;    /* (I) */
 	uint32_t next_frag;  /* (I) */

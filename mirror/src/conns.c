@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "util.h"
 
+#include <string.h>
 #include <sys/socket.h>
 
 int conns_add(struct mirror *m, struct conn *c)
@@ -47,35 +48,80 @@ int conns_of_other_incarnation(struct mirror *m, uint64_t inc, int cut)
 static void evict(struct conn *c, const char *why)
 {
 	c->evicted = why;
+	c->m->evicted_peers++;
 	shutdown(c->fd, SHUT_RDWR);
+}
+
+/* Whether a and b ("host:port") are of the same host. */
+static int same_host(const char *a, const char *b)
+{
+	const char *ca = strrchr(a, ':'), *cb = strrchr(b, ':');
+	size_t la = ca ? (size_t)(ca - a) : strlen(a);
+	size_t lb = cb ? (size_t)(cb - b) : strlen(b);
+	return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* (L) Whether c may be evicted: not admitted, not past the key's proof
+ * (then it is in admission, which is bounded), not cut already. */
+static int evictable(const struct conn *c)
+{
+	return c && !c->admitted && !c->proved && !c->evicted;
+}
+
+/* (L) The oldest evictable connection of the host that holds the most of
+ * them: a flood from one host evicts its own, not a primary elsewhere. */
+static struct conn *victim(struct mirror *m)
+{
+	struct conn *best = NULL;
+	int best_n = 0;
+	for (int i = 0; i < MIRROR_MAX_CONNS; i++) {
+		struct conn *c = m->conns[i], *oldest = c;
+		if (!evictable(c))
+			continue;
+		int n = 0;
+		for (int k = 0; k < MIRROR_MAX_CONNS; k++) {
+			struct conn *o = m->conns[k];
+			if (!evictable(o) || !same_host(o->peer, c->peer))
+				continue;
+			n++;
+			if (o->accepted_ns < oldest->accepted_ns)
+				oldest = o;
+		}
+		if (n > best_n) {
+			best_n = n;
+			best = oldest;
+		}
+	}
+	return best;
 }
 
 /*
  * (L) Bounds the peers that have not said HELLO: each gets
  * HELLO_DEADLINE_MS in all (not per read, so trickling a byte at a time
  * does not keep a slot), and at most MIRROR_MAX_UNADMITTED are kept; with
- * room_for_one, the oldest goes to make room for a newcomer, so idle
- * connections can never lock a primary out.
+ * room_for_one, one goes to make room for a newcomer: the oldest of the
+ * host with the most, so idle connections, or a fast flood from another
+ * host, can never lock a primary out. A connection past the key's proof
+ * is never evicted.
  */
 void conns_bound_unadmitted(struct mirror *m, int room_for_one)
 {
 	uint64_t now = now_ns(), limit = HELLO_DEADLINE_MS * 1000000ull;
-	struct conn *oldest = NULL;
 	int n = 0;
 	for (int i = 0; i < MIRROR_MAX_CONNS; i++) {
 		struct conn *c = m->conns[i];
-		if (!c || c->admitted || c->evicted)
+		if (!evictable(c))
 			continue;
 		if (now - c->accepted_ns > limit) {
 			evict(c, "no HELLO within the deadline");
 			continue;
 		}
 		n++;
-		if (!oldest || c->accepted_ns < oldest->accepted_ns)
-			oldest = c;
 	}
-	if (room_for_one && n >= MIRROR_MAX_UNADMITTED)
-		evict(oldest, "evicted: too many connections without a HELLO");
+	struct conn *v = room_for_one && n >= MIRROR_MAX_UNADMITTED ? victim(m)
+	                                                            : NULL;
+	if (v)
+		evict(v, "evicted: too many connections without a HELLO");
 }
 
 void conns_cut_older(struct mirror *m, uint64_t epoch)

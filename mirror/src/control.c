@@ -27,7 +27,7 @@ struct snapshot {
 	uint64_t bytes, rate, batches, rejected, apply_errors;
 	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
 	uint64_t ctl_refused;
-	uint64_t auth_refused, tls_refused;
+	uint64_t auth_refused, tls_refused, evicted;
 	int keyed, tls;
 	int conns, promoted, copy_state;
 	struct health health;
@@ -53,6 +53,7 @@ static void take_snapshot(struct mirror *m, struct snapshot *s)
 	uint64_t end = m->copy_end_ns ? m->copy_end_ns : now_ns();
 	s->copy_ms = m->copy_start_ns ? (end - m->copy_start_ns) / 1000000 : 0;
 	s->copies = m->copies_done;
+	s->evicted = m->evicted_peers;
 	s->health = m->health;
 	pthread_mutex_unlock(&m->lock);
 	s->ctl_refused = m->ctl_refused; /* this thread's own counter */
@@ -121,12 +122,12 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 		"\"copy_mb_per_sec\": %.1f, \"copy_seconds_left\": %.1f, "
 		"\"copies_done\": %llu, \"control_refused\": %llu, "
 		"\"keyed\": %d, \"auth_refused\": %llu, \"tls\": %d, "
-		"\"tls_refused\": %llu}\n" :
+		"\"tls_refused\": %llu, \"evicted\": %llu}\n" :
 		"cluster_id: %016llx\npromoted: %d\ncopy: %s\n"
 		"copy_bytes: %llu/%llu\ncopy_mb_per_sec: %.1f\n"
 		"copy_seconds_left: %.1f\ncopies_done: %llu\n"
 		"control_refused: %llu\nkeyed: %d\nauth_refused: %llu\n"
-		"tls: %d\ntls_refused: %llu\n";
+		"tls: %d\ntls_refused: %llu\nevicted: %llu\n";
 	snprintf(buf, len, fmt, (unsigned long long)s->cluster, s->promoted,
 	         copy_state_name(s->copy_state),
 	         (unsigned long long)s->copy_bytes,
@@ -134,7 +135,8 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 	         (unsigned long long)s->copies,
 	         (unsigned long long)s->ctl_refused, s->keyed,
 	         (unsigned long long)s->auth_refused, s->tls,
-	         (unsigned long long)s->tls_refused);
+	         (unsigned long long)s->tls_refused,
+	         (unsigned long long)s->evicted);
 }
 
 void mirror_status(struct mirror *m, int json, char *buf, size_t len)

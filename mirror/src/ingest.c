@@ -263,6 +263,7 @@ int ingest_hello(struct conn *c)
 	 * ring file. The decision is taken again with the ring in hand. The
 	 * connection is in the list others read under the lock (conns_cut_older). */
 	pthread_mutex_lock(&m->lock);
+	c->proved = 1;
 	c->index = (int)hello.conn_index;
 	c->epoch = h.epoch;
 	rc = hello_admit(c, &hello, h.epoch);

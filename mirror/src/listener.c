@@ -72,9 +72,9 @@ static int conn_cut_reason(struct conn *c, int end)
 {
 	if (end != END_CLOSED && end != END_TIMEOUT)
 		return end;
-	if (c->evicted) {
+	if (c->evicted) { /* logged as a warning, like a timeout */
 		c->why = c->evicted;
-		return END_CLOSED;
+		return END_TIMEOUT;
 	}
 	if (c->admitted && health_refusal(c->m, c->whybuf, sizeof(c->whybuf)))
 		return conn_refuse(c, MJW_REFUSE_UNHEALTHY, c->whybuf);

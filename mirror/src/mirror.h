@@ -113,6 +113,7 @@ struct mirror {
 	uint64_t auth_refused;    /* atomic: peers that failed the key check */
 	uint64_t tls_refused;     /* atomic: peers that failed the TLS handshake
 	                             (plaintext, or no certificate of the CA) */
+	uint64_t evicted_peers;   /* (L) cut before their HELLO (conns.c) */
 	uint64_t batches_applied; /* (L) */
 	uint64_t apply_errors;    /* (L) records that failed to apply */
 	uint64_t rate_bytes, rate_ns; /* (L) last rate sample */

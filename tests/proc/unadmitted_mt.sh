@@ -63,6 +63,8 @@ for fd in "${idle[@]}"; do exec {fd}>&-; done
 evicted=$(grep -c "too many connections without a HELLO\|no HELLO within" "$T/m2.log" || true)
 note "unadmitted connections cut: $evicted"
 [ "$evicted" -ge 168 ] || fail "only $evicted unadmitted connections were cut"
+counted=$(mirror_status "$T/m2" evicted)
+[ "$counted" -ge "$evicted" ] || fail "status counts $counted evictions, the log $evicted"
 wait_applied "$T/m2" "$(sed -n 's/^seq_sent //p' "$T/w.out")"
 same_tree "$T/p" "$T/m2/data"
 echo "unadmitted: passed"
