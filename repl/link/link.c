@@ -30,6 +30,18 @@ static int say(char *msg, size_t msglen, int rc, const char *fmt,
 	return rc;
 }
 
+/* The peer's text as it goes into a log line: printable ASCII only, so a
+ * stranger cannot forge lines (newlines) or send terminal controls. */
+static void printable(char *dst, size_t len, const char *src, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 1 < len; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		dst[k++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	dst[k] = '\0';
+}
+
 /* Takes in a REFUSE frame: its code, whether its MAC holds, the message. */
 static int refusal(struct mjl_link *l, const unsigned char *frame,
                    char *msg, size_t msglen)
@@ -55,8 +67,9 @@ static int refusal(struct mjl_link *l, const unsigned char *frame,
 		mjl_mac_refusal(&l->s, h.seq, body, reason_len, want);
 		l->refusal.authentic = mjl_mac_equal(mac, want);
 	}
-	snprintf(msg, msglen, "mirror refused the connection: %.*s%s",
-	         (int)reason_len, body,
+	char reason[256];
+	printable(reason, sizeof(reason), body, reason_len);
+	snprintf(msg, msglen, "mirror refused the connection: %s%s", reason,
 	         l->refusal.authentic ? "" : " (the refusal is not "
 	                                    "authenticated)");
 	return -MJL_EREFUSED;

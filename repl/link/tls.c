@@ -16,8 +16,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -120,21 +122,50 @@ static BIO_METHOD *bio_method(void)
 
 /* ---- the certificates, once ---- */
 
-/* The private key's file: a regular file nobody else may read. */
-static int check_key_file(const char *path, char *err, size_t errlen)
+/* The private key's file, opened once: a regular file nobody else may
+ * read (checked on the descriptor it is then read from). */
+static int open_key_file(const char *path, FILE **out, char *err,
+                         size_t errlen)
 {
 	struct stat st;
-	if (stat(path, &st))
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
 		return snprintf(err, errlen, "--tls-key %s: %s", path,
-		                strerror(errno)), -errno;
+		                strerror(e)), -e;
+	}
+	int rc = 0;
 	if (!S_ISREG(st.st_mode))
-		return snprintf(err, errlen, "tls key %s is not a regular file",
-		                path), -EINVAL;
-	if (st.st_mode & 077)
-		return snprintf(err, errlen, "tls key %s is readable by group or "
-		                "others (mode %04o): chmod 600 it", path,
-		                (unsigned)(st.st_mode & 07777)), -EPERM;
-	return 0;
+		rc = -EINVAL, snprintf(err, errlen, "tls key %s is not a regular "
+		                       "file", path);
+	else if (st.st_mode & 077)
+		rc = -EPERM, snprintf(err, errlen, "tls key %s is readable by group "
+		                      "or others (mode %04o): chmod 600 it", path,
+		                      (unsigned)(st.st_mode & 07777));
+	else if (!(*out = fdopen(fd, "r")))
+		rc = -errno, snprintf(err, errlen, "--tls-key %s: %s", path,
+		                      strerror(-rc));
+	if (rc)
+		close(fd);
+	return rc;
+}
+
+static int read_key(const char *path, EVP_PKEY **out, char *err,
+                    size_t errlen)
+{
+	FILE *f = NULL;
+	int rc = open_key_file(path, &f, err, errlen);
+	if (rc)
+		return rc;
+	*out = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	if (*out)
+		return 0;
+	char what[PATH_MAX + 40];
+	snprintf(what, sizeof(what), "private key %s", path);
+	return ssl_error(what, err, errlen), -EINVAL;
 }
 
 /* OpenSSL says "system lib" for a missing file: say which and why. */
@@ -149,7 +180,7 @@ static int readable(const char *what, const char *path, char *err,
 }
 
 static int load_files(SSL_CTX *ctx, const struct mjl_tls_config *cfg,
-                      char *err, size_t errlen)
+                      EVP_PKEY *key, char *err, size_t errlen)
 {
 	char what[PATH_MAX + 40];
 	int rc = readable("certificate", cfg->cert, err, errlen);
@@ -161,7 +192,7 @@ static int load_files(SSL_CTX *ctx, const struct mjl_tls_config *cfg,
 		snprintf(what, sizeof(what), "certificate %s", cfg->cert);
 		return ssl_error(what, err, errlen), -EINVAL;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1) {
+	if (SSL_CTX_use_PrivateKey(ctx, key) != 1) {
 		int mismatch = ERR_GET_REASON(ERR_peek_last_error()) ==
 		               X509_R_KEY_VALUES_MISMATCH;
 		snprintf(what, sizeof(what), mismatch ? "private key %s does not "
@@ -184,12 +215,15 @@ int mjl_tls_open(const struct mjl_tls_config *cfg, int acceptor,
 	if (!cfg->cert || !cfg->key || !cfg->ca)
 		return snprintf(err, errlen, "tls=on needs a certificate, its key "
 		                "and the CA (tls_cert, tls_key, tls_ca)"), -EINVAL;
-	int rc = check_key_file(cfg->key, err, errlen);
+	EVP_PKEY *key = NULL;
+	int rc = read_key(cfg->key, &key, err, errlen);
 	if (rc)
 		return rc;
 	struct mjl_tls *t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!t) {
+		EVP_PKEY_free(key);
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
 	t->acceptor = acceptor;
 	t->ctx = SSL_CTX_new(acceptor ? TLS_server_method() : TLS_client_method());
 	t->bio = bio_method();
@@ -199,7 +233,8 @@ int mjl_tls_open(const struct mjl_tls_config *cfg, int acceptor,
 		rc = -ENOMEM;
 	}
 	if (!rc)
-		rc = load_files(t->ctx, cfg, err, errlen);
+		rc = load_files(t->ctx, cfg, key, err, errlen);
+	EVP_PKEY_free(key); /* the context holds its own reference */
 	if (rc) {
 		mjl_tls_free(t);
 		return rc;
@@ -274,7 +309,8 @@ static int expect_name(SSL *ssl, const char *addr)
 	int is_ip = inet_pton(AF_INET, h, ip) == 1 || inet_pton(AF_INET6, h, ip) == 1;
 	X509_VERIFY_PARAM *p = SSL_get0_param(ssl);
 	int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(p, h)
-	               : SSL_set1_host(ssl, h) && SSL_set_tlsext_host_name(ssl, h);
+	               : (SSL_set_hostflags(ssl, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT),
+	                  SSL_set1_host(ssl, h) && SSL_set_tlsext_host_name(ssl, h));
 	return ok == 1 ? 0 : -EINVAL;
 }
 
