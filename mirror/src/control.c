@@ -139,6 +139,24 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 	         (unsigned long long)s->evicted);
 }
 
+/* Appends each backup's line (text), or "backups": [...] inside the JSON
+ * object that buf ends with. */
+static void status_backups(struct mirror *m, int json, char *buf, size_t len)
+{
+	size_t n = strlen(buf);
+	pthread_mutex_lock(&m->lock);
+	if (m->nbackups && n + 32 < len) {
+		if (json && n >= 2 && !strcmp(buf + n - 2, "}\n"))
+			n -= 2;
+		if (json)
+			n += (size_t)snprintf(buf + n, len - n, ", \"backups\": [");
+		n += forward_status(m, json, buf + n, len - n - 4);
+		if (json)
+			snprintf(buf + n, len - n, "]}\n");
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
 void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 {
 	struct snapshot s;
@@ -152,7 +170,7 @@ void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 	double pct = s.total ? 100.0 * (double)s.used / (double)s.total : 0.0;
 	const char *backend = m->cfg.data_on_disk ? "disk" : "pmem";
 	const char *fmt = json ?
-		"{\"role\": \"mirror\", \"epoch\": %llu, \"listen\": \"%s\", "
+		"{\"role\": \"%s\", \"epoch\": %llu, \"listen\": \"%s\", "
 		"\"dir\": \"%s\", \"data_dir\": \"%s\", \"backend\": \"%s\", "
 		"\"connections\": %d, \"seq_received\": %llu, "
 		"\"seq_durable\": %llu, \"seq_applied\": %llu, "
@@ -160,13 +178,14 @@ void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 		"\"bytes_received\": %llu, \"bytes_per_sec\": %llu, "
 		"\"batches_applied\": %llu, \"frames_rejected\": %llu, "
 		"\"apply_errors\": %llu" :
-		"role: mirror\nepoch: %llu\nlisten: %s\ndir: %s\ndata_dir: %s\n"
+		"role: %s\nepoch: %llu\nlisten: %s\ndir: %s\ndata_dir: %s\n"
 		"backend: %s\nconnections: %d\nseq_received: %llu\n"
 		"seq_durable: %llu\nseq_applied: %llu\n"
 		"log_fill: %llu/%llu (%.1f%%)\nbytes_received: %llu\n"
 		"bytes_per_sec: %llu\nbatches_applied: %llu\n"
 		"frames_rejected: %llu\napply_errors: %llu\n";
-	int n = snprintf(buf, len, fmt, (unsigned long long)s.epoch,
+	int n = snprintf(buf, len, fmt, m->cfg.role_backup ? "backup" : "mirror",
+	         (unsigned long long)s.epoch,
 	         m->listen_addr,
 	         d, dd, backend, s.conns,
 	         (unsigned long long)s.received, (unsigned long long)s.durable,
@@ -179,6 +198,7 @@ void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 		n += status_health(&s, json, buf + n, len - (size_t)n);
 	if (n > 0 && (size_t)n < len)
 		status_more(&s, json, buf + n, len - (size_t)n);
+	status_backups(m, json, buf, len);
 }
 
 /* "promote [force] [lose-from SEQ]": the words after "promote" in args. */

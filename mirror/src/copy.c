@@ -241,6 +241,7 @@ int copy_done(struct mirror *m, uint64_t seq, const char **why)
 	if (!rc && (rc = switched(m, seq)))
 		*why = "cannot persist the swapped-in copy";
 	if (!rc) {
+		forward_history_replaced(m);
 		m->copies_done++;
 		m->copy_end_ns = now_ns();
 	}

@@ -171,6 +171,12 @@ again:
 		return conn_bad(c, "HELLO without a cluster id");
 	if (hello->incarnation == 0)
 		return conn_bad(c, "HELLO without an incarnation");
+	if (m->cfg.role_backup && !(hello->flags & MJW_HELLO_F_FORWARDER))
+		return conn_refuse(c, MJW_REFUSE_BUSY, "this is a backup: it is fed "
+		                   "by its mirror, not by a primary");
+	if (!m->cfg.role_backup && (hello->flags & MJW_HELLO_F_FORWARDER))
+		return conn_refuse(c, MJW_REFUSE_BUSY, "this is a mirror, not a "
+		                   "backup (start the backup with --role backup)");
 	if (m->cluster_id && hello->cluster_id != m->cluster_id)
 		return conn_refuse(c, MJW_REFUSE_CLUSTER, "this mirror serves another "
 		              "cluster");

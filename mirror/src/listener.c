@@ -205,6 +205,7 @@ static void listener_drain(struct mirror *m)
 	pthread_mutex_lock(&m->lock);
 	m->stopping = 1;
 	pthread_cond_broadcast(&m->space_cond);
+	pthread_cond_broadcast(&m->forward_cond);
 	conns_cut_all(m);
 	while (m->nconns > 0)
 		pthread_cond_wait(&m->conns_cond, &m->lock);

@@ -95,6 +95,15 @@ static void usage(FILE *out)
 "  --tls-key FILE            its PEM private key (mode 0600 or tighter)\n"
 "  --tls-ca FILE             the PEM CA that signs the primaries'\n"
 "                            certificates\n"
+"  --role mirror|backup      backup: this node is fed by a mirror's\n"
+"                            forwarder (its --backup), never by a primary\n"
+"                            (default mirror)\n"
+"  --backup ADDR:PORT        a backup to forward every batch to, in the\n"
+"                            background, in sequence order (repeatable, at\n"
+"                            most 8); its log space is freed once every\n"
+"                            live backup acknowledged it\n"
+"  --backup-timeout-ms MS    a backup not acknowledging this long is lost:\n"
+"                            it holds nothing any more (default 5000)\n"
 "  --replay-only             replay the logs into the replica, then exit\n"
 "                            (non-zero if a batch cannot be applied)\n"
 "  --quiet                   log only errors\n"
@@ -122,7 +131,8 @@ static int bad_arg(const char *opt, const char *why)
 
 enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
        O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE,
-       O_KEYFILE, O_TRANSPORT, O_TLS, O_TLS_CERT, O_TLS_KEY, O_TLS_CA };
+       O_KEYFILE, O_TRANSPORT, O_TLS, O_TLS_CERT, O_TLS_KEY, O_TLS_CA,
+       O_ROLE, O_BACKUP, O_BACKUP_TIMEOUT };
 
 static const struct option options[] = {
 	{"listen", required_argument, NULL, O_LISTEN},
@@ -145,6 +155,9 @@ static const struct option options[] = {
 	{"tls-cert", required_argument, NULL, O_TLS_CERT},
 	{"tls-key", required_argument, NULL, O_TLS_KEY},
 	{"tls-ca", required_argument, NULL, O_TLS_CA},
+	{"role", required_argument, NULL, O_ROLE},
+	{"backup", required_argument, NULL, O_BACKUP},
+	{"backup-timeout-ms", required_argument, NULL, O_BACKUP_TIMEOUT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -173,6 +186,11 @@ static int number_arg(int opt, const char *arg, struct mirror_cfg *c)
 	case O_SPIN:
 		return parse_uint(arg, 1000000, &c->spin_us) ?
 		       bad_arg(flag, "must be a number of us (<= 1000000)") : 0;
+	case O_BACKUP_TIMEOUT:
+		if (parse_uint(arg, 3600000, &c->backup_timeout_ms) ||
+		    c->backup_timeout_ms < 100)
+			return bad_arg(flag, "must be a number of ms, 100..3600000");
+		return 0;
 	case O_MAXFILE:
 		if (parse_size(arg, &c->max_file_size) || !c->max_file_size ||
 		    c->max_file_size > MJW_FILE_MAX)
@@ -223,6 +241,15 @@ static int check_cfg(const struct mirror_cfg *c)
 	}
 	if (c->slot_size % 8)
 		return bad_arg("--slot-size", "must be a multiple of 8");
+	for (int i = 0; i < c->nbackups; i++) {
+		struct sockaddr_storage ss;
+		unsigned len;
+		const char *why;
+		if (mjl_parse_addr(c->backups[i], &ss, &len, &why))
+			return bad_arg("--backup", why);
+	}
+	if (c->role_backup && c->nbackups)
+		return bad_arg("--backup", "a backup feeds no backups of its own");
 	return check_tls_args(c);
 }
 
@@ -231,7 +258,7 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 	*c = (struct mirror_cfg){
 		.log_size = 64ull << 20, .slot_size = 4ull << 20,
 		.ckpt_thresh = 1, .ckpt_idle_ms = 10, .hb_timeout_ms = 5000,
-		.spin_us = 0,
+		.spin_us = 0, .backup_timeout_ms = 5000,
 	};
 	int opt;
 	opterr = 0;
@@ -247,6 +274,16 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 		case O_TLS_CERT: c->tls_files.cert = optarg; break;
 		case O_TLS_KEY: c->tls_files.key = optarg; break;
 		case O_TLS_CA: c->tls_files.ca = optarg; break;
+		case O_ROLE:
+			if (strcmp(optarg, "mirror") && strcmp(optarg, "backup"))
+				return bad_arg("--role", "mirror or backup");
+			c->role_backup = strcmp(optarg, "backup") == 0;
+			break;
+		case O_BACKUP:
+			if (c->nbackups == MIRROR_MAX_BACKUPS)
+				return bad_arg("--backup", "at most 8");
+			c->backups[c->nbackups++] = optarg;
+			break;
 		case O_TRANSPORT:
 			if (!mjl_transport_find(optarg))
 				return bad_arg("--transport", "unknown transport "
@@ -305,12 +342,16 @@ static int serve(struct mirror *m)
 	rc = control_start(m, &why);
 	if (!rc)
 		rc = ckpt_start(m);
+	if (!rc)
+		rc = forward_start(m, &why);
 	block_signals(0);
 	if (rc)
 		return fail(m, m->cfg.dir, why, rc);
-	mlog("listening on %s dir %s applied_seq %llu", m->listen_addr,
-	     m->cfg.dir, (unsigned long long)m->applied_seq);
+	mlog("listening on %s dir %s applied_seq %llu%s", m->listen_addr,
+	     m->cfg.dir, (unsigned long long)m->applied_seq,
+	     m->cfg.role_backup ? " (a backup)" : "");
 	listener_run(m, &stop_flag);
+	forward_stop(m);
 	ckpt_stop(m);
 	control_stop(m);
 	minfo("stopped, applied_seq %llu", (unsigned long long)m->applied_seq);
@@ -338,6 +379,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mojim-mirror: --tls: %s\n", err);
 		return 2;
 	}
+	struct mjl_tls *ftls = NULL; /* the same certificates, to dial backups */
+	if (cfg.tls && cfg.nbackups &&
+	    mjl_tls_open(&cfg.tls_files, 0, &ftls, err, sizeof(err))) {
+		fprintf(stderr, "mojim-mirror: --tls (for --backup): %s\n", err);
+		mjl_tls_free(tls);
+		return 2;
+	}
 	setup_signals();
 	rc = mirror_open(&m, &cfg, &why);
 	if (rc)
@@ -346,6 +394,7 @@ int main(int argc, char **argv)
 	explicit_bzero(&key, sizeof(key));
 	m.transport = tls ? &mjl_tls : &mjl_tcp;
 	m.transport_ctx = tls;
+	m.forward_tls = ftls;
 	if (m.promoted) {
 		mlog("%s was promoted (epoch %llu): its data directory belongs to "
 		     "a primary now; give the mirror an empty --dir", cfg.dir,

@@ -60,6 +60,7 @@ void mirror_batch_logged(struct mirror *m, uint64_t seq)
 	else if (seq > m->durable_seq && seqset_add(&m->logged, seq))
 		mlog("out of memory tracking batch %llu", (unsigned long long)seq);
 	advance_durable(m);
+	pthread_cond_broadcast(&m->forward_cond);
 	m->since_ckpt++;
 	m->last_batch_ns = now_ns();
 	/* The receiver applies inline after its ack (ckpt_try_run); the
@@ -130,6 +131,7 @@ static int init_locks(struct mirror *m)
 	pthread_cond_init(&m->ckpt_cond, &ca);
 	pthread_cond_init(&m->space_cond, &ca);
 	pthread_cond_init(&m->conns_cond, &ca);
+	pthread_cond_init(&m->forward_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	return 0;
 }
@@ -254,11 +256,14 @@ void mirror_close(struct mirror *m)
 	m->logged.v = NULL;
 	mjl_tls_free(m->transport_ctx);
 	m->transport_ctx = NULL;
+	mjl_tls_free(m->forward_tls);
+	m->forward_tls = NULL;
 	pthread_mutex_destroy(&m->lock);
 	pthread_mutex_destroy(&m->create_lock);
 	pthread_cond_destroy(&m->ckpt_cond);
 	pthread_cond_destroy(&m->space_cond);
 	pthread_cond_destroy(&m->conns_cond);
+	pthread_cond_destroy(&m->forward_cond);
 }
 
 int mirror_replay(struct mirror *m, const char **why)

@@ -24,6 +24,7 @@
  * for at most HELLO_DEADLINE_MS; the oldest goes when a new one comes. */
 #define MIRROR_MAX_UNADMITTED 32
 #define HELLO_DEADLINE_MS 2000
+#define MIRROR_MAX_BACKUPS 8
 
 struct mirror_cfg {
 	const char *listen;    /* HOST:PORT */
@@ -39,6 +40,11 @@ struct mirror_cfg {
 	uint64_t max_file_size;/* largest file size or WRITE end a batch may
 	                          ask for; 0: the replica's file system size */
 	const char *keyfile;   /* the cluster key; NULL: unkeyed */
+	int role_backup;       /* --role backup: fed by a mirror's forwarder,
+	                          never by a primary */
+	const char *backups[MIRROR_MAX_BACKUPS]; /* --backup ADDR:PORT */
+	int nbackups;
+	uint64_t backup_timeout_ms; /* a backup silent this long is lost */
 	int tls;               /* --tls: every peer speaks TLS, with a
 	                          certificate the CA signed */
 	struct mjl_tls_config tls_files; /* --tls-cert, --tls-key, --tls-ca */
@@ -53,12 +59,16 @@ struct seqset {
 };
 
 struct conn;
+struct backup;
 
 struct mirror {
 	struct mirror_cfg cfg;
 	struct mjl_key key;    /* cfg.keyfile's, loaded by main; len 0: none */
 	const struct mjl_transport *transport; /* how peers are accepted */
 	struct mjl_tls *transport_ctx; /* TLS: certificates, loaded by main */
+	struct mjl_tls *forward_tls;   /* the same, for dialing backups */
+	struct backup *backups[MIRROR_MAX_BACKUPS]; /* forward.c's */
+	int nbackups;
 	char log_dir[PATH_MAX];
 	char data_dir[PATH_MAX];
 	char state_path[PATH_MAX];
@@ -69,6 +79,7 @@ struct mirror {
 	pthread_cond_t ckpt_cond;  /* the checkpointer waits here */
 	pthread_cond_t space_cond; /* receivers wait here for ring space */
 	pthread_cond_t conns_cond; /* shutdown waits here for receivers */
+	pthread_cond_t forward_cond; /* forwarders wait here for batches */
 	pthread_mutex_t create_lock; /* one ring file created at a time */
 	char stage_dir[PATH_MAX];  /* a full copy is received here (copy.c) */
 	char old_dir[PATH_MAX];    /* the replica it replaces, while swapping */
@@ -211,6 +222,15 @@ int mirror_promote(struct mirror *m, int force, uint64_t lose_from, char *msg,
 /* The same on a directory no mirror runs on (after mirror_replay). */
 int mirror_promote_offline(struct mirror *m, uint64_t lose_from, char *msg,
                            size_t len);
+
+/* forward.c: one forwarder thread per --backup (see its top). */
+int forward_start(struct mirror *m, const char **why);
+/* After the listener stopped (m->stopping set). */
+void forward_stop(struct mirror *m);
+/* (L) A full copy replaced the mirror's copy: every backup needs one. */
+void forward_history_replaced(struct mirror *m);
+/* (L) One line per backup (text), or the elements of a JSON array. */
+size_t forward_status(struct mirror *m, int json, char *buf, size_t len);
 
 /* listener.c: binds cfg.listen (the address bound in listen_addr). */
 int listener_open(struct mirror *m, const char **why);

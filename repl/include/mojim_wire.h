@@ -135,6 +135,8 @@ struct mjw_hello {
 	uint8_t nonce[MJW_NONCE_SIZE]; /* fresh random bytes per handshake */
 };
 #define MJW_HELLO_F_KEYED 0x1u /* the primary holds a cluster key */
+#define MJW_HELLO_F_FORWARDER 0x2u /* a mirror feeding its backup, not a
+                                      primary (only a backup takes it) */
 
 /* HELLO_ACK body: where the mirror stands. */
 struct mjw_hello_ack {

@@ -146,7 +146,8 @@ static int handshake(struct mjl_link *l, struct mjw_hello *hello,
                      struct mjw_hello_ack *ack, char *msg, size_t msglen)
 {
 	unsigned char frame[CTRL_FRAME_MAX];
-	hello->flags = keyed(l) ? MJW_HELLO_F_KEYED : 0;
+	hello->flags = (hello->flags & MJW_HELLO_F_FORWARDER) |
+	               (keyed(l) ? MJW_HELLO_F_KEYED : 0);
 	hello->reserved = 0;
 	if (mjl_nonce(hello->nonce))
 		return say(msg, msglen, -EIO, "%.*s", "no random bytes for a "

@@ -1,0 +1,342 @@
+/*
+ * forward.c: the mirror's forwarders to its backups (the paper's secondary
+ * tier, section 4.2), one thread per --backup.
+ *
+ * A forwarder is a client of the same link as a primary (mojim_link.h):
+ * the cluster's key, TLS if the mirror runs it, a HELLO flagged
+ * MJW_HELLO_F_FORWARDER with the cluster, epoch and incarnation of the
+ * primary the mirror serves. The backup (a mojim-mirror with --role
+ * backup) logs, acknowledges and applies what it gets as a mirror does.
+ * The forwarder reads the log from its own cursor (logread.h): batch
+ * after batch up to durable_seq (never one an old incarnation left beyond
+ * it), every frame as it was logged, and moves its cursor when the backup
+ * acknowledges the batch. Log space is freed behind the slowest reader,
+ * so a live backup holds what it has not acknowledged.
+ *
+ *   DOWN -> LIVE      the handshake succeeded; the backup holds every
+ *                     batch up to its durable_seq, the log has the next
+ *   LIVE -> DOWN      a send, an ack or a heartbeat failed: redialled
+ *   DOWN -> LOST      down, or unacknowledging, longer than
+ *                     --backup-timeout-ms: its cursor goes, it holds (and
+ *                     stalls) nothing any more; logged as an error, in
+ *                     status
+ *   any -> NEEDS_COPY the log no longer has the batch it needs, its copy
+ *                     is of another history (a full copy replaced the
+ *                     mirror's), or it says it needs a copy: the full
+ *                     copy to a backup is not built yet, so it stays so,
+ *                     reported
+ */
+#include "mirror.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum backup_state { BK_DOWN, BK_LIVE, BK_LOST, BK_NEEDS_COPY };
+
+static const char *const state_names[] = {"down", "live", "lost",
+                                          "needs-copy"};
+
+struct backup {
+	struct mirror *m;
+	char addr[128];
+	int reader;             /* (L) its cursor; -1 once it holds nothing */
+	enum backup_state state;/* (L) */
+	uint64_t acked;         /* (L) it holds every batch up to this */
+	uint64_t down_since_ns; /* (L) since when it is not acknowledging */
+	uint64_t last_ack_ns;   /* (L) */
+	char why[256];          /* (L) why it is not live */
+	struct mjl_link *link;  /* the thread's */
+	pthread_t thread;
+	int started;
+};
+
+#define IDLE_WAIT_MS 100
+
+/* (L) Waits on forward_cond at most ms. */
+static void wait_ms(struct mirror *m, int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	pthread_cond_timedwait(&m->forward_cond, &m->lock, &ts);
+}
+
+/* (L) b no longer holds log space (lost, or needs a copy). */
+static void drop_cursor(struct backup *b)
+{
+	if (b->reader < 0)
+		return;
+	log_reader_remove(&b->m->readers, b->reader);
+	b->reader = -1;
+	(void)log_release(b->m->rings, RING_MAX, &b->m->readers);
+	pthread_cond_broadcast(&b->m->space_cond);
+}
+
+/* (L) The backup is of no use until it gets a full copy. */
+static void needs_copy(struct backup *b, const char *why)
+{
+	if (b->state != BK_NEEDS_COPY)
+		mlog("backup %s needs a full copy: %s; it gets no batches (the "
+		     "copy to a backup is not built yet)", b->addr, why);
+	snprintf(b->why, sizeof(b->why), "%s", why);
+	b->state = BK_NEEDS_COPY;
+	drop_cursor(b);
+}
+
+/* (L) Down for longer than the timeout: lost. */
+static void check_lost(struct backup *b)
+{
+	struct mirror *m = b->m;
+	if (b->state == BK_DOWN &&
+	    now_ns() - b->down_since_ns > m->cfg.backup_timeout_ms * 1000000ull) {
+		mlog("backup %s LOST: not acknowledging for %llu ms (%s); it "
+		     "stalls nothing any more and is behind from batch %llu on",
+		     b->addr, (unsigned long long)m->cfg.backup_timeout_ms, b->why,
+		     (unsigned long long)b->acked + 1);
+		b->state = BK_LOST;
+		drop_cursor(b);
+	}
+}
+
+/* (L) A failure: down (the timeout runs from the last ack). */
+static void went_down(struct backup *b, const char *why)
+{
+	if (b->state == BK_LIVE) {
+		mlog("backup %s: link lost: %s", b->addr, why);
+		b->state = BK_DOWN;
+		b->down_since_ns = b->last_ack_ns;
+	}
+	snprintf(b->why, sizeof(b->why), "%s", why);
+	check_lost(b);
+}
+
+/* Dials the backup (no lock). 0 with b->link and *ack, or -1 with msg. */
+static int dial(struct backup *b, const struct mjw_hello *want,
+                uint64_t epoch, struct mjw_hello_ack *ack, char *msg,
+                size_t len)
+{
+	struct mirror *m = b->m;
+	struct mjl_config cfg = {
+		.addr = b->addr,
+		.transport = m->transport,
+		.transport_ctx = m->forward_tls,
+		.connect_timeout_ms = 2000,
+		.io_timeout_ms = (int)m->cfg.backup_timeout_ms,
+		.epoch = epoch,
+		.key = m->key.len ? &m->key : NULL,
+	};
+	struct mjw_hello hello = *want;
+	struct mjl_refusal refusal;
+	msg[0] = '\0';
+	int rc = mjl_dial(&cfg, &hello, &b->link, ack, &refusal, msg, len);
+	if (rc && !msg[0])
+		snprintf(msg, len, "%s", strerror(-rc));
+	return rc ? -1 : 0;
+}
+
+/* (L, dropped for the dial) Connects; LIVE or NEEDS_COPY or down. */
+static void connect_backup(struct backup *b)
+{
+	struct mirror *m = b->m;
+	struct mjw_hello hello = {
+		.cluster_id = m->cluster_id, .conn_index = 0, .nconns = 1,
+		.incarnation = m->incarnation, .flags = MJW_HELLO_F_FORWARDER,
+	};
+	uint64_t epoch = m->epoch;
+	struct mjw_hello_ack ack;
+	char msg[300];
+	pthread_mutex_unlock(&m->lock);
+	int rc = dial(b, &hello, epoch, &ack, msg, sizeof(msg));
+	pthread_mutex_lock(&m->lock);
+	if (rc)
+		return went_down(b, msg);
+	uint64_t next = ack.durable_seq + 1;
+	struct ring_batch rb;
+	if (epoch != m->epoch)
+		went_down(b, "the mirror's epoch changed while dialing");
+	else if (ack.flags & (MJW_MIRROR_NEEDS_COPY | MJW_MIRROR_EMPTY) &&
+	         ack.durable_seq == 0 && m->state.d->has_data &&
+	         !log_pick(m->rings, RING_MAX, 1, &rb))
+		needs_copy(b, "it is empty and the log no longer starts at 1");
+	else if (ack.flags & MJW_MIRROR_NEEDS_COPY)
+		needs_copy(b, "it says its copy cannot be continued");
+	else if (ack.durable_seq > m->durable_seq)
+		needs_copy(b, "it holds batches beyond the mirror's");
+	else if (next <= m->durable_seq &&
+	         !log_pick(m->rings, RING_MAX, next, &rb))
+		needs_copy(b, "the log no longer reaches back to its next batch");
+	else if (b->reader < 0)
+		needs_copy(b, "it was lost: what it missed may be gone");
+	else {
+		log_reader_reset(&m->readers, b->reader, ack.durable_seq);
+		b->acked = ack.durable_seq;
+		b->state = BK_LIVE;
+		b->last_ack_ns = now_ns();
+		b->why[0] = '\0';
+		minfo("backup %s: live, it holds batches up to %llu", b->addr,
+		      (unsigned long long)ack.durable_seq);
+		return;
+	}
+	mjl_close(b->link);
+	b->link = NULL;
+}
+
+/* Sends batch rb's frames and waits for its ack (no lock). 0 or -1. */
+static int send_batch(struct backup *b, const struct ring *r,
+                      const struct ring_batch *rb, char *msg, size_t len)
+{
+	uint64_t pos = rb->start, flen;
+	const void *f;
+	msg[0] = '\0';
+	while ((f = ring_next_frame(r, &pos, rb->end, &flen)) != NULL) {
+		int rc = mjl_send(b->link, f, flen);
+		if (rc) {
+			snprintf(msg, len, "sending batch %llu: %s",
+			         (unsigned long long)rb->seq, strerror(-rc));
+			return -1;
+		}
+	}
+	int rc = mjl_wait_ack(b->link, rb->seq, msg, len);
+	if (rc && !msg[0])
+		snprintf(msg, len, "waiting for the ack of batch %llu: %s",
+		         (unsigned long long)rb->seq, strerror(-rc));
+	return rc ? -1 : 0;
+}
+
+/* (L, dropped for the I/O) Forwards the next batch if there is one;
+ * 1 if it did something. */
+static int forward_one(struct backup *b)
+{
+	struct mirror *m = b->m;
+	uint64_t next = b->acked + 1;
+	struct ring_batch rb;
+	if (next > m->durable_seq)
+		return 0;
+	struct ring *r = log_pick(m->rings, RING_MAX, next, &rb);
+	if (!r) {
+		needs_copy(b, "a batch it needs is no longer in the log");
+		return 1;
+	}
+	char msg[300];
+	pthread_mutex_unlock(&m->lock);
+	int rc = send_batch(b, r, &rb, msg, sizeof(msg));
+	pthread_mutex_lock(&m->lock);
+	if (rc) {
+		mjl_close(b->link);
+		b->link = NULL;
+		went_down(b, msg);
+		return 1;
+	}
+	b->acked = next;
+	b->last_ack_ns = now_ns();
+	if (b->reader >= 0) {
+		log_reader_advance(&m->readers, b->reader, next);
+		(void)log_release(m->rings, RING_MAX, &m->readers);
+		pthread_cond_broadcast(&m->space_cond);
+	}
+	return 1;
+}
+
+static void *forward_main(void *arg)
+{
+	struct backup *b = arg;
+	struct mirror *m = b->m;
+	pthread_mutex_lock(&m->lock);
+	while (!m->stopping) {
+		if (b->state == BK_NEEDS_COPY) {
+			wait_ms(m, IDLE_WAIT_MS);
+		} else if (!b->link) {
+			/* Nothing to say before a primary has spoken. */
+			if (m->cluster_id && m->incarnation)
+				connect_backup(b);
+			if (!b->link && !m->stopping)
+				wait_ms(m, IDLE_WAIT_MS);
+		} else if (b->state == BK_LIVE && !forward_one(b)) {
+			wait_ms(m, IDLE_WAIT_MS);
+		}
+		if (!b->link)
+			check_lost(b); /* the timeout runs while it is down */
+	}
+	pthread_mutex_unlock(&m->lock);
+	mjl_close(b->link);
+	b->link = NULL;
+	return NULL;
+}
+
+int forward_start(struct mirror *m, const char **why)
+{
+	for (int i = 0; i < m->cfg.nbackups; i++) {
+		struct backup *b = calloc(1, sizeof(*b));
+		if (!b)
+			return *why = "out of memory", -ENOMEM;
+		b->m = m;
+		snprintf(b->addr, sizeof(b->addr), "%s", m->cfg.backups[i]);
+		b->state = BK_DOWN;
+		b->down_since_ns = now_ns();
+		snprintf(b->why, sizeof(b->why), "no primary has spoken yet");
+		pthread_mutex_lock(&m->lock);
+		b->reader = log_reader_add(&m->readers, m->applied_seq);
+		b->acked = m->applied_seq;
+		m->backups[m->nbackups++] = b;
+		pthread_mutex_unlock(&m->lock);
+		if (b->reader < 0)
+			return *why = "too many log readers", -ENOSPC;
+		int rc = pthread_create(&b->thread, NULL, forward_main, b);
+		if (rc)
+			return *why = "cannot start a forwarder thread", -rc;
+		b->started = 1;
+	}
+	return 0;
+}
+
+/* Called with m->stopping set and forward_cond broadcast. */
+void forward_stop(struct mirror *m)
+{
+	/* Status (the control thread) stops seeing them first. */
+	pthread_mutex_lock(&m->lock);
+	int n = m->nbackups;
+	m->nbackups = 0;
+	pthread_mutex_unlock(&m->lock);
+	for (int i = 0; i < n; i++) {
+		struct backup *b = m->backups[i];
+		if (b->started)
+			pthread_join(b->thread, NULL);
+		free(b);
+		m->backups[i] = NULL;
+	}
+}
+
+void forward_history_replaced(struct mirror *m)
+{
+	for (int i = 0; i < m->nbackups; i++)
+		needs_copy(m->backups[i], "a full copy replaced the mirror's copy");
+}
+
+size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
+{
+	size_t n = 0;
+	uint64_t now = now_ns();
+	for (int i = 0; i < m->nbackups && n < len; i++) {
+		const struct backup *b = m->backups[i];
+		uint64_t lag = m->durable_seq > b->acked ? m->durable_seq - b->acked
+		                                         : 0;
+		double secs = lag ? (double)(now - b->last_ack_ns) / 1e9 : 0;
+		int w = snprintf(buf + n, len - n, json ?
+		        "%s{\"addr\": \"%s\", \"state\": \"%s\", \"acked\": %llu, "
+		        "\"lag_batches\": %llu, \"lag_seconds\": %.1f}" :
+		        "%sbackup %s: %s, acked %llu, lag %llu batches %.1f s%s%s\n",
+		        json && i ? ", " : "", b->addr, state_names[b->state],
+		        (unsigned long long)b->acked, (unsigned long long)lag, secs,
+		        json || !b->why[0] ? "" : ": ", json ? "" : b->why);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	return n < len ? n : len;
+}
