@@ -221,6 +221,7 @@ int copy_done(struct mirror *m, uint64_t seq, const char **why)
 		pthread_mutex_lock(&m->lock);
 	}
 	m->applying = 1;
+	forward_quiesce(m, "a full copy replaces the mirror's copy");
 	rc = drop_logs(m);
 	if (!rc)
 		rc = state_set(st, &st->d->copy_seq, seq);
@@ -241,7 +242,6 @@ int copy_done(struct mirror *m, uint64_t seq, const char **why)
 	if (!rc && (rc = switched(m, seq)))
 		*why = "cannot persist the swapped-in copy";
 	if (!rc) {
-		forward_history_replaced(m);
 		m->copies_done++;
 		m->copy_end_ns = now_ns();
 	}

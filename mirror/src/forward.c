@@ -49,6 +49,7 @@ struct backup {
 	uint64_t down_since_ns; /* (L) since when it is not acknowledging */
 	uint64_t last_ack_ns;   /* (L) */
 	char why[256];          /* (L) why it is not live */
+	int sending;            /* (L) reading the log without the lock */
 	struct mjl_link *link;  /* the thread's */
 	pthread_t thread;
 	int started;
@@ -224,9 +225,12 @@ static int forward_one(struct backup *b)
 		return 1;
 	}
 	char msg[300];
+	b->sending = 1; /* the log is not emptied under it (forward_quiesce) */
 	pthread_mutex_unlock(&m->lock);
 	int rc = send_batch(b, r, &rb, msg, sizeof(msg));
 	pthread_mutex_lock(&m->lock);
+	b->sending = 0;
+	pthread_cond_broadcast(&m->forward_cond);
 	if (rc) {
 		mjl_close(b->link);
 		b->link = NULL;
@@ -241,6 +245,29 @@ static int forward_one(struct backup *b)
 		pthread_cond_broadcast(&m->space_cond);
 	}
 	return 1;
+}
+
+/* (L, dropped for the I/O) An idle link is pinged (the backup closes a
+ * silent one), often enough that a live backup never looks lost. */
+static void keep_alive(struct backup *b)
+{
+	struct mirror *m = b->m;
+	uint64_t every = m->cfg.backup_timeout_ms / 3 < 1000 ?
+	                 m->cfg.backup_timeout_ms / 3 : 1000;
+	uint64_t now = now_ns();
+	if (now - b->last_ack_ns < every * 1000000ull)
+		return;
+	char msg[300] = "";
+	pthread_mutex_unlock(&m->lock);
+	int rc = mjl_ping(b->link, now, msg, sizeof(msg));
+	pthread_mutex_lock(&m->lock);
+	if (!rc) {
+		b->last_ack_ns = now_ns();
+		return;
+	}
+	mjl_close(b->link);
+	b->link = NULL;
+	went_down(b, msg[0] ? msg : "no answer to a heartbeat");
 }
 
 static void *forward_main(void *arg)
@@ -258,7 +285,9 @@ static void *forward_main(void *arg)
 			if (!b->link && !m->stopping)
 				wait_ms(m, IDLE_WAIT_MS);
 		} else if (b->state == BK_LIVE && !forward_one(b)) {
-			wait_ms(m, IDLE_WAIT_MS);
+			keep_alive(b);
+			if (b->link)
+				wait_ms(m, IDLE_WAIT_MS);
 		}
 		if (!b->link)
 			check_lost(b); /* the timeout runs while it is down */
@@ -312,10 +341,13 @@ void forward_stop(struct mirror *m)
 	}
 }
 
-void forward_history_replaced(struct mirror *m)
+void forward_quiesce(struct mirror *m, const char *why)
 {
 	for (int i = 0; i < m->nbackups; i++)
-		needs_copy(m->backups[i], "a full copy replaced the mirror's copy");
+		needs_copy(m->backups[i], why);
+	for (int i = 0; i < m->nbackups; i++)
+		while (m->backups[i]->sending)
+			pthread_cond_wait(&m->forward_cond, &m->lock);
 }
 
 size_t forward_status(struct mirror *m, int json, char *buf, size_t len)

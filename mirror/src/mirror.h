@@ -227,8 +227,10 @@ int mirror_promote_offline(struct mirror *m, uint64_t lose_from, char *msg,
 int forward_start(struct mirror *m, const char **why);
 /* After the listener stopped (m->stopping set). */
 void forward_stop(struct mirror *m);
-/* (L) A full copy replaced the mirror's copy: every backup needs one. */
-void forward_history_replaced(struct mirror *m);
+/* (L) The log is about to be emptied for another history (a full copy
+ * swapped in, a promotion): every backup needs a full copy, and none is
+ * reading the log when this returns. */
+void forward_quiesce(struct mirror *m, const char *why);
 /* (L) One line per backup (text), or the elements of a JSON array. */
 size_t forward_status(struct mirror *m, int json, char *buf, size_t len);
 

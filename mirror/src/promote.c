@@ -143,8 +143,10 @@ static int promote_now(struct mirror *m, uint64_t lose_from, char *msg,
 		     "%llu..%llu are lost", (unsigned long long)lose_from,
 		     (unsigned long long)m->durable_seq);
 	int rc = finish(m, msg, len);
-	if (!rc)
+	if (!rc) {
+		forward_quiesce(m, "the mirror was promoted");
 		drop_logs(m); /* after the point of no return, never before */
+	}
 	if (!rc)
 		copy_drop_stage(m);
 	return rc;

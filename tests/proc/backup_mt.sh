@@ -28,7 +28,7 @@ backup_state() {
 	"$MOJIM_BIN/mojimctl" --dir "$T/m" status | sed -n 's/^backup [^ ]*: \([a-z-]*\),.*/\1/p' | head -1
 }
 
-start_mirror "$T/b" 0 --role backup
+start_mirror "$T/b" 0 --role backup --heartbeat-timeout-ms 1000
 BPID=$MIRROR_PID
 BPORT=$MIRROR_PORT
 BADDR=$MIRROR_ADDR
@@ -51,6 +51,11 @@ wait_applied "$T/b" "$SEQ"
 same_tree "$T/p" "$T/b/data"
 [ "$(backup_state)" = live ] || fail "the backup is not live: $("$MOJIM_BIN/mojimctl" --dir "$T/m" status | grep backup)"
 note "first: $SEQ batches forwarded, the backup's replica equals the primary's"
+# Idle longer than the backup's heartbeat timeout and the mirror's backup
+# timeout: heartbeats keep it live (without them the next batch found the
+# link closed and the backup lost).
+sleep 3.5
+[ "$(backup_state)" = live ] || fail "an idle backup is not live: $("$MOJIM_BIN/mojimctl" --dir "$T/m" status | grep backup)"
 
 # SIGKILL the backup mid-stream, restart it on its directory: it catches
 # up from the mirror's log (its timeout is not reached).
@@ -60,7 +65,7 @@ sleep 0.7
 kill -KILL "$BPID"
 wait "$BPID" 2>/dev/null || true
 sleep 0.3
-start_mirror "$T/b" "$BPORT" --role backup
+start_mirror "$T/b" "$BPORT" --role backup --heartbeat-timeout-ms 1000
 BPID=$MIRROR_PID
 wait "$wl" || fail "the workload failed while the backup restarted"
 before=$SEQ
