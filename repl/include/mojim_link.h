@@ -106,6 +106,11 @@ int mjl_tcp_options(int fd, int io_timeout_ms);
 int mjl_fd_wait(int fd, int spin_us, int timeout_ms);
 /* 1 if the peer has hung up (without reading anything). */
 int mjl_fd_gone(int fd);
+/* After a refusal was written: ends the writing side and reads (and
+ * drops) what the peer still sends, until it closes or ms pass, so that
+ * closing fd does not reset the connection before the peer read the
+ * refusal (unread input makes close send a RST, which can discard it). */
+void mjl_fd_linger(int fd, int ms);
 /* Builds one control frame (no records) in frame (room for MJW_OVERHEAD +
  * MJW_CTRL_BODY_MAX): an optional MAC (flag MJW_F_MAC) before the body.
  * Its length, or -EMSGSIZE. */

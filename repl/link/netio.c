@@ -243,6 +243,22 @@ int mjl_fd_wait(int fd, int spin_us, int timeout_ms)
 	}
 }
 
+void mjl_fd_linger(int fd, int ms)
+{
+	char sink[4096];
+	uint64_t end = mjl_now_ns() + (uint64_t)ms * 1000000;
+	if (shutdown(fd, SHUT_WR))
+		return;
+	for (uint64_t now = mjl_now_ns(); now < end; now = mjl_now_ns()) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int left = (int)((end - now) / 1000000) + 1;
+		if (poll(&p, 1, left) <= 0)
+			return;
+		if (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			return; /* the peer closed (or went): nothing to reset */
+	}
+}
+
 int mjl_fd_gone(int fd)
 {
 	struct pollfd p = {.fd = fd, .events = POLLRDHUP};

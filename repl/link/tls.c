@@ -45,6 +45,9 @@ struct tls_conn {
  * transport API hands back, so one buffer per thread). */
 static __thread char tls_why[256];
 
+/* How long a refused peer's input is drained before the close. */
+#define REFUSAL_LINGER_MS 250
+
 /* OpenSSL's last error as text in buf; the error queue is left empty. */
 static const char *ssl_error(const char *what, char *buf, size_t len)
 {
@@ -383,6 +386,7 @@ static int refuse_plaintext(int fd)
 		return 0;
 	static const char why[] = "this mirror requires TLS (tls=on)";
 	mjl_send_ctrl(fd, MJW_REFUSE, 0, MJW_REFUSE_AUTH, why, sizeof(why) - 1);
+	mjl_fd_linger(fd, REFUSAL_LINGER_MS);
 	snprintf(tls_why, sizeof(tls_why), "a plaintext peer: this mirror "
 	         "requires TLS");
 	return -MJL_EPROTO;
@@ -404,6 +408,10 @@ static int tls_accept(void *ctx, int fd, int io_timeout_ms,
 		rc = handshake_error(c->ssl, rc, "peer");
 		*why = tls_why;
 		conn_free(c);
+		/* With TLS 1.3 the peer's handshake is over before ours fails:
+		 * its first frame may be on its way, and must not reset away the
+		 * alert that says why. */
+		mjl_fd_linger(fd, REFUSAL_LINGER_MS);
 		return rc;
 	}
 	*out = &c->base;
