@@ -103,7 +103,9 @@ static void usage(FILE *out)
 "                            most 8); its log space is freed once every\n"
 "                            live backup acknowledged it\n"
 "  --backup-timeout-ms MS    a backup not acknowledging this long is lost:\n"
-"                            it holds nothing any more (default 5000)\n"
+"                            it holds nothing any more (default 2000; keep\n"
+"                            it below the primaries' ack timeout, 3000 by\n"
+"                            default, which a full log makes them wait)\n"
 "  --replay-only             replay the logs into the replica, then exit\n"
 "                            (non-zero if a batch cannot be applied)\n"
 "  --quiet                   log only errors\n"
@@ -258,7 +260,7 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 	*c = (struct mirror_cfg){
 		.log_size = 64ull << 20, .slot_size = 4ull << 20,
 		.ckpt_thresh = 1, .ckpt_idle_ms = 10, .hb_timeout_ms = 5000,
-		.spin_us = 0, .backup_timeout_ms = 5000,
+		.spin_us = 0, .backup_timeout_ms = 2000,
 	};
 	int opt;
 	opterr = 0;
