@@ -27,7 +27,8 @@ struct snapshot {
 	uint64_t bytes, rate, batches, rejected, apply_errors;
 	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
 	uint64_t ctl_refused;
-	uint64_t auth_refused, tls_refused, evicted;
+	uint64_t auth_refused, tls_refused, evicted, stalls, stalled_ms;
+	int stalling;
 	int keyed, tls;
 	int conns, promoted, copy_state;
 	struct health health;
@@ -54,6 +55,9 @@ static void take_snapshot(struct mirror *m, struct snapshot *s)
 	s->copy_ms = m->copy_start_ns ? (end - m->copy_start_ns) / 1000000 : 0;
 	s->copies = m->copies_done;
 	s->evicted = m->evicted_peers;
+	s->stalls = m->stalls;
+	s->stalled_ms = m->stalled_ns / 1000000;
+	s->stalling = forward_stalling(m);
 	s->health = m->health;
 	pthread_mutex_unlock(&m->lock);
 	s->ctl_refused = m->ctl_refused; /* this thread's own counter */
@@ -122,12 +126,14 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 		"\"copy_mb_per_sec\": %.1f, \"copy_seconds_left\": %.1f, "
 		"\"copies_done\": %llu, \"control_refused\": %llu, "
 		"\"keyed\": %d, \"auth_refused\": %llu, \"tls\": %d, "
-		"\"tls_refused\": %llu, \"evicted\": %llu}\n" :
+		"\"tls_refused\": %llu, \"evicted\": %llu, \"stalling\": %d, "
+		"\"stalls\": %llu, \"stalled_ms\": %llu}\n" :
 		"cluster_id: %016llx\npromoted: %d\ncopy: %s\n"
 		"copy_bytes: %llu/%llu\ncopy_mb_per_sec: %.1f\n"
 		"copy_seconds_left: %.1f\ncopies_done: %llu\n"
 		"control_refused: %llu\nkeyed: %d\nauth_refused: %llu\n"
-		"tls: %d\ntls_refused: %llu\nevicted: %llu\n";
+		"tls: %d\ntls_refused: %llu\nevicted: %llu\nstalling: %d\n"
+		"stalls: %llu\nstalled_ms: %llu\n";
 	snprintf(buf, len, fmt, (unsigned long long)s->cluster, s->promoted,
 	         copy_state_name(s->copy_state),
 	         (unsigned long long)s->copy_bytes,
@@ -136,7 +142,9 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 	         (unsigned long long)s->ctl_refused, s->keyed,
 	         (unsigned long long)s->auth_refused, s->tls,
 	         (unsigned long long)s->tls_refused,
-	         (unsigned long long)s->evicted);
+	         (unsigned long long)s->evicted, s->stalling,
+	         (unsigned long long)s->stalls,
+	         (unsigned long long)s->stalled_ms);
 }
 
 /* Appends each backup's line (text), or "backups": [...] inside the JSON

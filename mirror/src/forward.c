@@ -350,6 +350,54 @@ void forward_quiesce(struct mirror *m, const char *why)
 			pthread_cond_wait(&m->forward_cond, &m->lock);
 }
 
+/* (L) The slowest backup that still counts (live, or down but not lost
+ * yet): its acknowledged seq, or UINT64_MAX if none counts. */
+static uint64_t slowest_backup(const struct mirror *m)
+{
+	uint64_t min = UINT64_MAX;
+	for (int i = 0; i < m->nbackups; i++) {
+		const struct backup *b = m->backups[i];
+		if ((b->state == BK_LIVE || b->state == BK_DOWN) && b->reader >= 0 &&
+		    b->acked < min)
+			min = b->acked;
+	}
+	return min;
+}
+
+int forward_stalling(struct mirror *m)
+{
+	uint64_t thresh = m->cfg.secondary_thresh, used, total;
+	if (!thresh || !m->nbackups)
+		return 0;
+	uint64_t slowest = slowest_backup(m);
+	/* The log's space is held by its slowest reader: a backup's backlog
+	 * is the log's fill only while a backup is the slowest. */
+	if (slowest == UINT64_MAX ||
+	    slowest > log_reader_done(&m->readers, LOG_READER_CKPT))
+		return 0;
+	mirror_log_fill(m, &used, &total);
+	return used > thresh;
+}
+
+void forward_wait_backlog(struct mirror *m)
+{
+	uint64_t t0 = 0;
+	while (!m->stopping && forward_stalling(m)) {
+		if (!t0) {
+			t0 = now_ns();
+			m->stalls++;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
+	}
+	if (t0)
+		m->stalled_ns += now_ns() - t0;
+}
+
 size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
 {
 	size_t n = 0;

@@ -457,6 +457,11 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	}
 	if (!last)
 		return END_OK;
+	if (!c->skip) { /* the secondary tier's bound on a backup's lag */
+		pthread_mutex_lock(&m->lock);
+		forward_wait_backlog(m);
+		pthread_mutex_unlock(&m->lock);
+	}
 	rc = conn_send(c, MJW_ACK, h->seq, NULL, 0);
 	pthread_mutex_lock(&m->lock);
 	if (m->since_ckpt >= m->cfg.ckpt_thresh && !ckpt_try_run(m))

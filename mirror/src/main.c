@@ -106,6 +106,11 @@ static void usage(FILE *out)
 "                            it holds nothing any more (default 2000; keep\n"
 "                            it below the primaries' ack timeout, 3000 by\n"
 "                            default, which a full log makes them wait)\n"
+"  --secondary-thresh BYTES  while the backups lag more than this (the\n"
+"                            log's fill while a backup is its slowest\n"
+"                            reader), acks wait: the paper's stall, which\n"
+"                            bounds what losing primary and mirror together\n"
+"                            can cost (default 40M; 0: no bound)\n"
 "  --replay-only             replay the logs into the replica, then exit\n"
 "                            (non-zero if a batch cannot be applied)\n"
 "  --quiet                   log only errors\n"
@@ -134,7 +139,7 @@ static int bad_arg(const char *opt, const char *why)
 enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
        O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE,
        O_KEYFILE, O_TRANSPORT, O_TLS, O_TLS_CERT, O_TLS_KEY, O_TLS_CA,
-       O_ROLE, O_BACKUP, O_BACKUP_TIMEOUT };
+       O_ROLE, O_BACKUP, O_BACKUP_TIMEOUT, O_SECONDARY_THRESH };
 
 static const struct option options[] = {
 	{"listen", required_argument, NULL, O_LISTEN},
@@ -160,6 +165,7 @@ static const struct option options[] = {
 	{"role", required_argument, NULL, O_ROLE},
 	{"backup", required_argument, NULL, O_BACKUP},
 	{"backup-timeout-ms", required_argument, NULL, O_BACKUP_TIMEOUT},
+	{"secondary-thresh", required_argument, NULL, O_SECONDARY_THRESH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -193,6 +199,9 @@ static int number_arg(int opt, const char *arg, struct mirror_cfg *c)
 		    c->backup_timeout_ms < 100)
 			return bad_arg(flag, "must be a number of ms, 100..3600000");
 		return 0;
+	case O_SECONDARY_THRESH:
+		return parse_size(arg, &c->secondary_thresh) ?
+		       bad_arg(flag, "not a size (0: no bound)") : 0;
 	case O_MAXFILE:
 		if (parse_size(arg, &c->max_file_size) || !c->max_file_size ||
 		    c->max_file_size > MJW_FILE_MAX)
@@ -261,6 +270,7 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 		.log_size = 64ull << 20, .slot_size = 4ull << 20,
 		.ckpt_thresh = 1, .ckpt_idle_ms = 10, .hb_timeout_ms = 5000,
 		.spin_us = 0, .backup_timeout_ms = 2000,
+		.secondary_thresh = 40ull << 20,
 	};
 	int opt;
 	opterr = 0;

@@ -45,6 +45,7 @@ struct mirror_cfg {
 	const char *backups[MIRROR_MAX_BACKUPS]; /* --backup ADDR:PORT */
 	int nbackups;
 	uint64_t backup_timeout_ms; /* a backup silent this long is lost */
+	uint64_t secondary_thresh;  /* acks stop while backups lag more */
 	int tls;               /* --tls: every peer speaks TLS, with a
 	                          certificate the CA signed */
 	struct mjl_tls_config tls_files; /* --tls-cert, --tls-key, --tls-ca */
@@ -125,6 +126,8 @@ struct mirror {
 	uint64_t tls_refused;     /* atomic: peers that failed the TLS handshake
 	                             (plaintext, or no certificate of the CA) */
 	uint64_t evicted_peers;   /* (L) cut before their HELLO (conns.c) */
+	uint64_t stalls;          /* (L) acks held back for a backup's lag */
+	uint64_t stalled_ns;      /* (L) how long, in all */
 	uint64_t batches_applied; /* (L) */
 	uint64_t apply_errors;    /* (L) records that failed to apply */
 	uint64_t rate_bytes, rate_ns; /* (L) last rate sample */
@@ -231,6 +234,13 @@ void forward_stop(struct mirror *m);
  * swapped in, a promotion): every backup needs a full copy, and none is
  * reading the log when this returns. */
 void forward_quiesce(struct mirror *m, const char *why);
+/* (L) Whether the backups lag more than --secondary-thresh: the log's
+ * fill while a backup is its slowest reader (the paper's log-bak-begin to
+ * log-end). */
+int forward_stalling(struct mirror *m);
+/* (L, waits on space_cond) Holds a batch's ack back while that is so
+ * (the paper's stall); a lost backup stops counting after its timeout. */
+void forward_wait_backlog(struct mirror *m);
 /* (L) One line per backup (text), or the elements of a JSON array. */
 size_t forward_status(struct mirror *m, int json, char *buf, size_t len);
 

@@ -4,7 +4,7 @@
  *
  *   mj_cutproxy --listen ADDR:PORT --to ADDR:PORT --cuts N
  *               [--max-bytes N] [--max-back N] [--seed N] [--gentle N]
- *               [--tap FILE] [--trickle-ms N]
+ *               [--tap FILE] [--trickle-ms N] [--rate-kbps N]
  *
  * Every accepted connection is forwarded both ways (a thread per
  * direction). While fewer than --cuts cuts are done or planned, a new
@@ -25,7 +25,9 @@
  * reads: the TLS test looks for its payload there). --trickle-ms N sends
  * every byte back to the primary alone, N ms after the one before: a
  * mirror (or someone on the path) that answers just fast enough that no
- * single read times out.
+ * single read times out. --rate-kbps N holds the bytes towards the mirror
+ * to N kbit/s (a slow link; this kernel has no netem, and loopback is
+ * shared by every test).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -40,6 +42,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -64,6 +67,7 @@ static unsigned seed = 1;
 static struct sockaddr_in target;
 static FILE *tap; /* --tap: bytes towards the mirror, under tap_mu */
 static long trickle_ms; /* --trickle-ms */
+static long rate_kbps;  /* --rate-kbps */
 static pthread_mutex_t tap_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void tap_bytes(const char *p, size_t n)
@@ -203,6 +207,8 @@ static void *pump(void *arg)
 		if (dir == 1 && trickle_ms ? write_trickled(pr->fd[0], buf, take)
 		                           : write_all(pr->fd[1 - dir], buf, take))
 			break;
+		if (dir == 0 && rate_kbps) /* the time those bytes take */
+			usleep((useconds_t)((uint64_t)take * 8000 / (uint64_t)rate_kbps));
 		pthread_mutex_lock(&pr->mu);
 		pr->sent[dir] += (long)take;
 		pthread_mutex_unlock(&pr->mu);
@@ -262,7 +268,7 @@ int main(int argc, char **argv)
 		{"listen", 1, 0, 'l'}, {"to", 1, 0, 't'}, {"cuts", 1, 0, 'c'},
 		{"max-bytes", 1, 0, 'b'}, {"max-back", 1, 0, 'k'},
 		{"seed", 1, 0, 's'}, {"gentle", 1, 0, 'g'}, {"tap", 1, 0, 'T'},
-		{"trickle-ms", 1, 0, 'r'}, {0, 0, 0, 0}};
+		{"trickle-ms", 1, 0, 'r'}, {"rate-kbps", 1, 0, 'R'}, {0, 0, 0, 0}};
 	struct sockaddr_in la;
 	const char *listen_s = NULL, *to_s = NULL;
 	int c;
@@ -276,6 +282,7 @@ int main(int argc, char **argv)
 		case 's': seed = (unsigned)atoi(optarg); break;
 		case 'g': gentle = atoi(optarg); break;
 		case 'r': trickle_ms = atol(optarg); break;
+		case 'R': rate_kbps = atol(optarg); break;
 		case 'T':
 			if (!(tap = fopen(optarg, "wb")))
 				return usage("--tap: cannot create the file");
@@ -287,7 +294,7 @@ int main(int argc, char **argv)
 	    parse_addr(to_s, &target))
 		return usage("--listen ADDR:PORT and --to ADDR:PORT are required");
 	if (cuts_wanted < 0 || max_bytes < 4096 || max_back < 1 || gentle < 0 ||
-	    trickle_ms < 0 || trickle_ms > 60000)
+	    trickle_ms < 0 || trickle_ms > 60000 || rate_kbps < 0)
 		return usage("a number is out of range");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

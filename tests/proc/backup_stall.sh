@@ -1,0 +1,70 @@
+# The paper's stall (--secondary-thresh): a backup behind a slow link
+# (mj_cutproxy --rate-kbps 8000, 1 MB/s) and a primary writing as fast as
+# it can. The mirror holds acks back while the backup lags more than the
+# threshold (2 MiB here, in a 16 MiB log): sampled every 50 ms, the log
+# must never hold much more than the threshold (one batch in flight per
+# connection beyond it), the mirror must say it stalled (stalls,
+# stalled_ms), and once the primary stops the backlog drains to nothing,
+# the stall ends, and the backup's replica equals the primary's. With the
+# bound at 0 (no stall) the same run must fill the log far past it, so the
+# sampling would see the difference. 127.0.0.1 only.
+. "$(dirname "$0")/lib.sh"
+
+THRESH=$((2 << 20))
+# run NAME THRESH WORKLOAD-ARGS...: the workload against a fresh backup
+# and mirror; the largest log fill seen in MAXUSED, the mirror's dir in
+# MDIR.
+run() {
+	local name=$1 thresh=$2
+	shift 2
+	start_mirror "$T/b-$name" 0 --role backup --log-size 16M
+	local bpid=$MIRROR_PID
+	start_cutproxy "$T/px-$name.out" "$T/px-$name.log" --to "$MIRROR_ADDR" \
+		--cuts 0 --rate-kbps 8000
+	start_mirror "$T/m-$name" 0 --log-size 16M --backup "$PROXY_ADDR" \
+		--backup-timeout-ms 10000 --secondary-thresh "$thresh"
+	local mpid=$MIRROR_PID
+	MDIR=$T/m-$name
+	"$MOJIM_TOOLS/mj_workload" --dir "$T/p-$name" --mirror "$MIRROR_ADDR" \
+		--mode sync --threads 2 --connections 2 --seed 3 \
+		--block-timeout-ms 60000 "$@" >"$T/w-$name.out" 2>"$T/w-$name.log" &
+	local wl=$! used
+	MAXUSED=0
+	while kill -0 "$wl" 2>/dev/null; do
+		used=$("$MOJIM_BIN/mojimctl" --dir "$MDIR" status | sed -n 's/^log_fill: \([0-9]*\)\/.*/\1/p')
+		[ "${used:-0}" -gt "$MAXUSED" ] && MAXUSED=$used
+		sleep 0.05
+	done
+	wait "$wl" || fail "$name: the workload failed: $(tail -3 "$T/w-$name.log")"
+	SEQ=$(sed -n 's/^seq_sent //p' "$T/w-$name.out")
+	wait_applied "$T/b-$name" "$SEQ"
+	same_tree "$T/p-$name" "$T/b-$name/data"
+	STALLS=$(mirror_status "$MDIR" stalls)
+	STALLED_MS=$(mirror_status "$MDIR" stalled_ms)
+	local i
+	for i in $(seq 1 100); do
+		used=$("$MOJIM_BIN/mojimctl" --dir "$MDIR" status | sed -n 's/^log_fill: \([0-9]*\)\/.*/\1/p')
+		[ "$used" -eq 0 ] && [ "$(mirror_status "$MDIR" stalling)" = 0 ] && break
+		sleep 0.05
+	done
+	[ "$used" -eq 0 ] || fail "$name: the backlog did not drain ($used bytes)"
+	[ "$(mirror_status "$MDIR" stalling)" = 0 ] || fail "$name: still stalling after the drain"
+	kill -TERM "$mpid" "$bpid" "$PROXY_PID" 2>/dev/null || true
+	wait "$mpid" "$bpid" "$PROXY_PID" 2>/dev/null || true
+}
+
+run bounded "$THRESH" --seconds 3
+BOUND_USED=$MAXUSED
+note "bounded: $SEQ batches, log fill at most $MAXUSED bytes (threshold $THRESH), $STALLS stalls, $STALLED_MS ms stalled; drained, the backup equals the primary"
+[ "$STALLS" -gt 0 ] || fail "the mirror never stalled behind a 1 MB/s backup"
+# Beyond the threshold: at most a batch per connection in flight, each
+# well under 1 MiB here (the workload's sync points are small).
+[ "$BOUND_USED" -le $((THRESH + (2 << 20))) ] ||
+	fail "the log held $BOUND_USED bytes, past the threshold $THRESH"
+
+run unbounded 0 --ops 500
+note "unbounded: $SEQ batches, log fill at most $MAXUSED bytes, $STALLS stalls"
+[ "$STALLS" -eq 0 ] || fail "stalls without a threshold"
+[ "$MAXUSED" -gt $((THRESH + (2 << 20))) ] ||
+	fail "without the bound the log never passed it ($MAXUSED): the check cannot fail"
+echo "backup_stall: passed"
