@@ -398,6 +398,20 @@ void forward_wait_backlog(struct mirror *m)
 		m->stalled_ns += now_ns() - t0;
 }
 
+void forward_wait_acked(struct mirror *m, uint64_t seq)
+{
+	while (!m->stopping && slowest_backup(m) < seq) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
+		for (int i = 0; i < m->nbackups; i++)
+			check_lost(m->backups[i]); /* the timeout bounds this */
+	}
+}
+
 size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
 {
 	size_t n = 0;

@@ -460,6 +460,8 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	if (!c->skip) { /* the secondary tier's bound on a backup's lag */
 		pthread_mutex_lock(&m->lock);
 		forward_wait_backlog(m);
+		if (m->cfg.chain)
+			forward_wait_acked(m, h->seq);
 		pthread_mutex_unlock(&m->lock);
 	}
 	rc = conn_send(c, MJW_ACK, h->seq, NULL, 0);

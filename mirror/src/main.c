@@ -111,6 +111,11 @@ static void usage(FILE *out)
 "                            reader), acks wait: the paper's stall, which\n"
 "                            bounds what losing primary and mirror together\n"
 "                            can cost (default 40M; 0: no bound)\n"
+"  --chain                   acknowledge a batch only once every live\n"
+"                            backup has it (the paper's E-chain: three\n"
+"                            strongly consistent copies, a second round\n"
+"                            trip per batch); a backup lost after\n"
+"                            --backup-timeout-ms stops being waited for\n"
 "  --replay-only             replay the logs into the replica, then exit\n"
 "                            (non-zero if a batch cannot be applied)\n"
 "  --quiet                   log only errors\n"
@@ -139,7 +144,7 @@ static int bad_arg(const char *opt, const char *why)
 enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
        O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE,
        O_KEYFILE, O_TRANSPORT, O_TLS, O_TLS_CERT, O_TLS_KEY, O_TLS_CA,
-       O_ROLE, O_BACKUP, O_BACKUP_TIMEOUT, O_SECONDARY_THRESH };
+       O_ROLE, O_BACKUP, O_BACKUP_TIMEOUT, O_SECONDARY_THRESH, O_CHAIN };
 
 static const struct option options[] = {
 	{"listen", required_argument, NULL, O_LISTEN},
@@ -166,6 +171,7 @@ static const struct option options[] = {
 	{"backup", required_argument, NULL, O_BACKUP},
 	{"backup-timeout-ms", required_argument, NULL, O_BACKUP_TIMEOUT},
 	{"secondary-thresh", required_argument, NULL, O_SECONDARY_THRESH},
+	{"chain", no_argument, NULL, O_CHAIN},
 	{NULL, 0, NULL, 0},
 };
 
@@ -261,6 +267,8 @@ static int check_cfg(const struct mirror_cfg *c)
 	}
 	if (c->role_backup && c->nbackups)
 		return bad_arg("--backup", "a backup feeds no backups of its own");
+	if (c->chain && !c->nbackups)
+		return bad_arg("--chain", "needs at least one --backup");
 	return check_tls_args(c);
 }
 
@@ -286,6 +294,7 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 		case O_TLS_CERT: c->tls_files.cert = optarg; break;
 		case O_TLS_KEY: c->tls_files.key = optarg; break;
 		case O_TLS_CA: c->tls_files.ca = optarg; break;
+		case O_CHAIN: c->chain = 1; break;
 		case O_ROLE:
 			if (strcmp(optarg, "mirror") && strcmp(optarg, "backup"))
 				return bad_arg("--role", "mirror or backup");

@@ -46,6 +46,8 @@ struct mirror_cfg {
 	int nbackups;
 	uint64_t backup_timeout_ms; /* a backup silent this long is lost */
 	uint64_t secondary_thresh;  /* acks stop while backups lag more */
+	int chain;                  /* --chain: ack once every live backup
+	                               has the batch (the paper's E-chain) */
 	int tls;               /* --tls: every peer speaks TLS, with a
 	                          certificate the CA signed */
 	struct mjl_tls_config tls_files; /* --tls-cert, --tls-key, --tls-ca */
@@ -241,6 +243,9 @@ int forward_stalling(struct mirror *m);
 /* (L, waits on space_cond) Holds a batch's ack back while that is so
  * (the paper's stall); a lost backup stops counting after its timeout. */
 void forward_wait_backlog(struct mirror *m);
+/* (L, waits on space_cond) --chain: until every backup that counts (live,
+ * or down but not lost yet) acknowledged seq. */
+void forward_wait_acked(struct mirror *m, uint64_t seq);
 /* (L) One line per backup (text), or the elements of a JSON array. */
 size_t forward_status(struct mirror *m, int json, char *buf, size_t len);
 
