@@ -127,11 +127,6 @@ int copy_recover(struct mirror *m, const char **why)
 	}
 }
 
-uint64_t copy_state(const struct mirror *m)
-{
-	return m->state.d->copy_state;
-}
-
 uint32_t copy_ack_flags(const struct mirror *m)
 {
 	uint32_t f = m->state.d->has_data ? 0 : MJW_MIRROR_EMPTY;

@@ -22,9 +22,11 @@
  *                     status
  *   any -> NEEDS_COPY the log no longer has the batch it needs, its copy
  *                     is of another history (a full copy replaced the
- *                     mirror's), or it says it needs a copy: the full
- *                     copy to a backup is not built yet, so it stays so,
- *                     reported
+ *                     mirror's, or the mirror was promoted), it was lost,
+ *                     or it says it needs a copy
+ *   NEEDS_COPY -> LIVE a full copy of the replica (copy_send.c) at the
+ *                     batch applying was paused at, then batches from
+ *                     there
  */
 #include "mirror.h"
 #include "util.h"
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum backup_state { BK_DOWN, BK_LIVE, BK_LOST, BK_NEEDS_COPY };
 
@@ -50,6 +53,9 @@ struct backup {
 	uint64_t last_ack_ns;   /* (L) */
 	char why[256];          /* (L) why it is not live */
 	int sending;            /* (L) reading the log without the lock */
+	uint64_t slot;          /* its largest frame (its HELLO_ACK) */
+	uint64_t copies;        /* (L) full copies it got */
+	int quit;               /* atomic: the mirror stops */
 	struct mjl_link *link;  /* the thread's */
 	pthread_t thread;
 	int started;
@@ -83,9 +89,9 @@ static void drop_cursor(struct backup *b)
 static void needs_copy(struct backup *b, const char *why)
 {
 	if (b->state != BK_NEEDS_COPY)
-		mlog("backup %s needs a full copy: %s; it gets no batches (the "
-		     "copy to a backup is not built yet)", b->addr, why);
-	snprintf(b->why, sizeof(b->why), "%s", why);
+		mlog("backup %s needs a full copy: %s", b->addr, why);
+	if (b->why != why)
+		snprintf(b->why, sizeof(b->why), "%s", why);
 	b->state = BK_NEEDS_COPY;
 	drop_cursor(b);
 }
@@ -141,7 +147,28 @@ static int dial(struct backup *b, const struct mjw_hello *want,
 	return rc ? -1 : 0;
 }
 
-/* (L, dropped for the dial) Connects; LIVE or NEEDS_COPY or down. */
+/* (L) Why a backup that just said where it stands (ack) needs a full
+ * copy, or NULL if the log can feed it from there. */
+static const char *copy_reason(struct backup *b, const struct mjw_hello_ack *ack)
+{
+	struct mirror *m = b->m;
+	uint64_t next = ack->durable_seq + 1;
+	struct ring_batch rb;
+	if (b->state == BK_NEEDS_COPY)
+		return b->why;
+	if (ack->flags & MJW_MIRROR_NEEDS_COPY)
+		return "it says its copy cannot be continued";
+	if (ack->durable_seq > m->durable_seq)
+		return "it holds batches beyond the mirror's";
+	if (next <= m->durable_seq && !log_pick(m->rings, RING_MAX, next, &rb))
+		return "the log no longer reaches back to its next batch";
+	if (b->reader < 0)
+		return "it was lost: what it missed may be gone from the log";
+	return NULL;
+}
+
+/* (L, dropped for the dial) Connects: LIVE, or NEEDS_COPY with the link
+ * up for the copy, or down. */
 static void connect_backup(struct backup *b)
 {
 	struct mirror *m = b->m;
@@ -157,35 +184,76 @@ static void connect_backup(struct backup *b)
 	pthread_mutex_lock(&m->lock);
 	if (rc)
 		return went_down(b, msg);
-	uint64_t next = ack.durable_seq + 1;
-	struct ring_batch rb;
-	if (epoch != m->epoch)
-		went_down(b, "the mirror's epoch changed while dialing");
-	else if (ack.flags & (MJW_MIRROR_NEEDS_COPY | MJW_MIRROR_EMPTY) &&
-	         ack.durable_seq == 0 && m->state.d->has_data &&
-	         !log_pick(m->rings, RING_MAX, 1, &rb))
-		needs_copy(b, "it is empty and the log no longer starts at 1");
-	else if (ack.flags & MJW_MIRROR_NEEDS_COPY)
-		needs_copy(b, "it says its copy cannot be continued");
-	else if (ack.durable_seq > m->durable_seq)
-		needs_copy(b, "it holds batches beyond the mirror's");
-	else if (next <= m->durable_seq &&
-	         !log_pick(m->rings, RING_MAX, next, &rb))
-		needs_copy(b, "the log no longer reaches back to its next batch");
-	else if (b->reader < 0)
-		needs_copy(b, "it was lost: what it missed may be gone");
-	else {
-		log_reader_reset(&m->readers, b->reader, ack.durable_seq);
-		b->acked = ack.durable_seq;
-		b->state = BK_LIVE;
-		b->last_ack_ns = now_ns();
-		b->why[0] = '\0';
-		minfo("backup %s: live, it holds batches up to %llu", b->addr,
-		      (unsigned long long)ack.durable_seq);
+	if (epoch != m->epoch) {
+		mjl_close(b->link);
+		b->link = NULL;
+		return went_down(b, "the mirror's epoch changed while dialing");
+	}
+	b->slot = ack.slot_size;
+	const char *why = copy_reason(b, &ack);
+	if (why)
+		return needs_copy(b, why);
+	log_reader_reset(&m->readers, b->reader, ack.durable_seq);
+	b->acked = ack.durable_seq;
+	b->state = BK_LIVE;
+	b->last_ack_ns = now_ns();
+	b->why[0] = '\0';
+	minfo("backup %s: live, it holds batches up to %llu", b->addr,
+	      (unsigned long long)ack.durable_seq);
+}
+
+/* (L, dropped for the copy) A full copy of the replica at the batch
+ * applying is paused at; then LIVE from there, or down. */
+static void copy_to_backup(struct backup *b)
+{
+	struct mirror *m = b->m;
+	if (copy_state(m) != COPY_NONE) { /* nothing whole to copy from */
+		mjl_close(b->link);
+		b->link = NULL;
 		return;
 	}
-	mjl_close(b->link);
-	b->link = NULL;
+	while (m->applying && !m->stopping) {
+		pthread_mutex_unlock(&m->lock);
+		usleep(1000);
+		pthread_mutex_lock(&m->lock);
+	}
+	if (m->stopping)
+		return;
+	m->applying = 1; /* the replica stands still at applied_seq */
+	uint64_t seq = m->applied_seq, t0 = now_ns();
+	if (b->reader < 0)
+		b->reader = log_reader_add(&m->readers, seq);
+	else
+		log_reader_reset(&m->readers, b->reader, seq);
+	struct copy_to t = {.link = b->link, .slot = b->slot, .seq = seq,
+	                    .epoch = m->epoch, .cluster = m->cluster_id,
+	                    .quit = &b->quit};
+	char msg[300];
+	int rc = b->reader < 0 ? -ENOSPC : 0;
+	mlog("backup %s: full copy of the replica at batch %llu", b->addr,
+	     (unsigned long long)seq);
+	pthread_mutex_unlock(&m->lock);
+	if (!rc)
+		rc = copy_send(m->data_dir, &t, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "too many log readers");
+	pthread_mutex_lock(&m->lock);
+	m->applying = 0;
+	pthread_cond_signal(&m->ckpt_cond);
+	if (rc) {
+		mjl_close(b->link);
+		b->link = NULL;
+		mlog("backup %s: full copy failed: %s; tried again", b->addr, msg);
+		drop_cursor(b);
+		return;
+	}
+	b->copies++;
+	b->acked = seq;
+	b->state = BK_LIVE;
+	b->last_ack_ns = now_ns();
+	b->why[0] = '\0';
+	mlog("backup %s: full copy at batch %llu done in %.2f s; live", b->addr,
+	     (unsigned long long)seq, (double)(now_ns() - t0) / 1e9);
 }
 
 /* Sends batch rb's frames and waits for its ack (no lock). 0 or -1. */
@@ -276,8 +344,10 @@ static void *forward_main(void *arg)
 	struct mirror *m = b->m;
 	pthread_mutex_lock(&m->lock);
 	while (!m->stopping) {
-		if (b->state == BK_NEEDS_COPY) {
-			wait_ms(m, IDLE_WAIT_MS);
+		if (b->state == BK_NEEDS_COPY && b->link) {
+			copy_to_backup(b);
+			if (!b->link && !m->stopping)
+				wait_ms(m, IDLE_WAIT_MS);
 		} else if (!b->link) {
 			/* Nothing to say before a primary has spoken. */
 			if (m->cluster_id && m->incarnation)
@@ -331,6 +401,9 @@ void forward_stop(struct mirror *m)
 	pthread_mutex_lock(&m->lock);
 	int n = m->nbackups;
 	m->nbackups = 0;
+	for (int i = 0; i < n; i++)
+		__atomic_store_n(&m->backups[i]->quit, 1, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&m->forward_cond);
 	pthread_mutex_unlock(&m->lock);
 	for (int i = 0; i < n; i++) {
 		struct backup *b = m->backups[i];
@@ -423,10 +496,13 @@ size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
 		double secs = lag ? (double)(now - b->last_ack_ns) / 1e9 : 0;
 		int w = snprintf(buf + n, len - n, json ?
 		        "%s{\"addr\": \"%s\", \"state\": \"%s\", \"acked\": %llu, "
-		        "\"lag_batches\": %llu, \"lag_seconds\": %.1f}" :
-		        "%sbackup %s: %s, acked %llu, lag %llu batches %.1f s%s%s\n",
+		        "\"lag_batches\": %llu, \"lag_seconds\": %.1f, "
+		        "\"copies\": %llu}" :
+		        "%sbackup %s: %s, acked %llu, lag %llu batches %.1f s, "
+		        "copies %llu%s%s\n",
 		        json && i ? ", " : "", b->addr, state_names[b->state],
 		        (unsigned long long)b->acked, (unsigned long long)lag, secs,
+		        (unsigned long long)b->copies,
 		        json || !b->why[0] ? "" : ": ", json ? "" : b->why);
 		if (w < 0)
 			break;

@@ -71,6 +71,18 @@ int log_release(struct ring *const rings[], int n,
 	return err ? err : moved;
 }
 
+void log_fill(struct ring *const rings[], int n, uint64_t *used,
+              uint64_t *total)
+{
+	*used = *total = 0;
+	for (int k = 0; k < n; k++) {
+		if (!rings[k])
+			continue;
+		*used += ring_used(rings[k]);
+		*total += rings[k]->dsize;
+	}
+}
+
 /* The first batch with seq >= next in ring order; 1 if it is next. */
 static int front_is(const struct ring *r, uint64_t next, struct ring_batch *b)
 {

@@ -52,6 +52,10 @@ uint64_t log_readers_min(const struct log_readers *rs);
 int log_release(struct ring *const rings[], int n,
                 const struct log_readers *rs);
 
+/* Log bytes used (head to tail) and in all, over the rings. */
+void log_fill(struct ring *const rings[], int n, uint64_t *used,
+              uint64_t *total);
+
 /* The ring holding complete batch seq next (copied to *b), or NULL if it
  * is not logged (yet). */
 struct ring *log_pick(struct ring *const rings[], int n, uint64_t next,

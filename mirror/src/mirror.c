@@ -67,18 +67,6 @@ void mirror_batch_logged(struct mirror *m, uint64_t seq)
 	 * checkpointer thread covers idle time, full logs and a busy run. */
 }
 
-void mirror_log_fill(struct mirror *m, uint64_t *used, uint64_t *total)
-{
-	*used = *total = 0;
-	for (int k = 0; k < RING_MAX; k++) {
-		struct ring *r = m->rings[k];
-		if (!r)
-			continue;
-		*used += ring_used(r);
-		*total += r->dsize;
-	}
-}
-
 static int path_join(char *dst, size_t len, const char *a, const char *b)
 {
 	int n = snprintf(dst, len, "%s/%s", a, b);

@@ -172,7 +172,11 @@ struct ring *mirror_ring(struct mirror *m, int k, const char **why);
 void mirror_batch_logged(struct mirror *m, uint64_t seq);
 
 /* (L) Log bytes used and total over all rings. */
-void mirror_log_fill(struct mirror *m, uint64_t *used, uint64_t *total);
+static inline void mirror_log_fill(struct mirror *m, uint64_t *used,
+                                   uint64_t *total)
+{
+	log_fill(m->rings, RING_MAX, used, total);
+}
 
 /* checkpoint.c */
 /*
@@ -208,7 +212,10 @@ void copy_drop_stage(struct mirror *m);
 /* The copy's connection is gone: the replica stays as it was, stale. */
 void copy_abort(struct mirror *m);
 /* (L) The copy state, and the HELLO_ACK flags it implies. */
-uint64_t copy_state(const struct mirror *m);
+static inline uint64_t copy_state(const struct mirror *m)
+{
+	return m->state.d->copy_state;
+}
 uint32_t copy_ack_flags(const struct mirror *m);
 
 /* promote.c */
@@ -236,6 +243,18 @@ void forward_stop(struct mirror *m);
  * swapped in, a promotion): every backup needs a full copy, and none is
  * reading the log when this returns. */
 void forward_quiesce(struct mirror *m, const char *why);
+/* copy_send.c: the replica under data_dir, standing at batch seq, to a
+ * backup as a full copy (see its top). No lock held; 0, or an error with
+ * msg set. */
+struct copy_to {
+	struct mjl_link *link;
+	uint64_t slot;          /* the backup's largest frame */
+	uint64_t seq, epoch, cluster;
+	const int *quit;        /* atomic: the mirror stops, give up */
+};
+int copy_send(const char *data_dir, const struct copy_to *t, char *msg,
+              size_t len);
+
 /* (L) Whether the backups lag more than --secondary-thresh: the log's
  * fill while a backup is its slowest reader (the paper's log-bak-begin to
  * log-end). */

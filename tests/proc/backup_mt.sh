@@ -89,6 +89,21 @@ used=$("$MOJIM_BIN/mojimctl" --dir "$T/m" status | sed -n 's/^log_fill: \([0-9]*
 [ "$used" -eq 0 ] || fail "the lost backup still holds $used log bytes"
 note "lost: the primary went on ($SEQ batches in $(ms_between "$t0" "$t1") ms), the mirror says lost, its log is empty"
 
+# Back after being lost: what it missed is gone from the log, so it gets a
+# full copy of the mirror's replica, then batches again.
+start_mirror "$T/b" "$BPORT" --role backup --heartbeat-timeout-ms 1000
+BPID=$MIRROR_PID
+workload after-copy --ops 500
+wait_applied "$T/m" "$SEQ"
+wait_applied "$T/b" "$SEQ"
+same_tree "$T/p" "$T/b/data"
+[ "$(backup_state)" = live ] || fail "the copied backup is not live"
+copies=$("$MOJIM_BIN/mojimctl" --dir "$T/m" status | sed -n 's/^backup .* copies \([0-9]*\).*/\1/p')
+[ "${copies:-0}" -ge 1 ] || fail "the returning backup got no full copy"
+grep -q "backup $BADDR: full copy at batch [0-9]* done" "$T/m.log" ||
+	fail "the mirror did not log the copy"
+note "back: a full copy, then batches up to $SEQ; the backup equals the primary"
+
 # A forwarder that reaches a mirror, not a backup, is refused.
 start_mirror "$T/m2" 0
 M2ADDR=$MIRROR_ADDR
