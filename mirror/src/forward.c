@@ -494,14 +494,18 @@ size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
 		uint64_t lag = m->durable_seq > b->acked ? m->durable_seq - b->acked
 		                                         : 0;
 		double secs = lag ? (double)(now - b->last_ack_ns) / 1e9 : 0;
+		uint64_t bytes = b->state == BK_LIVE || b->state == BK_DOWN ?
+		                 log_bytes_after(m->rings, RING_MAX, b->acked) : 0;
 		int w = snprintf(buf + n, len - n, json ?
 		        "%s{\"addr\": \"%s\", \"state\": \"%s\", \"acked\": %llu, "
-		        "\"lag_batches\": %llu, \"lag_seconds\": %.1f, "
-		        "\"copies\": %llu}" :
-		        "%sbackup %s: %s, acked %llu, lag %llu batches %.1f s, "
-		        "copies %llu%s%s\n",
+		        "\"lag_batches\": %llu, \"lag_bytes\": %llu, "
+		        "\"lag_seconds\": %.1f, \"stalling\": %d, \"copies\": %llu}" :
+		        "%sbackup %s: %s, acked %llu, lag %llu batches %llu bytes "
+		        "%.1f s, stalling %d, copies %llu%s%s\n",
 		        json && i ? ", " : "", b->addr, state_names[b->state],
-		        (unsigned long long)b->acked, (unsigned long long)lag, secs,
+		        (unsigned long long)b->acked, (unsigned long long)lag,
+		        (unsigned long long)bytes, secs,
+		        forward_stalling(m) && b->acked == slowest_backup(m),
 		        (unsigned long long)b->copies,
 		        json || !b->why[0] ? "" : ": ", json ? "" : b->why);
 		if (w < 0)

@@ -83,6 +83,19 @@ void log_fill(struct ring *const rings[], int n, uint64_t *used,
 	}
 }
 
+uint64_t log_bytes_after(struct ring *const rings[], int n, uint64_t seq)
+{
+	uint64_t bytes = 0;
+	for (int k = 0; k < n; k++) {
+		for (size_t i = 0; rings[k] && i < rings[k]->q_len; i++) {
+			const struct ring_batch *b = ring_batch_at(rings[k], i);
+			if (b->seq > seq)
+				bytes += b->end - b->start;
+		}
+	}
+	return bytes;
+}
+
 /* The first batch with seq >= next in ring order; 1 if it is next. */
 static int front_is(const struct ring *r, uint64_t next, struct ring_batch *b)
 {

@@ -56,6 +56,9 @@ int log_release(struct ring *const rings[], int n,
 void log_fill(struct ring *const rings[], int n, uint64_t *used,
               uint64_t *total);
 
+/* Log bytes of the complete batches above seq (a reader's lag). */
+uint64_t log_bytes_after(struct ring *const rings[], int n, uint64_t seq);
+
 /* The ring holding complete batch seq next (copied to *b), or NULL if it
  * is not logged (yet). */
 struct ring *log_pick(struct ring *const rings[], int n, uint64_t next,

@@ -28,11 +28,14 @@ run() {
 	"$MOJIM_TOOLS/mj_workload" --dir "$T/p-$name" --mirror "$MIRROR_ADDR" \
 		--mode sync --threads 2 --connections 2 --seed 3 \
 		--block-timeout-ms 60000 "$@" >"$T/w-$name.out" 2>"$T/w-$name.log" &
-	local wl=$! used
+	local wl=$! used st
 	MAXUSED=0
+	SEEN_STALLING=0
 	while kill -0 "$wl" 2>/dev/null; do
-		used=$("$MOJIM_BIN/mojimctl" --dir "$MDIR" status | sed -n 's/^log_fill: \([0-9]*\)\/.*/\1/p')
+		st=$("$MOJIM_BIN/mojimctl" --dir "$MDIR" status)
+		used=$(sed -n 's/^log_fill: \([0-9]*\)\/.*/\1/p' <<<"$st")
 		[ "${used:-0}" -gt "$MAXUSED" ] && MAXUSED=$used
+		grep -q "^backup .*, stalling 1," <<<"$st" && SEEN_STALLING=$((SEEN_STALLING + 1))
 		sleep 0.05
 	done
 	wait "$wl" || fail "$name: the workload failed: $(tail -3 "$T/w-$name.log")"
@@ -55,8 +58,9 @@ run() {
 
 run bounded "$THRESH" --seconds 3
 BOUND_USED=$MAXUSED
-note "bounded: $SEQ batches, log fill at most $MAXUSED bytes (threshold $THRESH), $STALLS stalls, $STALLED_MS ms stalled; drained, the backup equals the primary"
+note "bounded: $SEQ batches, log fill at most $MAXUSED bytes (threshold $THRESH), $STALLS stalls, $STALLED_MS ms stalled, the backup named as stalling in $SEEN_STALLING samples; drained, the backup equals the primary"
 [ "$STALLS" -gt 0 ] || fail "the mirror never stalled behind a 1 MB/s backup"
+[ "$SEEN_STALLING" -gt 0 ] || fail "status never named the backup that stalls the tier"
 # Beyond the threshold: at most a batch per connection in flight, each
 # well under 1 MiB here (the workload's sync points are small).
 [ "$BOUND_USED" -le $((THRESH + (2 << 20))) ] ||
