@@ -141,6 +141,7 @@ struct mirror_proc {
 	char addr[64];      /* "127.0.0.1:PORT" */
 	char keyfile[256];  /* --keyfile, or "" */
 	char pki[256];      /* --tls with this directory's certificates, or "" */
+	char args[512];     /* more arguments, space-separated, or "" */
 };
 
 /* How a benchmark's link is secured: a cluster key file, TLS with the
@@ -149,6 +150,8 @@ struct mirror_proc {
 struct bench_link {
 	const char *keyfile;
 	const char *pki;
+	const char *args; /* more mirror arguments, space-separated (the
+	                     secondary tier: --backup ADDR --chain ...) */
 };
 /* A CA and the certificates of a mirror (naming 127.0.0.1) and a primary
  * in dir, made by the openssl command; 0 or -1 (said on stderr). */
@@ -211,6 +214,9 @@ struct work_spec {
 /* Runs the workload and fills r (everything but section and name). */
 int work_run(struct bench_target *t, const struct work_spec *w,
              struct row *r);
+
+/* ---- tier.c: the secondary tier (backups), paper section 6.2 ---- */
+void run_tier(const struct bench_opts *o);
 
 /* ---- modes.c, bandwidth.c ---- */
 

@@ -23,13 +23,13 @@
 #endif
 
 static const char *const sections[] = {"tcp", "modes", "sizes", "threads",
-                                       "bandwidth", "link"};
+                                       "bandwidth", "link", "tier"};
 
 static int usage(const char *why)
 {
 	fprintf(stderr, "mojim-bench: %s\n"
 	        "usage: mojim-bench [--quick] [--iters N] [--seconds S] "
-	        "[--only tcp,modes,sizes,threads,bandwidth,link]\n"
+	        "[--only tcp,modes,sizes,threads,bandwidth,link,tier]\n"
 	        "       [--spin-us N] [--connections N] [--file-size N[K|M|G]] "
 	        "[--checkpoint-thresh N]\n"
 	        "       [--csv FILE] [--mirror-bin PATH] [--scratch DIR] "
@@ -126,7 +126,8 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 	    o->file_size < (1u << 20) || o->spin_us > 1000000)
 		return usage("a number is out of range");
 	if (o->only && check_only(o->only))
-		return usage("--only takes tcp,modes,sizes,threads,bandwidth,link");
+		return usage("--only takes tcp,modes,sizes,threads,bandwidth,link,"
+		             "tier");
 	return 0;
 }
 
@@ -204,6 +205,8 @@ int main(int argc, char **argv)
 		run_bandwidth(&o);
 	if (wanted(&o, "link"))
 		run_link(&o);
+	if (wanted(&o, "tier"))
+		run_tier(&o);
 	report_targets();
 	printf("\nmojim-bench: done in %.1f s\n", (double)(now_ns() - t0) / 1e9);
 	return report_csv(o.csv) ? 1 : 0;

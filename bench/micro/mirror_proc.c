@@ -49,7 +49,8 @@ void scratch_remove(const char *path)
 static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 {
 	char spin[32], ckpt[32];
-	const char *argv[24];
+	const char *argv[48];
+	char args[sizeof(m->args)];
 	int a = 0;
 	int fd = open(m->errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || dup2(fd, 2) < 0)
@@ -86,6 +87,10 @@ static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 		for (size_t i = 0; i < sizeof(tls) / sizeof(tls[0]); i++)
 			argv[a++] = tls[i];
 	}
+	snprintf(args, sizeof(args), "%s", m->args);
+	for (char *save = NULL, *w = strtok_r(args, " ", &save);
+	     w && a < 47; w = strtok_r(NULL, " ", &save))
+		argv[a++] = w;
 	argv[a] = NULL;
 	execv(o->mirror_bin, (char *const *)argv);
 	fprintf(stderr, "exec %s: %s\n", o->mirror_bin, strerror(errno));
@@ -166,6 +171,8 @@ int mirror_start_keyed(const struct bench_opts *o, const char *scratch,
 	snprintf(m->keyfile, sizeof(m->keyfile), "%s",
 	         link && link->keyfile ? link->keyfile : "");
 	snprintf(m->pki, sizeof(m->pki), "%s", link && link->pki ? link->pki : "");
+	snprintf(m->args, sizeof(m->args), "%s",
+	         link && link->args ? link->args : "");
 	return mirror_restart(o, m);
 }
 
