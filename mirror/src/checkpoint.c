@@ -223,6 +223,18 @@ uint64_t ckpt_run(struct mirror *m)
 	return m->applied_seq - start;
 }
 
+void ckpt_take_applying(struct mirror *m)
+{
+	while (m->applying) {
+		__atomic_store_n(&m->copy_yield, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&m->lock);
+		usleep(1000);
+		pthread_mutex_lock(&m->lock);
+	}
+	__atomic_store_n(&m->copy_yield, 0, __ATOMIC_RELAXED);
+	m->applying = 1;
+}
+
 int ckpt_try_run(struct mirror *m)
 {
 	if (m->applying || health_backoff(m, now_ns()))

@@ -210,12 +210,7 @@ int copy_done(struct mirror *m, uint64_t seq, const char **why)
 	if (rc)
 		return *why = "cannot persist the staged copy", rc;
 	pthread_mutex_lock(&m->lock);
-	while (m->applying) { /* the checkpointer: never on a swapped dir */
-		pthread_mutex_unlock(&m->lock);
-		usleep(1000);
-		pthread_mutex_lock(&m->lock);
-	}
-	m->applying = 1;
+	ckpt_take_applying(m); /* the checkpointer: never on a swapped dir */
 	forward_quiesce(m, "a full copy replaces the mirror's copy");
 	rc = drop_logs(m);
 	if (!rc)

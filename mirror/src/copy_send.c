@@ -30,6 +30,7 @@
 struct copy_out {
 	struct mjl_link *link;
 	const int *quit;          /* atomic: set when the mirror stops */
+	const int *yield;         /* atomic: someone waits to apply */
 	unsigned char *buf;
 	uint64_t cap, pos;        /* the frame being filled: [0, pos) */
 	uint32_t nrec;
@@ -42,8 +43,9 @@ static int flush(struct copy_out *o)
 {
 	if (!o->nrec)
 		return 0;
-	if (__atomic_load_n(o->quit, __ATOMIC_RELAXED))
-		return -ECANCELED;
+	if (__atomic_load_n(o->quit, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(o->yield, __ATOMIC_RELAXED))
+		return -ECANCELED; /* given up: tried again later */
 	uint64_t len = o->pos + MJW_TRAILER_SIZE;
 	mjw_put_hdr(o->buf, MJW_BATCH, MJW_F_COPY | MJW_F_LAST, o->nrec, 0,
 	            o->epoch, 0, len, o->pos - MJW_HDR_SIZE);
@@ -168,7 +170,8 @@ int copy_send(const char *data_dir, const struct copy_to *t, char *msg,
 	struct mjl_link *link = t->link;
 	uint64_t seq = t->seq;
 	struct copy_out o = {
-		.link = link, .quit = t->quit, .pos = MJW_HDR_SIZE,
+		.link = link, .quit = t->quit, .yield = t->yield,
+		.pos = MJW_HDR_SIZE,
 		.cap = t->slot < COPY_FRAME_MAX ? t->slot : COPY_FRAME_MAX,
 		.epoch = t->epoch, .cluster = t->cluster,
 	};

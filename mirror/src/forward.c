@@ -50,7 +50,13 @@ struct backup {
 	enum backup_state state;/* (L) */
 	uint64_t acked;         /* (L) it holds every batch up to this */
 	uint64_t down_since_ns; /* (L) since when it is not acknowledging */
-	uint64_t last_ack_ns;   /* (L) */
+	uint64_t last_ack_ns;   /* (L) its last answer (heartbeats included) */
+	uint64_t progress_ns;   /* (L) its last batch acknowledged, or the last
+	                           time it had nothing to get: a backup that
+	                           answers but never takes a batch gets lost */
+	uint64_t link_epoch;    /* (L) the epoch its link was dialled with */
+	uint64_t retry_ns;      /* (L) no dial or copy before this (backoff) */
+	uint64_t backoff_ms;    /* (L) doubles on each failure, up to 5 s */
 	char why[256];          /* (L) why it is not live */
 	int sending;            /* (L) reading the log without the lock */
 	uint64_t slot;          /* its largest frame (its HELLO_ACK) */
@@ -111,13 +117,25 @@ static void check_lost(struct backup *b)
 	}
 }
 
+/* (L) After a failed dial, batch or copy: no new try for a while (the
+ * forward_cond wakes a forwarder at every batch: no spinning on a backup
+ * that refuses). */
+static void back_off(struct backup *b)
+{
+	b->backoff_ms = b->backoff_ms ? b->backoff_ms * 2 : IDLE_WAIT_MS;
+	if (b->backoff_ms > 5000)
+		b->backoff_ms = 5000;
+	b->retry_ns = now_ns() + b->backoff_ms * 1000000ull;
+}
+
 /* (L) A failure: down (the timeout runs from the last ack). */
 static void went_down(struct backup *b, const char *why)
 {
+	back_off(b);
 	if (b->state == BK_LIVE) {
 		mlog("backup %s: link lost: %s", b->addr, why);
 		b->state = BK_DOWN;
-		b->down_since_ns = b->last_ack_ns;
+		b->down_since_ns = b->progress_ns;
 	}
 	snprintf(b->why, sizeof(b->why), "%s", why);
 	check_lost(b);
@@ -190,6 +208,7 @@ static void connect_backup(struct backup *b)
 		return went_down(b, "the mirror's epoch changed while dialing");
 	}
 	b->slot = ack.slot_size;
+	b->link_epoch = epoch;
 	const char *why = copy_reason(b, &ack);
 	if (why)
 		return needs_copy(b, why);
@@ -207,9 +226,14 @@ static void connect_backup(struct backup *b)
 static void copy_to_backup(struct backup *b)
 {
 	struct mirror *m = b->m;
-	if (copy_state(m) != COPY_NONE) { /* nothing whole to copy from */
+	/* Nothing whole to copy from (the mirror waits for a copy itself, or
+	 * its replica holds part of a batch), or the link speaks an older
+	 * epoch than the copy would: dialled again later. */
+	if (copy_state(m) != COPY_NONE || m->health.unhealthy ||
+	    b->link_epoch != m->epoch) {
 		mjl_close(b->link);
 		b->link = NULL;
+		back_off(b);
 		return;
 	}
 	while (m->applying && !m->stopping) {
@@ -227,7 +251,7 @@ static void copy_to_backup(struct backup *b)
 		log_reader_reset(&m->readers, b->reader, seq);
 	struct copy_to t = {.link = b->link, .slot = b->slot, .seq = seq,
 	                    .epoch = m->epoch, .cluster = m->cluster_id,
-	                    .quit = &b->quit};
+	                    .quit = &b->quit, .yield = &m->copy_yield};
 	char msg[300];
 	int rc = b->reader < 0 ? -ENOSPC : 0;
 	mlog("backup %s: full copy of the replica at batch %llu", b->addr,
@@ -245,12 +269,14 @@ static void copy_to_backup(struct backup *b)
 		b->link = NULL;
 		mlog("backup %s: full copy failed: %s; tried again", b->addr, msg);
 		drop_cursor(b);
+		back_off(b);
 		return;
 	}
 	b->copies++;
+	b->backoff_ms = 0;
 	b->acked = seq;
 	b->state = BK_LIVE;
-	b->last_ack_ns = now_ns();
+	b->last_ack_ns = b->progress_ns = now_ns();
 	b->why[0] = '\0';
 	mlog("backup %s: full copy at batch %llu done in %.2f s; live", b->addr,
 	     (unsigned long long)seq, (double)(now_ns() - t0) / 1e9);
@@ -306,7 +332,8 @@ static int forward_one(struct backup *b)
 		return 1;
 	}
 	b->acked = next;
-	b->last_ack_ns = now_ns();
+	b->backoff_ms = 0;
+	b->last_ack_ns = b->progress_ns = now_ns();
 	if (b->reader >= 0) {
 		log_reader_advance(&m->readers, b->reader, next);
 		(void)log_release(m->rings, RING_MAX, &m->readers);
@@ -344,20 +371,37 @@ static void *forward_main(void *arg)
 	struct mirror *m = b->m;
 	pthread_mutex_lock(&m->lock);
 	while (!m->stopping) {
-		if (b->state == BK_NEEDS_COPY && b->link) {
+		if (m->promoted) {
+			/* The replica is a primary's home now: nothing to feed
+			 * from it (forward_quiesce marked the backups). */
+			mjl_close(b->link);
+			b->link = NULL;
+			wait_ms(m, IDLE_WAIT_MS);
+		} else if (!m->cluster_id || !m->incarnation) {
+			/* Nothing to say before a primary has spoken. */
+			b->progress_ns = now_ns();
+			wait_ms(m, IDLE_WAIT_MS);
+		} else if (now_ns() < b->retry_ns && !b->link) {
+			uint64_t left = (b->retry_ns - now_ns()) / 1000000 + 1;
+			wait_ms(m, left < IDLE_WAIT_MS ? (int)left : IDLE_WAIT_MS);
+			if (!b->link)
+				check_lost(b);
+			continue;
+		} else if (b->state == BK_NEEDS_COPY && b->link) {
 			copy_to_backup(b);
 			if (!b->link && !m->stopping)
 				wait_ms(m, IDLE_WAIT_MS);
 		} else if (!b->link) {
-			/* Nothing to say before a primary has spoken. */
-			if (m->cluster_id && m->incarnation)
-				connect_backup(b);
+			connect_backup(b);
 			if (!b->link && !m->stopping)
 				wait_ms(m, IDLE_WAIT_MS);
 		} else if (b->state == BK_LIVE && !forward_one(b)) {
+			b->progress_ns = now_ns(); /* it has everything there is */
 			keep_alive(b);
 			if (b->link)
 				wait_ms(m, IDLE_WAIT_MS);
+		} else if (!b->link && !m->stopping) {
+			wait_ms(m, IDLE_WAIT_MS); /* failed: not in a tight loop */
 		}
 		if (!b->link)
 			check_lost(b); /* the timeout runs while it is down */
@@ -377,7 +421,7 @@ int forward_start(struct mirror *m, const char **why)
 		b->m = m;
 		snprintf(b->addr, sizeof(b->addr), "%s", m->cfg.backups[i]);
 		b->state = BK_DOWN;
-		b->down_since_ns = now_ns();
+		b->down_since_ns = b->progress_ns = now_ns();
 		snprintf(b->why, sizeof(b->why), "no primary has spoken yet");
 		pthread_mutex_lock(&m->lock);
 		b->reader = log_reader_add(&m->readers, m->applied_seq);
@@ -452,37 +496,15 @@ int forward_stalling(struct mirror *m)
 	return used > thresh;
 }
 
-void forward_wait_backlog(struct mirror *m)
+int forward_chain_waits(struct mirror *m, uint64_t seq)
 {
-	uint64_t t0 = 0;
-	while (!m->stopping && forward_stalling(m)) {
-		if (!t0) {
-			t0 = now_ns();
-			m->stalls++;
-		}
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
-	}
-	if (t0)
-		m->stalled_ns += now_ns() - t0;
+	return slowest_backup(m) < seq;
 }
 
-void forward_wait_acked(struct mirror *m, uint64_t seq)
+void forward_tick(struct mirror *m)
 {
-	while (!m->stopping && slowest_backup(m) < seq) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += 50 * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
-		for (int i = 0; i < m->nbackups; i++)
-			check_lost(m->backups[i]); /* the timeout bounds this */
-	}
+	for (int i = 0; i < m->nbackups; i++)
+		check_lost(m->backups[i]); /* only a down one: the timeout */
 }
 
 size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
@@ -493,7 +515,7 @@ size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
 		const struct backup *b = m->backups[i];
 		uint64_t lag = m->durable_seq > b->acked ? m->durable_seq - b->acked
 		                                         : 0;
-		double secs = lag ? (double)(now - b->last_ack_ns) / 1e9 : 0;
+		double secs = lag ? (double)(now - b->progress_ns) / 1e9 : 0;
 		uint64_t bytes = b->state == BK_LIVE || b->state == BK_DOWN ?
 		                 log_bytes_after(m->rings, RING_MAX, b->acked) : 0;
 		int w = snprintf(buf + n, len - n, json ?
@@ -505,6 +527,7 @@ size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
 		        json && i ? ", " : "", b->addr, state_names[b->state],
 		        (unsigned long long)b->acked, (unsigned long long)lag,
 		        (unsigned long long)bytes, secs,
+		        (b->state == BK_LIVE || b->state == BK_DOWN) &&
 		        forward_stalling(m) && b->acked == slowest_backup(m),
 		        (unsigned long long)b->copies,
 		        json || !b->why[0] ? "" : ": ", json ? "" : b->why);

@@ -377,6 +377,52 @@ static int log_failed(struct conn *c, const struct mjw_hdr *h, int rc)
 	return END_FAILED;
 }
 
+/*
+ * (L, waits on space_cond) The secondary tier's say on a batch's ack: held
+ * while the backups lag more than --secondary-thresh (the paper's stall),
+ * and with --chain until every backup that counts has it. Given up when
+ * the connection goes (cut by a newer primary or a promotion: a batch
+ * behind a gap can never be forwarded) or the mirror stops; a backup down
+ * for longer than its timeout stops counting (forward_tick).
+ */
+static int wait_for_backups(struct conn *c, uint64_t seq)
+{
+	struct mirror *m = c->m;
+	uint64_t t0 = 0;
+	int rc = END_OK;
+	for (;;) {
+		int stall = forward_stalling(m);
+		if (!stall && !(m->cfg.chain && forward_chain_waits(m, seq)))
+			break;
+		if (m->stopping) {
+			c->why = "shutting down";
+			rc = END_CLOSED;
+			break;
+		}
+		if (mjl_conn_gone(c->lc)) {
+			c->why = "peer closed while its ack waited for the backups";
+			rc = END_CLOSED;
+			break;
+		}
+		if ((rc = conn_check_current(c)))
+			break;
+		if (stall && !t0) {
+			t0 = now_ns();
+			m->stalls++;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
+		forward_tick(m);
+	}
+	if (t0)
+		m->stalled_ns += now_ns() - t0;
+	return rc;
+}
+
 /* One BATCH frame: into the ring, checked, persisted, committed, acked. */
 static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 {
@@ -457,12 +503,12 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	}
 	if (!last)
 		return END_OK;
-	if (!c->skip) { /* the secondary tier's bound on a backup's lag */
+	if (!c->skip) {
 		pthread_mutex_lock(&m->lock);
-		forward_wait_backlog(m);
-		if (m->cfg.chain)
-			forward_wait_acked(m, h->seq);
+		rc = wait_for_backups(c, h->seq);
 		pthread_mutex_unlock(&m->lock);
+		if (rc)
+			return rc;
 	}
 	rc = conn_send(c, MJW_ACK, h->seq, NULL, 0);
 	pthread_mutex_lock(&m->lock);

@@ -366,8 +366,16 @@ static int serve(struct mirror *m)
 	if (!rc)
 		rc = forward_start(m, &why);
 	block_signals(0);
-	if (rc)
+	if (rc) {
+		/* Threads already started end before anything is freed. */
+		pthread_mutex_lock(&m->lock);
+		m->stopping = 1;
+		pthread_cond_broadcast(&m->forward_cond);
+		pthread_mutex_unlock(&m->lock);
+		forward_stop(m);
+		ckpt_stop(m);
 		return fail(m, m->cfg.dir, why, rc);
+	}
 	mlog("listening on %s dir %s applied_seq %llu%s", m->listen_addr,
 	     m->cfg.dir, (unsigned long long)m->applied_seq,
 	     m->cfg.role_backup ? " (a backup)" : "");

@@ -72,6 +72,8 @@ struct mirror {
 	struct mjl_tls *forward_tls;   /* the same, for dialing backups */
 	struct backup *backups[MIRROR_MAX_BACKUPS]; /* forward.c's */
 	int nbackups;
+	int copy_yield;        /* atomic: a promotion or a copy swap waits for
+	                          applying: a copy to a backup gives up */
 	char log_dir[PATH_MAX];
 	char data_dir[PATH_MAX];
 	char state_path[PATH_MAX];
@@ -179,6 +181,11 @@ static inline void mirror_log_fill(struct mirror *m, uint64_t *used,
 }
 
 /* checkpoint.c */
+/* (L, dropped while waiting) Waits until nobody applies, then is the one
+ * applying (m->applying): a copy to a backup holding it is asked to give
+ * up (m->copy_yield), so a promotion or a swap waits a moment, not the
+ * whole copy. */
+void ckpt_take_applying(struct mirror *m);
 /*
  * (L held on entry and exit; dropped while applying.) Applies every batch
  * that is ready in sequence order; returns how many.
@@ -251,6 +258,7 @@ struct copy_to {
 	uint64_t slot;          /* the backup's largest frame */
 	uint64_t seq, epoch, cluster;
 	const int *quit;        /* atomic: the mirror stops, give up */
+	const int *yield;       /* atomic: someone waits to apply, give up */
 };
 int copy_send(const char *data_dir, const struct copy_to *t, char *msg,
               size_t len);
@@ -259,12 +267,12 @@ int copy_send(const char *data_dir, const struct copy_to *t, char *msg,
  * fill while a backup is its slowest reader (the paper's log-bak-begin to
  * log-end). */
 int forward_stalling(struct mirror *m);
-/* (L, waits on space_cond) Holds a batch's ack back while that is so
- * (the paper's stall); a lost backup stops counting after its timeout. */
-void forward_wait_backlog(struct mirror *m);
-/* (L, waits on space_cond) --chain: until every backup that counts (live,
- * or down but not lost yet) acknowledged seq. */
-void forward_wait_acked(struct mirror *m, uint64_t seq);
+/* (L) --chain: whether a backup that counts (live, or down but not lost
+ * yet) has not acknowledged seq. */
+int forward_chain_waits(struct mirror *m, uint64_t seq);
+/* (L) Declares lost the backups down for longer than their timeout (a
+ * waiting receiver calls it: the timeout bounds its wait). */
+void forward_tick(struct mirror *m);
 /* (L) One line per backup (text), or the elements of a JSON array. */
 size_t forward_status(struct mirror *m, int json, char *buf, size_t len);
 

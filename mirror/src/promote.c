@@ -41,12 +41,7 @@ static int drop_connections(struct mirror *m)
  * follows on, whatever the health backoff says: one more try. */
 static void apply_ready(struct mirror *m)
 {
-	while (m->applying) {
-		pthread_mutex_unlock(&m->lock);
-		usleep(1000);
-		pthread_mutex_lock(&m->lock);
-	}
-	m->applying = 1;
+	ckpt_take_applying(m);
 	ckpt_run(m);
 	m->applying = 0;
 }

@@ -104,6 +104,34 @@ grep -q "backup $BADDR: full copy at batch [0-9]* done" "$T/m.log" ||
 	fail "the mirror did not log the copy"
 note "back: a full copy, then batches up to $SEQ; the backup equals the primary"
 
+# A backup that answers but refuses every batch (its --max-file-size is
+# below the workload's files) makes no progress: it is lost after the
+# timeout like a silent one, and stalls nothing.
+start_mirror "$T/b5" 0 --role backup --max-file-size 4K
+B5ADDR=$MIRROR_ADDR
+start_mirror "$T/m5" 0 --backup "$B5ADDR" --backup-timeout-ms 1000 --chain
+M5PID=$MIRROR_PID
+MADDR=$MIRROR_ADDR
+rm -rf "$T/p"
+workload refusing --seconds 3 --block-timeout-ms 60000
+for i in $(seq 1 100); do
+	grep -q "backup $B5ADDR LOST" "$T/m5.log" && break
+	sleep 0.05
+done
+grep -q "backup $B5ADDR LOST" "$T/m5.log" ||
+	fail "a backup refusing every batch was never declared lost: $(grep backup "$T/m5.log" | tail -3)"
+note "refusing: the backup was lost after its timeout, the chained primary went on ($SEQ batches)"
+
+# A promoted mirror feeds nobody: its replica is a primary's home now
+# (the lost backup above was being offered copies it refuses until then).
+"$MOJIM_BIN/mojimctl" --dir "$T/m5" promote --force >"$T/promote5.out" 2>&1 ||
+	fail "promote: $(cat "$T/promote5.out")"
+copies0=$(grep -c "full copy of the replica" "$T/m5.log" || true)
+sleep 5.5 # longer than the longest backoff between two tries (5 s)
+copies1=$(grep -c "full copy of the replica" "$T/m5.log" || true)
+[ "$copies1" -eq "$copies0" ] ||
+	fail "a promoted mirror went on copying its replica to a backup ($copies0 -> $copies1)"
+
 # A forwarder that reaches a mirror, not a backup, is refused.
 start_mirror "$T/m2" 0
 M2ADDR=$MIRROR_ADDR
