@@ -347,8 +347,10 @@ static int forward_one(struct backup *b)
 static void keep_alive(struct backup *b)
 {
 	struct mirror *m = b->m;
-	uint64_t every = m->cfg.backup_timeout_ms / 3 < 1000 ?
-	                 m->cfg.backup_timeout_ms / 3 : 1000;
+	/* Well inside the backup's own heartbeat timeout (1 s at the least
+	 * it allows is common in tests) and our backup timeout. */
+	uint64_t every = m->cfg.backup_timeout_ms / 4 < 250 ?
+	                 m->cfg.backup_timeout_ms / 4 : 250;
 	uint64_t now = now_ns();
 	if (now - b->last_ack_ns < every * 1000000ull)
 		return;
