@@ -56,7 +56,7 @@ struct backup {
 	                           answers but never takes a batch gets lost */
 	uint64_t link_epoch;    /* (L) the epoch its link was dialled with */
 	uint64_t retry_ns;      /* (L) no dial or copy before this (backoff) */
-	uint64_t backoff_ms;    /* (L) doubles on each failure, up to 5 s */
+	uint64_t backoff_ms;    /* (L) doubles on each failure, up to 2 s */
 	char why[256];          /* (L) why it is not live */
 	int sending;            /* (L) reading the log without the lock */
 	uint64_t slot;          /* its largest frame (its HELLO_ACK) */
@@ -68,6 +68,7 @@ struct backup {
 };
 
 #define IDLE_WAIT_MS 100
+#define BACKOFF_MAX_MS 2000 /* between two tries of a failing backup */
 
 /* (L) Waits on forward_cond at most ms. */
 static void wait_ms(struct mirror *m, int ms)
@@ -123,8 +124,8 @@ static void check_lost(struct backup *b)
 static void back_off(struct backup *b)
 {
 	b->backoff_ms = b->backoff_ms ? b->backoff_ms * 2 : IDLE_WAIT_MS;
-	if (b->backoff_ms > 5000)
-		b->backoff_ms = 5000;
+	if (b->backoff_ms > BACKOFF_MAX_MS)
+		b->backoff_ms = BACKOFF_MAX_MS;
 	b->retry_ns = now_ns() + b->backoff_ms * 1000000ull;
 }
 

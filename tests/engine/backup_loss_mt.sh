@@ -1,7 +1,7 @@
 # Primary and mirror lost together: a 4-thread WiredTiger workload through
 # the extension (fsync per commit), its mirror forwarding to a backup, and
 # at a random moment the primary and the mirror SIGKILLed together,
-# MOJIM_BACKUP_ROUNDS times (default 6, times MOJIM_SOAK) per setting. The backup is then
+# MOJIM_BACKUP_ROUNDS times (default 4, times MOJIM_SOAK) per setting. The backup is then
 # stopped, promoted offline (mojimctl promote), and its data directory,
 # copied aside, opened by stock WiredTiger with recovery; every table
 # verifies. With --chain every commit the workload saw returned must be
@@ -10,7 +10,7 @@
 # prefix, up to what the backup had). Every round starts fresh.
 . "$(dirname "$0")/lib.sh"
 : "${MOJIM_ENGINE_TOOLS:?MOJIM_ENGINE_TOOLS must point at tests/engine of the build}"
-ROUNDS=$(soak "${MOJIM_BACKUP_ROUNDS:-6}")
+ROUNDS=$(soak "${MOJIM_BACKUP_ROUNDS:-4}")
 W=$MOJIM_ENGINE_TOOLS/wt_workload
 
 # round NAME STRICT MIRROR-ARGS...

@@ -1,7 +1,7 @@
 # Crash: the primary, a 4-thread WiredTiger workload through the extension
 # (fsync per commit, checkpoints every second, log archiving), is SIGKILLed
-# at a random moment, MOJIM_CRASHES times (default 20) in sync and in
-# syncflush and MOJIM_CRASHES_ASYNC times (default 5) in async. Each time
+# at a random moment, MOJIM_CRASHES times (default 12) in sync and in
+# syncflush and MOJIM_CRASHES_ASYNC times (default 3) in async. Each time
 # the mirror is stopped (it applies every complete batch), its replica is
 # copied aside and opened by stock WiredTiger with recovery, every table
 # verifies, and every commit the workload reported as returned before the
@@ -9,8 +9,8 @@
 # Every crash starts from a fresh primary and mirror.
 . "$(dirname "$0")/lib.sh"
 : "${MOJIM_ENGINE_TOOLS:?MOJIM_ENGINE_TOOLS must point at tests/engine of the build}"
-CRASHES=${MOJIM_CRASHES:-20}
-CRASHES_ASYNC=${MOJIM_CRASHES_ASYNC:-5}
+CRASHES=$(soak "${MOJIM_CRASHES:-12}")
+CRASHES_ASYNC=$(soak "${MOJIM_CRASHES_ASYNC:-3}")
 
 for mode in sync syncflush async; do
 	n=$CRASHES
