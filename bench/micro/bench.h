@@ -214,6 +214,10 @@ struct work_spec {
 /* Runs the workload and fills r (everything but section and name). */
 int work_run(struct bench_target *t, const struct work_spec *w,
              struct row *r);
+/* Runs w on t as one reported row of section, named name, noted "round K
+ * of N" (or FAILED); closes t. */
+void work_row(struct bench_target *t, const struct work_spec *w,
+              const char *section, const char *name, int round, int rounds);
 
 /* ---- tier.c: the secondary tier (backups), paper section 6.2 ---- */
 void run_tier(const struct bench_opts *o);

@@ -78,20 +78,12 @@ static void one(const struct bench_opts *o, const char *name,
                 const struct bench_link *link, int round)
 {
 	struct bench_target t;
-	struct row r = {0};
 	if (target_open_keyed(&t, o, MJ_MODE_SYNC, o->connections, link))
 		return;
 	struct work_spec w = {.threads = 1, .size = 4096,
 	                      .max_ops = o->iters / ROUNDS + 1,
 	                      .seconds = o->seconds * 3};
-	snprintf(r.section, sizeof(r.section), "link");
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	if (work_run(&t, &w, &r))
-		snprintf(r.note, sizeof(r.note), "FAILED (see stderr)");
-	else
-		snprintf(r.note, sizeof(r.note), "round %d of %d", round, ROUNDS);
-	report_row(&r);
-	target_close(&t);
+	work_row(&t, &w, "link", name, round, ROUNDS);
 }
 
 void run_link(const struct bench_opts *o)

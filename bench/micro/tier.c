@@ -80,7 +80,6 @@ static void measure(const struct bench_opts *o, const struct tier *tr,
                     const char *args, int threads, int round)
 {
 	struct bench_target t;
-	struct row r = {0};
 	const struct bench_link link = {.args = args};
 	if (target_open_keyed(&t, o, MJ_MODE_SYNC, o->connections, &link))
 		return;
@@ -89,14 +88,7 @@ static void measure(const struct bench_opts *o, const struct tier *tr,
 	                                              : 100000000L,
 	                      .seconds = threads == 1 ? o->seconds * 3
 	                                              : o->seconds};
-	snprintf(r.section, sizeof(r.section), "tier");
-	snprintf(r.name, sizeof(r.name), "%s", tr->name);
-	if (work_run(&t, &w, &r))
-		snprintf(r.note, sizeof(r.note), "FAILED (see stderr)");
-	else
-		snprintf(r.note, sizeof(r.note), "round %d of %d", round, ROUNDS);
-	report_row(&r);
-	target_close(&t);
+	work_row(&t, &w, "tier", tr->name, round, ROUNDS);
 }
 
 /* One measurement of a tier on fresh backups (and proxy): a backup takes

@@ -364,3 +364,17 @@ int work_run(struct bench_target *t, const struct work_spec *w, struct row *r)
 		fprintf(stderr, "mojim-bench: mj_msync: %s\n", mj_strerror(err));
 	return err;
 }
+
+void work_row(struct bench_target *t, const struct work_spec *w,
+              const char *section, const char *name, int round, int rounds)
+{
+	struct row r = {0};
+	snprintf(r.section, sizeof(r.section), "%s", section);
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	if (work_run(t, w, &r))
+		snprintf(r.note, sizeof(r.note), "FAILED (see stderr)");
+	else
+		snprintf(r.note, sizeof(r.note), "round %d of %d", round, rounds);
+	report_row(&r);
+	target_close(t);
+}
