@@ -385,10 +385,26 @@ static int log_failed(struct conn *c, const struct mjw_hdr *h, int rc)
  * behind a gap can never be forwarded) or the mirror stops; a backup down
  * for longer than its timeout stops counting (forward_tick).
  */
+/* Tells the primary, every MJW_HOLD_MS, that batch seq is logged and its
+ * ack held, so that its ack timeout measures the mirror, not the backups.
+ * Sent without the lock: a primary that does not read must not hold the
+ * mirror up. Called and returns with m->lock held. */
+static int hold_tick(struct conn *c, uint64_t seq, uint64_t *last_ns)
+{
+	uint64_t now = now_ns();
+	if (now - *last_ns < MJW_HOLD_MS * 1000000ull)
+		return 0;
+	*last_ns = now;
+	pthread_mutex_unlock(&c->m->lock);
+	int rc = conn_send(c, MJW_HOLD, seq, NULL, 0);
+	pthread_mutex_lock(&c->m->lock);
+	return rc;
+}
+
 static int wait_for_backups(struct conn *c, uint64_t seq)
 {
 	struct mirror *m = c->m;
-	uint64_t t0 = 0;
+	uint64_t t0 = 0, held_ns = now_ns();
 	int rc = END_OK;
 	for (;;) {
 		int stall = forward_stalling(m);
@@ -417,6 +433,8 @@ static int wait_for_backups(struct conn *c, uint64_t seq)
 		ts.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
 		forward_tick(m);
+		if ((rc = hold_tick(c, seq, &held_ns)))
+			break;
 	}
 	if (t0)
 		m->stalled_ns += now_ns() - t0;

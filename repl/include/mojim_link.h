@@ -259,7 +259,8 @@ int mjl_recv_ctrl(struct mjl_link *l, unsigned char *frame, int timeout_ms,
 void mjl_last_refusal(const struct mjl_link *l, struct mjl_refusal *out);
 /* Sends PING nonce and waits for its PONG (stale PONGs skipped). */
 int mjl_ping(struct mjl_link *l, uint64_t nonce, char *msg, size_t msglen);
-/* Waits for the ACK of seq (PONGs skipped), io_timeout_ms at most. */
+/* Waits for the ACK of seq (PONGs skipped), io_timeout_ms at most for each
+ * frame: a HOLD of seq (the mirror waits for its backups) extends it. */
 int mjl_wait_ack(struct mjl_link *l, uint64_t seq, char *msg, size_t msglen);
 void mjl_close(struct mjl_link *l);
 

@@ -49,8 +49,14 @@ enum mjw_type {
 	                       mirror's nonce (MJW_NONCE_SIZE bytes) */
 	MJW_AUTH = 11,      /* primary -> mirror, keyed links: body is the
 	                       primary's MAC (mojim_link.h tells what it covers) */
+	MJW_HOLD = 12,      /* mirror -> primary: batch hdr.seq is in the log,
+	                       its ACK is held for the backups (the stall of
+	                       --secondary-thresh, or --chain); sent every
+	                       MJW_HOLD_MS while held, so that a long stall is
+	                       not taken for a lost mirror */
 };
-#define MJW_TYPE_MAX MJW_AUTH
+#define MJW_TYPE_MAX MJW_HOLD
+#define MJW_HOLD_MS 250
 
 /* hdr.flags */
 #define MJW_F_LAST 0x01u /* last fragment of its batch */

@@ -230,10 +230,14 @@ void mjl_last_refusal(const struct mjl_link *l, struct mjl_refusal *out)
 	*out = l->refusal;
 }
 
+/* A HOLD of the awaited batch says the mirror is alive and has it: the
+ * wait goes on, each frame within io_timeout_ms, for as long as the
+ * mirror's backups take (their own timeout ends a stall that makes no
+ * progress). Anything else but a stale PONG is a broken mirror. */
 int mjl_wait_ack(struct mjl_link *l, uint64_t seq, char *msg, size_t msglen)
 {
 	unsigned char frame[CTRL_FRAME_MAX];
-	for (int stale = 0; stale < 16; stale++) {
+	for (int stale = 0; stale < 16;) {
 		int rc = mjl_recv_ctrl(l, frame, l->cfg.io_timeout_ms, msg, msglen);
 		if (rc)
 			return rc;
@@ -241,8 +245,11 @@ int mjl_wait_ack(struct mjl_link *l, uint64_t seq, char *msg, size_t msglen)
 		memcpy(&h, frame, sizeof(h));
 		if (h.type == MJW_ACK && h.seq == seq)
 			return 0;
+		if (h.type == MJW_HOLD && h.seq == seq)
+			continue;
 		if (h.type != MJW_PONG)
 			break;
+		stale++;
 	}
 	return say(msg, msglen, -MJL_EPROTO, "bad frame from mirror: %.*s",
 	           "not the awaited ACK", -1);

@@ -282,7 +282,7 @@ const char *mjw_type_name(unsigned type)
 {
 	static const char *const names[] = {
 		"?", "BATCH", "HELLO", "HELLO_ACK", "ACK", "PING", "PONG", "REFUSE",
-		"COPY_BEGIN", "COPY_DONE", "CHALLENGE", "AUTH",
+		"COPY_BEGIN", "COPY_DONE", "CHALLENGE", "AUTH", "HOLD",
 	};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }

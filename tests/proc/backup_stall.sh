@@ -91,4 +91,32 @@ note "unbounded: $SEQ batches, log fill at most $MAXUSED bytes, $STALLS stalls"
 [ "$STALLS" -eq 0 ] || fail "stalls without a threshold"
 [ "$MAXUSED" -gt $((THRESH + (2 << 20))) ] ||
 	fail "without the bound the log never passed it ($MAXUSED): the check cannot fail"
+# A stall longer than the primary's ack timeout is not a lost mirror: the
+# mirror sends HOLD frames while an ack waits for the backups. 1 MiB
+# stamp batches over a 1 MB/s link, a 256 KiB threshold: each ack waits
+# for about 0.75 s of draining, the primary's ack timeout is 400 ms, and
+# the primary must neither fail nor reconnect.
+start_mirror "$T/b-held" 0 --role backup --log-size 16M
+bpid=$MIRROR_PID
+start_cutproxy "$T/px-held.out" "$T/px-held.log" --to "$MIRROR_ADDR" \
+	--cuts 0 --rate-kbps 8000
+start_mirror "$T/m-held" 0 --log-size 16M --backup "$PROXY_ADDR" \
+	--backup-timeout-ms 10000 --secondary-thresh 256K
+mpid=$MIRROR_PID
+"$MOJIM_TOOLS/mj_workload" --dir "$T/p-held" --mirror "$MIRROR_ADDR" \
+	--mode sync --connections 1 --stamp --stamp-big 1048576 --ops 3 \
+	--ack-timeout-ms 400 --block-timeout-ms 60000 \
+	>"$T/w-held.out" 2>"$T/w-held.log" ||
+	fail "held: the workload failed: $(tail -3 "$T/w-held.log")"
+STALLS=$(mirror_status "$T/m-held" stalls)
+STALLED_MS=$(mirror_status "$T/m-held" stalled_ms)
+HELLOS=$(grep -c ": hello epoch" "$T/m-held.log" || true)
+kill -TERM "$mpid" "$bpid" "$PROXY_PID" 2>/dev/null || true
+wait "$mpid" "$bpid" "$PROXY_PID" 2>/dev/null || true
+note "held: $STALLS stalls, $STALLED_MS ms stalled, $HELLOS connection(s) from the primary (ack timeout 400 ms)"
+[ "$STALLS" -gt 0 ] && [ "$STALLED_MS" -gt $((STALLS * 400)) ] ||
+	fail "held: no stall longer than the ack timeout ($STALLS, $STALLED_MS ms): the check cannot fail"
+[ "$HELLOS" -eq 1 ] || fail "held: the primary reconnected ($HELLOS hellos) during a stall"
+! grep -q "lost" "$T/w-held.log" ||
+	fail "held: the primary took the stalled mirror for lost: $(grep lost "$T/w-held.log" | head -2)"
 echo "backup_stall: passed"

@@ -3,7 +3,8 @@
  * region takes, spelled and checked in one place.
  *
  *   --mirror HOST:PORT  --mode M  --policy P  --connections N
- *   --block-timeout-ms N  --connect-timeout-ms N  --keyfile FILE
+ *   --block-timeout-ms N  --connect-timeout-ms N  --ack-timeout-ms N
+ *   --keyfile FILE
  *   --transport tcp
  *   --tls-cert FILE  --tls-key FILE  --tls-ca FILE  (any of them: tls on)
  *
@@ -22,7 +23,8 @@
 	    {"connections", 1, 0, 'c'}, {"block-timeout-ms", 1, 0, 'b'},      \
 	    {"keyfile", 1, 0, 0x1001}, {"transport", 1, 0, 0x1002},           \
 	    {"tls-cert", 1, 0, 0x1003}, {"tls-key", 1, 0, 0x1004},            \
-	    {"tls-ca", 1, 0, 0x1005}, {"connect-timeout-ms", 1, 0, 0x1006}
+	    {"tls-ca", 1, 0, 0x1005}, {"connect-timeout-ms", 1, 0, 0x1006},   \
+	    {"ack-timeout-ms", 1, 0, 0x1007}
 
 /* 1: c was a region option, stored in cfg; 0: it was not; -1: its value
  * is bad, *why says so. */
@@ -49,6 +51,7 @@ static inline int region_opt(int c, const char *arg, struct mj_config *cfg,
 	case 0x1004: cfg->tls = 1; cfg->tls_key = arg; return 1;
 	case 0x1005: cfg->tls = 1; cfg->tls_ca = arg; return 1;
 	case 0x1006: cfg->connect_timeout_ms = atoi(arg); return 1;
+	case 0x1007: cfg->ack_timeout_ms = atoi(arg); return 1;
 	default: return 0;
 	}
 }
