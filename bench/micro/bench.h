@@ -222,6 +222,27 @@ void work_row(struct bench_target *t, const struct work_spec *w,
 /* ---- tier.c: the secondary tier (backups), paper section 6.2 ---- */
 void run_tier(const struct bench_opts *o);
 
+/* ---- tier_procs.c: the backups (and proxy) behind a tier setting ---- */
+struct tier_spec {
+	const char *name;
+	int backups;
+	int slow;  /* the backup behind a 10 Mbit/s proxy, --secondary-thresh 4M */
+	int chain;
+};
+/* sync, syncsec1, syncsec2, syncseceth, chain */
+extern const struct tier_spec tier_specs[];
+extern const size_t ntier_specs;
+struct tier_procs {
+	struct mirror_proc b[2];
+	int started;
+	pid_t proxy;
+	char args[512]; /* the mirror's: --backup ADDR ... [--chain] */
+};
+/* Fresh backups (and proxy) for t in scratch, and the mirror's args. */
+int tier_procs_start(const struct bench_opts *o, const char *scratch,
+                     const struct tier_spec *t, struct tier_procs *p);
+void tier_procs_stop(struct tier_procs *p);
+
 /* ---- modes.c, bandwidth.c ---- */
 
 void run_modes(const struct bench_opts *o);

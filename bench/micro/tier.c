@@ -13,70 +13,9 @@
  */
 #include "bench.h"
 
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#ifndef MOJIM_PROXY_BIN
-#define MOJIM_PROXY_BIN "mj_cutproxy"
-#endif
-
 #define ROUNDS 3
-#define ETH_KBPS "10000"
 
-struct tier {
-	const char *name;
-	int backups;
-	int slow;  /* the backup behind the rate-limited proxy */
-	int chain;
-};
-
-static const struct tier tiers[] = {
-	{"sync", 0, 0, 0},       {"syncsec 1", 1, 0, 0},
-	{"syncsec 2", 2, 0, 0},  {"syncseceth", 1, 1, 0},
-	{"chain", 1, 0, 1},
-};
-
-/* A proxy to addr, rate-limited towards it; its address in out. */
-static pid_t proxy_start(const char *scratch, const char *addr, char *out,
-                         size_t len)
-{
-	char log[300], line[200];
-	snprintf(log, sizeof(log), "%s/proxy.out", scratch);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (!freopen(log, "w", stdout))
-			_exit(127);
-		execl(MOJIM_PROXY_BIN, MOJIM_PROXY_BIN, "--listen", "127.0.0.1:0",
-		      "--to", addr, "--cuts", "0", "--rate-kbps", ETH_KBPS,
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; pid > 0 && i < 2000; i++) {
-		FILE *f = fopen(log, "r");
-		int found = f && fgets(line, sizeof(line), f) &&
-		            sscanf(line, "listening on %63s", out) == 1;
-		if (f)
-			fclose(f);
-		if (found)
-			return pid;
-		usleep(1000);
-	}
-	fprintf(stderr, "mojim-bench: the proxy %s did not start\n",
-	        MOJIM_PROXY_BIN);
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	(void)len;
-	return -1;
-}
-
-static void measure(const struct bench_opts *o, const struct tier *tr,
+static void measure(const struct bench_opts *o, const struct tier_spec *tr,
                     const char *args, int threads, int round)
 {
 	struct bench_target t;
@@ -93,42 +32,17 @@ static void measure(const struct bench_opts *o, const struct tier *tr,
 
 /* One measurement of a tier on fresh backups (and proxy): a backup takes
  * one cluster, and every measurement's primary is a new one. */
-static void one(const struct bench_opts *o, const struct tier *tr,
+static void one(const struct bench_opts *o, const struct tier_spec *tr,
                 int threads, int round)
 {
-	char scratch[256], args[512] = "", addr[64];
-	struct mirror_proc b[2];
-	pid_t proxy = -1;
-	int started = 0;
+	char scratch[256];
+	struct tier_procs p;
 	if (scratch_make(o, scratch, sizeof(scratch)))
 		return;
-	const struct bench_link role = {.args = "--role backup"};
-	for (; started < tr->backups; started++) {
-		char name[16];
-		snprintf(name, sizeof(name), "b%d", started);
-		if (mirror_start_keyed(o, scratch, name, &role, &b[started]))
-			goto out;
-		snprintf(addr, sizeof(addr), "%s", b[started].addr);
-		if (tr->slow && (proxy = proxy_start(scratch, b[started].addr, addr,
-		                                     sizeof(addr))) < 0)
-			goto out;
-		size_t n = strlen(args);
-		snprintf(args + n, sizeof(args) - n, "%s--backup %s", n ? " " : "",
-		         addr);
+	if (tier_procs_start(o, scratch, tr, &p) == 0) {
+		measure(o, tr, p.args, threads, round);
+		tier_procs_stop(&p);
 	}
-	if (tr->chain)
-		strncat(args, " --chain", sizeof(args) - strlen(args) - 1);
-	if (tr->slow)
-		strncat(args, " --secondary-thresh 4M",
-		        sizeof(args) - strlen(args) - 1);
-	measure(o, tr, args, threads, round);
-out:
-	if (proxy > 0) {
-		kill(proxy, SIGTERM);
-		waitpid(proxy, NULL, 0);
-	}
-	while (started-- > 0)
-		mirror_stop(&b[started]);
 	scratch_remove(scratch);
 }
 
@@ -146,9 +60,9 @@ void run_tier(const struct bench_opts *opts)
 	               "4 (throughput), mirror alone, 1 and 2 backups, a 10 "
 	               "Mbit/s backup, chain (alternated; a 16M file)", "tier");
 	for (int i = 1; i <= ROUNDS; i++) {
-		for (size_t k = 0; k < sizeof(tiers) / sizeof(tiers[0]); k++) {
-			one(o, &tiers[k], 1, i);
-			one(o, &tiers[k], 4, i);
+		for (size_t k = 0; k < ntier_specs; k++) {
+			one(o, &tier_specs[k], 1, i);
+			one(o, &tier_specs[k], 4, i);
 		}
 	}
 }

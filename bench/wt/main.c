@@ -24,19 +24,27 @@
 volatile sig_atomic_t wtb_stop;
 
 static const struct wtb_config configs[] = {
-	{"journaled", WTB_JOURNALED, NULL, 0, -1},
-	{"nolog", WTB_NOLOG, NULL, 0, -1},
-	{"shmlog", WTB_SHMLOG, NULL, 0, -1},
-	{"unreplicated", WTB_MOJIM, "unreplicated", 0, -1},
-	{"sync", WTB_MOJIM, "sync", 1, -1},
+	{"journaled", WTB_JOURNALED, NULL, 0, -1, NULL},
+	{"nolog", WTB_NOLOG, NULL, 0, -1, NULL},
+	{"shmlog", WTB_SHMLOG, NULL, 0, -1, NULL},
+	{"unreplicated", WTB_MOJIM, "unreplicated", 0, -1, NULL},
+	{"sync", WTB_MOJIM, "sync", 1, -1, NULL},
 	/* The waits for an ack busy-poll 50 us, on both sides, before they
 	 * sleep: one thread's round trip without the wake-ups. */
-	{"sync_spin", WTB_MOJIM, "sync", 1, 50},
-	{"syncflush", WTB_MOJIM, "syncflush", 1, -1},
-	{"async", WTB_MOJIM, "async", 1, -1},
+	{"sync_spin", WTB_MOJIM, "sync", 1, 50, NULL},
+	{"syncflush", WTB_MOJIM, "syncflush", 1, -1, NULL},
+	{"async", WTB_MOJIM, "async", 1, -1, NULL},
+	/* The secondary tier, in mode sync: one and two backups on loopback,
+	 * one behind a 10 Mbit/s proxy with --secondary-thresh 4M, one with
+	 * --chain (bench/micro/tier_procs.c). */
+	{"syncsec1", WTB_MOJIM, "sync", 1, -1, "syncsec1"},
+	{"syncsec2", WTB_MOJIM, "sync", 1, -1, "syncsec2"},
+	{"syncseceth", WTB_MOJIM, "sync", 1, -1, "syncseceth"},
+	{"chain", WTB_MOJIM, "sync", 1, -1, "chain"},
 };
 #define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
-#define MAX_RESULTS (NCONFIGS * 8)
+#define MAX_ROUNDS 9
+#define MAX_RESULTS (NCONFIGS * 8 * MAX_ROUNDS)
 
 static struct wtb_result results[MAX_RESULTS];
 static int nresults;
@@ -45,9 +53,10 @@ static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: mojim-wtbench [--seconds S] [--threads 1,8] "
-	        "[--only LIST] [--quick] [--csv FILE] [--spin-us US]\n"
+	        "[--only LIST] [--rounds N] [--quick] [--csv FILE] "
+	        "[--spin-us US]\n"
 	        "  configurations: journaled nolog shmlog unreplicated sync "
-	        "sync_spin syncflush async\n");
+	        "sync_spin syncflush async syncsec1 syncsec2 syncseceth chain\n");
 }
 
 static int parse_threads(const char *s, struct wtb_opts *o)
@@ -124,6 +133,13 @@ static int parse_args(int argc, char **argv, struct wtb_opts *o)
 				fprintf(stderr, "mojim-wtbench: --threads wants "
 				        "up to 8 counts of 1..%d\n",
 				        WTB_MAX_THREADS);
+				return -1;
+			}
+		} else if (!strcmp(a, "--rounds")) {
+			o->rounds = atoi(v);
+			if (o->rounds < 1 || o->rounds > MAX_ROUNDS) {
+				fprintf(stderr, "mojim-wtbench: --rounds wants "
+				        "1..%d\n", MAX_ROUNDS);
 				return -1;
 			}
 		} else if (!strcmp(a, "--only")) {
@@ -218,14 +234,60 @@ static void print_row(const struct wtb_result *r)
 	fflush(stdout);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* One configuration and thread count: the median of its good rounds. */
+static void print_median(const struct wtb_config *c, int threads)
+{
+	double rate[MAX_ROUNDS], p50[MAX_ROUNDS], p99[MAX_ROUNDS];
+	int n = 0;
+	for (int i = 0; i < nresults && n < MAX_ROUNDS; i++) {
+		const struct wtb_result *r = &results[i];
+		if (r->cfg != c || r->threads != threads || !r->ok)
+			continue;
+		rate[n] = r->commits_s;
+		p50[n] = r->lat.p50_us;
+		p99[n++] = r->lat.p99_us;
+	}
+	if (!n)
+		return;
+	printf("%-13s %7d %6d %12.0f %10.1f %10.1f\n", c->name, threads, n,
+	       median(rate, n), median(p50, n), median(p99, n));
+}
+
+/* With several rounds (alternated): each row's median over them. */
+static void print_medians(const struct wtb_opts *o)
+{
+	if (o->rounds < 2)
+		return;
+	printf("\nmedians over the rounds (alternated)\n%-13s %7s %6s %12s "
+	       "%10s %10s\n", "config", "threads", "rounds", "commits/s",
+	       "p50 us", "p99 us");
+	for (size_t c = 0; c < NCONFIGS; c++)
+		for (int t = 0; t < o->nthreads; t++)
+			if (in_list(o->only, configs[c].name))
+				print_median(&configs[c], o->threads[t]);
+}
+
 static int wtb_write_csv(FILE *f)
 {
-	fprintf(f, "config,threads,ok,commits,seconds,commits_s,p50_us,"
+	fprintf(f, "config,threads,round,ok,commits,seconds,commits_s,p50_us,"
 	        "p99_us,mean_us,max_us\n");
 	for (int i = 0; i < nresults; i++) {
 		const struct wtb_result *r = &results[i];
-		fprintf(f, "%s,%d,%d,%ld,%.3f,%.1f,%.1f,%.1f,%.1f,%.1f\n",
-		        r->cfg->name, r->threads, r->ok, r->commits, r->secs,
+		fprintf(f, "%s,%d,%d,%d,%ld,%.3f,%.1f,%.1f,%.1f,%.1f,%.1f\n",
+		        r->cfg->name, r->threads, r->round, r->ok, r->commits,
+		        r->secs,
 		        r->commits_s, r->lat.p50_us, r->lat.p99_us,
 		        r->lat.mean_us, r->lat.max_us);
 	}
@@ -296,6 +358,7 @@ static void init_opts(struct wtb_opts *o)
 	o->seconds = 5;
 	o->threads[0] = 1;
 	o->threads[1] = 8;
+	o->rounds = 1;
 	o->nthreads = 2;
 	o->ext = MOJIM_WT_EXT;
 	o->disk_tmp = bench_disk_tmp();
@@ -310,14 +373,17 @@ static void init_opts(struct wtb_opts *o)
 static int run_all(const struct wtb_opts *o)
 {
 	int failed = 0;
-	for (size_t c = 0; c < NCONFIGS && !wtb_stop; c++) {
-		if (!in_list(o->only, configs[c].name))
-			continue;
-		for (int t = 0; t < o->nthreads && !wtb_stop; t++) {
-			struct wtb_result *r = &results[nresults++];
-			wtb_run(o, &configs[c], o->threads[t], r);
-			print_row(r);
-			failed |= !r->ok;
+	for (int k = 1; k <= o->rounds && !wtb_stop; k++) {
+		for (size_t c = 0; c < NCONFIGS && !wtb_stop; c++) {
+			if (!in_list(o->only, configs[c].name))
+				continue;
+			for (int t = 0; t < o->nthreads && !wtb_stop; t++) {
+				struct wtb_result *r = &results[nresults++];
+				wtb_run(o, &configs[c], o->threads[t], r);
+				r->round = k;
+				print_row(r);
+				failed |= !r->ok;
+			}
 		}
 	}
 	return failed;
@@ -335,6 +401,7 @@ int main(int argc, char **argv)
 	bench_stop_on_signals(&wtb_stop);
 	print_header(&o);
 	int failed = run_all(&o);
+	print_medians(&o);
 	int csv_failed = wtb_report_csv(o.csv);
 	wtb_report_targets(&o);
 	if (wtb_stop)

@@ -250,6 +250,28 @@ static void run_in_home(const struct wtb_opts *o, const struct wtb_config *c,
 	}
 }
 
+static const struct tier_spec *tier_named(const char *name)
+{
+	for (size_t i = 0; name && i < ntier_specs; i++)
+		if (!strcmp(tier_specs[i].name, name))
+			return &tier_specs[i];
+	return NULL;
+}
+
+/* The mirror, with the backups of c's tier (if any) started first. */
+static int replicas_start(const struct bench_opts *bo,
+                          const struct wtb_config *c, const char *scratch,
+                          struct mirror_proc *m, struct tier_procs *tp)
+{
+	const struct tier_spec *t = tier_named(c->tier);
+	if (!t)
+		return mirror_start(bo, scratch, m);
+	if (tier_procs_start(bo, scratch, t, tp))
+		return -1;
+	const struct bench_link link = {.args = tp->args};
+	return mirror_start_keyed(bo, scratch, "m", &link, m);
+}
+
 void wtb_run(const struct wtb_opts *o, const struct wtb_config *c,
              int threads, struct wtb_result *r)
 {
@@ -259,6 +281,7 @@ void wtb_run(const struct wtb_opts *o, const struct wtb_config *c,
 		b.spin_us = c->spin_us;
 	char scratch[256], home[300];
 	struct mirror_proc m = {0};
+	struct tier_procs tp = {.proxy = -1};
 	memset(r, 0, sizeof(*r));
 	r->cfg = c;
 	r->threads = threads;
@@ -268,10 +291,11 @@ void wtb_run(const struct wtb_opts *o, const struct wtb_config *c,
 	if (mkdir(home, 0755)) {
 		fprintf(stderr, "mojim-wtbench: mkdir %s: %s\n", home,
 		        strerror(errno));
-	} else if (!c->replicated || mirror_start(bo, scratch, &m) == 0) {
+	} else if (!c->replicated || replicas_start(bo, c, scratch, &m, &tp) == 0) {
 		run_in_home(o, c, home, c->replicated ? m.addr : "", b.spin_us,
 		            threads, r);
 	}
 	mirror_stop(&m);
+	tier_procs_stop(&tp);
 	scratch_remove(scratch);
 }

@@ -32,12 +32,15 @@ struct wtb_config {
 	const char *mode;     /* the extension's mode=, WTB_MOJIM only */
 	int replicated;       /* needs a mirror */
 	int spin_us;          /* both sides' spin_us; -1: --spin-us's */
+	const char *tier;     /* backups behind the mirror: a tier_specs name
+	                         (bench/micro/tier_procs.c), or NULL */
 };
 
 struct wtb_opts {
 	double seconds;
 	int threads[8];
 	int nthreads;
+	int rounds;           /* the configurations alternate, this often */
 	const char *only;     /* NULL: every configuration */
 	const char *csv;      /* NULL: CSV to stdout */
 	const char *ext;      /* libmojim_wt.so */
@@ -49,6 +52,7 @@ struct wtb_opts {
 struct wtb_result {
 	const struct wtb_config *cfg;
 	int threads;
+	int round;            /* 1..rounds */
 	int ok;               /* 0: failed, see stderr */
 	long commits;
 	double secs;
