@@ -521,7 +521,7 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	}
 	if (!last)
 		return END_OK;
-	if (!c->skip) {
+	if (!c->skip && m->cfg.nbackups > 0) { /* no backups: nothing to wait for */
 		pthread_mutex_lock(&m->lock);
 		rc = wait_for_backups(c, h->seq);
 		pthread_mutex_unlock(&m->lock);
