@@ -35,7 +35,9 @@ struct copy_out {
 	uint64_t cap, pos;        /* the frame being filled: [0, pos) */
 	uint32_t nrec;
 	uint64_t epoch, cluster;
-	uint64_t bytes;           /* file bytes sent */
+	uint64_t bytes;           /* file bytes sent (or counted) */
+	int counting;             /* only count the file bytes: the walk
+	                             before COPY_BEGIN, which carries them */
 };
 
 /* Seals and sends the frame being filled, if it holds a record. */
@@ -76,6 +78,8 @@ static int add_rec(struct copy_out *o, enum mjw_rec_type type,
                    const char *name, uint64_t len)
 {
 	unsigned char *at;
+	if (o->counting)
+		return 0;
 	int rc = room(o, name, 0, &at);
 	if (!rc)
 		mjw_put_rec(at, type, name, NULL, 0, len, NULL, 0);
@@ -89,6 +93,10 @@ static int copy_file(struct copy_out *o, int fd, const char *name)
 	if (fstat(fd, &st))
 		return -errno;
 	uint64_t size = (uint64_t)st.st_size, chunk;
+	if (o->counting) {
+		o->bytes += size;
+		return 0;
+	}
 	int rc = add_rec(o, MJW_REC_CREATE, name, 0);
 	if (!rc)
 		rc = add_rec(o, MJW_REC_SETSIZE, name, size);
@@ -178,7 +186,14 @@ int copy_send(const char *data_dir, const struct copy_to *t, char *msg,
 	msg[0] = '\0';
 	if (!(o.buf = malloc(o.cap)))
 		return snprintf(msg, len, "out of memory"), -ENOMEM;
-	int rc = mjl_send_ctrl_link(link, MJW_COPY_BEGIN, 0);
+	/* The byte count first, for the backup's progress (its status). */
+	struct copy_out count = {.counting = 1};
+	int rc = copy_tree(&count, data_dir);
+	if (rc)
+		snprintf(msg, len, "reading the replica for the copy: %s",
+		         strerror(-rc));
+	if (!rc)
+		rc = mjl_send_ctrl_link(link, MJW_COPY_BEGIN, count.bytes);
 	if (!rc)
 		rc = mjl_wait_ack(link, 0, msg, len);
 	if (!rc && (rc = copy_tree(&o, data_dir)) && !msg[0])

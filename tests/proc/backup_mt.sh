@@ -102,6 +102,9 @@ copies=$("$MOJIM_BIN/mojimctl" --dir "$T/m" status | sed -n 's/^backup .* copies
 [ "${copies:-0}" -ge 1 ] || fail "the returning backup got no full copy"
 grep -q "backup $BADDR: full copy at batch [0-9]* done" "$T/m.log" ||
 	fail "the mirror did not log the copy"
+# The copy's COPY_BEGIN told the backup how much was coming (its progress).
+announced=$(sed -n 's/.*full copy starting: \([0-9]*\) bytes.*/\1/p' "$T/b.log" | tail -1)
+[ "${announced:-0}" -gt 0 ] || fail "the backup was told a copy of ${announced:-no} bytes"
 note "back: a full copy, then batches up to $SEQ; the backup equals the primary"
 
 # A backup that answers but refuses every batch (its --max-file-size is
