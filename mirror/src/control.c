@@ -3,14 +3,16 @@
  *
  * One request line per connection ("status", "status json", or "promote"
  * with "force" and "lose-from SEQ" as options), one answer, then close.
- * The thread only takes the mirror lock long enough to copy the numbers,
- * so a slow client cannot stall replication.
+ * The numbers are status.c's snapshot (the metrics endpoint shows the
+ * same), taken under the mirror lock only while they are copied, so a
+ * slow client cannot stall replication.
  *
  * Who may ask: the socket is 0600 inside DIR (0700), and each caller's
  * uid is checked again with SO_PEERCRED (root or the mirror's own user),
  * so loosened modes alone do not let another user promote the replica.
  */
 #include "mirror.h"
+#include "status.h"
 #include "util.h"
 
 #include <errno.h>
@@ -21,53 +23,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-struct snapshot {
-	uint64_t epoch, received, durable, applied, used, total;
-	uint64_t bytes, rate, batches, rejected, apply_errors;
-	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
-	uint64_t ctl_refused;
-	uint64_t auth_refused, tls_refused, evicted, stalls, stalled_ms;
-	int stalling;
-	int keyed, tls;
-	int conns, promoted, copy_state;
-	struct health health;
-};
-
-static void take_snapshot(struct mirror *m, struct snapshot *s)
-{
-	pthread_mutex_lock(&m->lock);
-	s->epoch = m->epoch;
-	s->received = m->received_seq;
-	s->durable = m->durable_seq;
-	s->applied = m->applied_seq;
-	mirror_log_fill(m, &s->used, &s->total);
-	s->rate = m->bytes_per_sec;
-	s->batches = m->batches_applied;
-	s->apply_errors = m->apply_errors;
-	s->conns = m->nconns;
-	s->cluster = m->cluster_id;
-	s->promoted = m->promoted;
-	s->copy_state = (int)copy_state(m);
-	s->copy_total = m->copy_total;
-	s->copy_bytes = m->copy_bytes;
-	uint64_t end = m->copy_end_ns ? m->copy_end_ns : now_ns();
-	s->copy_ms = m->copy_start_ns ? (end - m->copy_start_ns) / 1000000 : 0;
-	s->copies = m->copies_done;
-	s->evicted = m->evicted_peers;
-	s->stalls = m->stalls;
-	s->stalled_ms = m->stalled_ns / 1000000;
-	s->stalling = forward_stalling(m);
-	s->health = m->health;
-	pthread_mutex_unlock(&m->lock);
-	s->ctl_refused = m->ctl_refused; /* this thread's own counter */
-	s->keyed = m->key.len > 0;
-	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);
-	s->rejected = __atomic_load_n(&m->frames_rejected, __ATOMIC_RELAXED);
-	s->auth_refused = __atomic_load_n(&m->auth_refused, __ATOMIC_RELAXED);
-	s->tls = m->cfg.tls;
-	s->tls_refused = __atomic_load_n(&m->tls_refused, __ATOMIC_RELAXED);
-}
 
 /* s as the inside of a JSON string (quotes, backslashes, controls). */
 static const char *json_str(const char *s, char *out, size_t len)
@@ -86,15 +41,8 @@ static const char *json_str(const char *s, char *out, size_t len)
 	return out;
 }
 
-static const char *copy_state_name(int st)
-{
-	static const char *const names[] = {"none", "staging", "switching",
-	                                    "needed"};
-	return st >= 0 && st < 4 ? names[st] : "?";
-}
-
 /* The replica's health: ok, or the batch that cannot be applied and why. */
-static int status_health(const struct snapshot *s, int json, char *buf,
+static int status_health(const struct status *s, int json, char *buf,
                          size_t len)
 {
 	const struct health *h = &s->health;
@@ -113,13 +61,9 @@ static int status_health(const struct snapshot *s, int json, char *buf,
 }
 
 /* Identity, promotion and the full copy's progress (rate, time left). */
-static void status_more(const struct snapshot *s, int json, char *buf,
+static void status_more(const struct status *s, int json, char *buf,
                         size_t len)
 {
-	double secs = (double)s->copy_ms / 1000.0;
-	double rate = secs > 0 ? (double)s->copy_bytes / secs : 0;
-	double left = rate > 0 && s->copy_total > s->copy_bytes ?
-	              (double)(s->copy_total - s->copy_bytes) / rate : 0;
 	const char *fmt = json ?
 		", \"cluster_id\": \"%016llx\", \"promoted\": %d, "
 		"\"copy\": \"%s\", \"copy_bytes\": %llu, \"copy_total\": %llu, "
@@ -134,43 +78,75 @@ static void status_more(const struct snapshot *s, int json, char *buf,
 		"control_refused: %llu\nkeyed: %d\nauth_refused: %llu\n"
 		"tls: %d\ntls_refused: %llu\nevicted: %llu\nstalling: %d\n"
 		"stalls: %llu\nstalled_ms: %llu\n";
+	const char *copy = status_copy_state_name(s->copy_state);
 	snprintf(buf, len, fmt, (unsigned long long)s->cluster, s->promoted,
-	         copy_state_name(s->copy_state),
-	         (unsigned long long)s->copy_bytes,
-	         (unsigned long long)s->copy_total, rate / 1e6, left,
-	         (unsigned long long)s->copies,
+	         copy ? copy : "?", (unsigned long long)s->copy_bytes,
+	         (unsigned long long)s->copy_total, s->copy_rate / 1e6,
+	         s->copy_left, (unsigned long long)s->copies,
 	         (unsigned long long)s->ctl_refused, s->keyed,
 	         (unsigned long long)s->auth_refused, s->tls,
 	         (unsigned long long)s->tls_refused,
 	         (unsigned long long)s->evicted, s->stalling,
 	         (unsigned long long)s->stalls,
-	         (unsigned long long)s->stalled_ms);
+	         (unsigned long long)(s->stalled_ns / 1000000));
+}
+
+/* One backup: a line of text, or an element of a JSON array. */
+static int status_backup(const struct backup_status *b, int json, int first,
+                         char *buf, size_t len)
+{
+	char addr[2 * sizeof(b->addr)];
+	const char *state = forward_state_name(b->state);
+	state = state ? state : "?";
+	if (json)
+		return snprintf(buf, len, "%s{\"addr\": \"%s\", \"state\": \"%s\", "
+		        "\"acked\": %llu, \"lag_batches\": %llu, \"lag_bytes\": %llu, "
+		        "\"lag_seconds\": %.1f, \"stalling\": %d, \"copies\": %llu}",
+		        first ? "" : ", ", json_str(b->addr, addr, sizeof(addr)),
+		        state, (unsigned long long)b->acked,
+		        (unsigned long long)b->lag_batches,
+		        (unsigned long long)b->lag_bytes, b->lag_seconds, b->stalling,
+		        (unsigned long long)b->copies);
+	return snprintf(buf, len, "backup %s: %s, acked %llu, lag %llu batches "
+	                "%llu bytes %.1f s, stalling %d, copies %llu%s%s\n",
+	                b->addr, state, (unsigned long long)b->acked,
+	                (unsigned long long)b->lag_batches,
+	                (unsigned long long)b->lag_bytes, b->lag_seconds,
+	                b->stalling, (unsigned long long)b->copies,
+	                b->why[0] ? ": " : "", b->why);
 }
 
 /* Appends each backup's line (text), or "backups": [...] inside the JSON
- * object that buf ends with. */
-static void status_backups(struct mirror *m, int json, char *buf, size_t len)
+ * object that buf ends with; room for the closing "]}\n" is kept. */
+static void status_backups(const struct status *s, int json, char *buf,
+                           size_t len)
 {
 	size_t n = strlen(buf);
-	pthread_mutex_lock(&m->lock);
-	if (m->nbackups && n + 32 < len) {
-		if (json && n >= 2 && !strcmp(buf + n - 2, "}\n"))
-			n -= 2;
-		if (json)
-			n += (size_t)snprintf(buf + n, len - n, ", \"backups\": [");
-		n += forward_status(m, json, buf + n, len - n - 4);
-		if (json)
-			snprintf(buf + n, len - n, "]}\n");
+	if (!s->nbackups || n + 32 >= len)
+		return;
+	if (json && n >= 2 && !strcmp(buf + n - 2, "}\n"))
+		n -= 2;
+	if (json)
+		n += (size_t)snprintf(buf + n, len - n, ", \"backups\": [");
+	for (int i = 0; i < s->nbackups && n < len - 4; i++) {
+		int w = status_backup(&s->backups[i], json, i == 0, buf + n,
+		                      len - 4 - n);
+		if (w < 0)
+			break;
+		n += (size_t)w;
 	}
-	pthread_mutex_unlock(&m->lock);
+	if (n > len - 4)
+		n = len - 4; /* a truncated line, as snprintf left it */
+	if (json)
+		snprintf(buf + n, len - n, "]}\n");
 }
 
 void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 {
-	struct snapshot s;
+	struct status s;
 	char dir[PATH_MAX * 2], data[PATH_MAX * 2];
 	const char *d = m->cfg.dir, *dd = m->data_dir;
-	take_snapshot(m, &s);
+	status_take(m, &s);
 	if (json) {
 		d = json_str(d, dir, sizeof(dir));
 		dd = json_str(dd, data, sizeof(data));
@@ -206,7 +182,7 @@ void mirror_status(struct mirror *m, int json, char *buf, size_t len)
 		n += status_health(&s, json, buf + n, len - (size_t)n);
 	if (n > 0 && (size_t)n < len)
 		status_more(&s, json, buf + n, len - (size_t)n);
-	status_backups(m, json, buf, len);
+	status_backups(&s, json, buf, len);
 }
 
 /* "promote [force] [lose-from SEQ]": the words after "promote" in args. */
@@ -245,7 +221,7 @@ static int caller_allowed(struct mirror *m, int fd)
 	            len == sizeof(cred);
 	if (known && (cred.uid == 0 || cred.uid == geteuid()))
 		return 1;
-	m->ctl_refused++;
+	__atomic_fetch_add(&m->ctl_refused, 1, __ATOMIC_RELAXED);
 	if (!known) {
 		mlog("control: refused a caller whose uid is unknown");
 		snprintf(out, sizeof(out), "error: permission denied\n");

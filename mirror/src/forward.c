@@ -510,33 +510,38 @@ void forward_tick(struct mirror *m)
 		check_lost(m->backups[i]); /* only a down one: the timeout */
 }
 
-size_t forward_status(struct mirror *m, int json, char *buf, size_t len)
+const char *forward_state_name(int state)
 {
-	size_t n = 0;
-	uint64_t now = now_ns();
-	for (int i = 0; i < m->nbackups && n < len; i++) {
-		const struct backup *b = m->backups[i];
-		uint64_t lag = m->durable_seq > b->acked ? m->durable_seq - b->acked
-		                                         : 0;
-		double secs = lag ? (double)(now - b->progress_ns) / 1e9 : 0;
-		uint64_t bytes = b->state == BK_LIVE || b->state == BK_DOWN ?
-		                 log_bytes_after(m->rings, RING_MAX, b->acked) : 0;
-		int w = snprintf(buf + n, len - n, json ?
-		        "%s{\"addr\": \"%s\", \"state\": \"%s\", \"acked\": %llu, "
-		        "\"lag_batches\": %llu, \"lag_bytes\": %llu, "
-		        "\"lag_seconds\": %.1f, \"stalling\": %d, \"copies\": %llu}" :
-		        "%sbackup %s: %s, acked %llu, lag %llu batches %llu bytes "
-		        "%.1f s, stalling %d, copies %llu%s%s\n",
-		        json && i ? ", " : "", b->addr, state_names[b->state],
-		        (unsigned long long)b->acked, (unsigned long long)lag,
-		        (unsigned long long)bytes, secs,
-		        (b->state == BK_LIVE || b->state == BK_DOWN) &&
-		        forward_stalling(m) && b->acked == slowest_backup(m),
-		        (unsigned long long)b->copies,
-		        json || !b->why[0] ? "" : ": ", json ? "" : b->why);
-		if (w < 0)
-			break;
-		n += (size_t)w;
-	}
-	return n < len ? n : len;
+	int n = (int)(sizeof(state_names) / sizeof(state_names[0]));
+	return state >= 0 && state < n ? state_names[state] : NULL;
+}
+
+/* (L) What status shows of b; slowest and stalling are the tier's. */
+static void backup_figures(const struct backup *b, uint64_t now,
+                           uint64_t slowest, int stalling,
+                           struct backup_status *out)
+{
+	const struct mirror *m = b->m;
+	int counts = b->state == BK_LIVE || b->state == BK_DOWN;
+	snprintf(out->addr, sizeof(out->addr), "%s", b->addr);
+	snprintf(out->why, sizeof(out->why), "%s", b->why);
+	out->state = (int)b->state;
+	out->acked = b->acked;
+	out->lag_batches = m->durable_seq > b->acked ? m->durable_seq - b->acked
+	                                             : 0;
+	out->lag_seconds = out->lag_batches ?
+	                   (double)(now - b->progress_ns) / 1e9 : 0;
+	out->lag_bytes = counts ? log_bytes_after(m->rings, RING_MAX, b->acked)
+	                        : 0;
+	out->stalling = counts && stalling && b->acked == slowest;
+	out->copies = b->copies;
+}
+
+int forward_backups(struct mirror *m, struct backup_status *out, int max)
+{
+	uint64_t now = now_ns(), slowest = slowest_backup(m);
+	int stalling = forward_stalling(m), n;
+	for (n = 0; n < m->nbackups && n < max; n++)
+		backup_figures(m->backups[n], now, slowest, stalling, &out[n]);
+	return n;
 }

@@ -48,6 +48,7 @@ struct mirror_cfg {
 	uint64_t secondary_thresh;  /* acks stop while backups lag more */
 	int chain;                  /* --chain: ack once every live backup
 	                               has the batch (the paper's E-chain) */
+	const char *metrics;        /* --metrics ADDR:PORT; NULL: off */
 	int tls;               /* --tls: every peer speaks TLS, with a
 	                          certificate the CA signed */
 	struct mjl_tls_config tls_files; /* --tls-cert, --tls-key, --tls-ca */
@@ -146,7 +147,7 @@ struct mirror {
 	int ctl_fd;
 	int ctl_started;
 	int ctl_stop; /* atomic */
-	uint64_t ctl_refused; /* callers of another user; the control thread's */
+	uint64_t ctl_refused; /* atomic: callers of another user (control.c) */
 	int listen_fd;
 };
 
@@ -273,8 +274,22 @@ int forward_chain_waits(struct mirror *m, uint64_t seq);
 /* (L) Declares lost the backups down for longer than their timeout (a
  * waiting receiver calls it: the timeout bounds its wait). */
 void forward_tick(struct mirror *m);
-/* (L) One line per backup (text), or the elements of a JSON array. */
-size_t forward_status(struct mirror *m, int json, char *buf, size_t len);
+/* What status shows of one backup: plain numbers, copied (status.c). */
+struct backup_status {
+	char addr[128];
+	int state;              /* forward_state_name(state) */
+	uint64_t acked;         /* it holds every batch up to this */
+	uint64_t lag_batches, lag_bytes;
+	double lag_seconds;     /* since its last progress, while it lags */
+	int stalling;           /* it is the backup the tier stalls for */
+	uint64_t copies;        /* full copies it got */
+	char why[256];          /* why it is not live; "" when it is */
+};
+/* (L) Fills out[] with up to max backups; returns how many. */
+int forward_backups(struct mirror *m, struct backup_status *out, int max);
+/* "down", "live", "lost", "needs-copy"; NULL past the last state, so a
+ * reader can list them all. */
+const char *forward_state_name(int state);
 
 /* listener.c: binds cfg.listen (the address bound in listen_addr). */
 int listener_open(struct mirror *m, const char **why);
