@@ -20,6 +20,7 @@ mojim_require(CRYPTO libcrypto libssl-dev)
 mojim_require(SSL libssl libssl-dev)
 mojim_require(CHECK check check)
 mojim_require(WIREDTIGER wiredtiger libwiredtiger-dev)
+mojim_require(MHD libmicrohttpd libmicrohttpd-dev)
 
 # RDMA is optional until its issue: off when rdma-core's headers are missing.
 pkg_check_modules(IBVERBS IMPORTED_TARGET libibverbs)

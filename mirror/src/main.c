@@ -15,6 +15,9 @@
  *   checkpointer  one (checkpoint.c): applies complete batches to the
  *                 replica (replica.c), persists applied_seq, frees the ring
  *   control       one (control.c): answers mojimctl on DIR/control.sock
+ *   forwarder     one per --backup (forward.c)
+ *   metrics       with --metrics: libmicrohttpd's polling thread
+ *                 (metrics.c), answering GET /metrics
  *
  * Files under DIR
  *   state         epoch and applied_seq (state.c), pmem
@@ -29,6 +32,7 @@
  * drops what was torn or incomplete, and redoes the interrupted batch
  * (records are idempotent in order).
  */
+#include "metrics.h"
 #include "mirror.h"
 #include "util.h"
 
@@ -40,6 +44,7 @@
 #include <sys/socket.h>
 
 static volatile int stop_flag;
+static struct metrics *metrics; /* --metrics: bound before DIR is touched */
 
 static void on_signal(int sig)
 {
@@ -116,6 +121,13 @@ static void usage(FILE *out)
 "                            strongly consistent copies, a second round\n"
 "                            trip per batch); a backup lost after\n"
 "                            --backup-timeout-ms stops being waited for\n"
+"  --metrics ADDR:PORT       serve Prometheus metrics (text format 0.0.4)\n"
+"                            at http://ADDR:PORT/metrics: every figure of\n"
+"                            mojimctl status, each backup's with a backup\n"
+"                            label (default off; port 0: any, logged as\n"
+"                            \"metrics on ...\"). At most 16 connections,\n"
+"                            each closed after 5 s idle; the address is\n"
+"                            bound at start, before DIR is touched\n"
 "  --replay-only             replay the logs into the replica, then exit\n"
 "                            (non-zero if a batch cannot be applied)\n"
 "  --quiet                   log only errors\n"
@@ -144,7 +156,8 @@ static int bad_arg(const char *opt, const char *why)
 enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
        O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE,
        O_KEYFILE, O_TRANSPORT, O_TLS, O_TLS_CERT, O_TLS_KEY, O_TLS_CA,
-       O_ROLE, O_BACKUP, O_BACKUP_TIMEOUT, O_SECONDARY_THRESH, O_CHAIN };
+       O_ROLE, O_BACKUP, O_BACKUP_TIMEOUT, O_SECONDARY_THRESH, O_CHAIN,
+       O_METRICS };
 
 static const struct option options[] = {
 	{"listen", required_argument, NULL, O_LISTEN},
@@ -172,6 +185,7 @@ static const struct option options[] = {
 	{"backup-timeout-ms", required_argument, NULL, O_BACKUP_TIMEOUT},
 	{"secondary-thresh", required_argument, NULL, O_SECONDARY_THRESH},
 	{"chain", no_argument, NULL, O_CHAIN},
+	{"metrics", required_argument, NULL, O_METRICS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -230,19 +244,23 @@ static int check_tls_args(const struct mirror_cfg *c)
 	return 0;
 }
 
+/* An ADDR:PORT option's argument; returns 0 or 2. */
+static int check_addr(const char *opt, const char *addr)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	const char *why;
+	return mjl_parse_addr(addr, &ss, &len, &why) ? bad_arg(opt, why) : 0;
+}
+
 static int check_cfg(const struct mirror_cfg *c)
 {
 	if (!c->dir)
 		return bad_arg("--dir", "required");
 	if (!c->listen && !c->replay_only)
 		return bad_arg("--listen", "required");
-	if (c->listen) {
-		struct sockaddr_storage ss;
-		unsigned len;
-		const char *why;
-		if (mjl_parse_addr(c->listen, &ss, &len, &why))
-			return bad_arg("--listen", why);
-	}
+	if (c->listen && check_addr("--listen", c->listen))
+		return 2;
 	if (c->log_size % 4096 || c->log_size < 16 * 4096)
 		return bad_arg("--log-size", "must be a multiple of 4K, at least 64K");
 	uint64_t max = c->log_size / 4 < MJW_FRAME_MAX ? c->log_size / 4
@@ -258,17 +276,17 @@ static int check_cfg(const struct mirror_cfg *c)
 	}
 	if (c->slot_size % 8)
 		return bad_arg("--slot-size", "must be a multiple of 8");
-	for (int i = 0; i < c->nbackups; i++) {
-		struct sockaddr_storage ss;
-		unsigned len;
-		const char *why;
-		if (mjl_parse_addr(c->backups[i], &ss, &len, &why))
-			return bad_arg("--backup", why);
-	}
+	for (int i = 0; i < c->nbackups; i++)
+		if (check_addr("--backup", c->backups[i]))
+			return 2;
 	if (c->role_backup && c->nbackups)
 		return bad_arg("--backup", "a backup feeds no backups of its own");
 	if (c->chain && !c->nbackups)
 		return bad_arg("--chain", "needs at least one --backup");
+	if (c->metrics && check_addr("--metrics", c->metrics))
+		return 2;
+	if (c->metrics && c->replay_only)
+		return bad_arg("--metrics", "nothing is served with --replay-only");
 	return check_tls_args(c);
 }
 
@@ -295,6 +313,7 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 		case O_TLS_KEY: c->tls_files.key = optarg; break;
 		case O_TLS_CA: c->tls_files.ca = optarg; break;
 		case O_CHAIN: c->chain = 1; break;
+		case O_METRICS: c->metrics = optarg; break;
 		case O_ROLE:
 			if (strcmp(optarg, "mirror") && strcmp(optarg, "backup"))
 				return bad_arg("--role", "mirror or backup");
@@ -348,6 +367,8 @@ static void block_signals(int block)
 static int fail(struct mirror *m, const char *what, const char *why, int rc)
 {
 	mlog("%s: %s (%s)", what, why, strerror(-rc));
+	metrics_close(metrics);
+	metrics = NULL;
 	control_stop(m);
 	mirror_close(m);
 	return 1;
@@ -365,9 +386,13 @@ static int serve(struct mirror *m)
 		rc = ckpt_start(m);
 	if (!rc)
 		rc = forward_start(m, &why);
+	if (!rc && metrics) /* last: it shows a mirror that is ready */
+		rc = metrics_start(metrics, m, &why);
 	block_signals(0);
 	if (rc) {
 		/* Threads already started end before anything is freed. */
+		metrics_close(metrics);
+		metrics = NULL;
 		pthread_mutex_lock(&m->lock);
 		m->stopping = 1;
 		pthread_cond_broadcast(&m->forward_cond);
@@ -376,10 +401,16 @@ static int serve(struct mirror *m)
 		ckpt_stop(m);
 		return fail(m, m->cfg.dir, why, rc);
 	}
+	if (metrics)
+		mlog("metrics on http://%s/metrics", metrics_addr(metrics));
 	mlog("listening on %s dir %s applied_seq %llu%s", m->listen_addr,
 	     m->cfg.dir, (unsigned long long)m->applied_seq,
 	     m->cfg.role_backup ? " (a backup)" : "");
 	listener_run(m, &stop_flag);
+	/* The reverse of the start: the first reader of the figures stops
+	 * first. */
+	metrics_close(metrics);
+	metrics = NULL;
 	forward_stop(m);
 	ckpt_stop(m);
 	control_stop(m);
@@ -415,6 +446,15 @@ int main(int argc, char **argv)
 		mjl_tls_free(tls);
 		return 2;
 	}
+	/* A port that cannot be bound is a bad argument, found before DIR is
+	 * touched, like a bad key file. */
+	if (cfg.metrics && (rc = metrics_open(cfg.metrics, &metrics, &why))) {
+		fprintf(stderr, "mojim-mirror: --metrics %s: %s (%s)\n",
+		        cfg.metrics, why, strerror(-rc));
+		mjl_tls_free(tls);
+		mjl_tls_free(ftls);
+		return 2;
+	}
 	setup_signals();
 	rc = mirror_open(&m, &cfg, &why);
 	if (rc)
@@ -428,6 +468,7 @@ int main(int argc, char **argv)
 		mlog("%s was promoted (epoch %llu): its data directory belongs to "
 		     "a primary now; give the mirror an empty --dir", cfg.dir,
 		     (unsigned long long)m.epoch);
+		metrics_close(metrics);
 		mirror_close(&m);
 		return 1;
 	}
