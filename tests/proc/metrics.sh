@@ -191,6 +191,10 @@ else
 	bin=$MOJIM_BIN/mojim-mirror
 	as=()
 	if [ "$(id -u)" -eq 0 ]; then
+		# As root, the start runs as nobody (root may bind port 1).
+		# nobody may not reach the build tree (a checkout under a 0700
+		# home), so the mirror binary and its DIR's parent go into a
+		# directory of their own that nobody can enter; removed at exit.
 		NB=$(mktemp -d /dev/shm/mojim-metrics-bin.XXXXXX)
 		CLEANUP_HOOKS+=("rm -rf $NB")
 		cp "$bin" "$NB/" && chmod 755 "$NB" && bin=$NB/mojim-mirror
