@@ -22,10 +22,15 @@ mojim_require(CHECK check check)
 mojim_require(WIREDTIGER wiredtiger libwiredtiger-dev)
 mojim_require(MHD libmicrohttpd libmicrohttpd-dev)
 
-# RDMA is optional until its issue: off when rdma-core's headers are missing.
-pkg_check_modules(IBVERBS IMPORTED_TARGET libibverbs)
-pkg_check_modules(RDMACM IMPORTED_TARGET librdmacm)
-if(IBVERBS_FOUND AND RDMACM_FOUND)
+# The RDMA transport is built when rdma-core's headers are there (or not,
+# with -DMOJIM_RDMA=OFF); without it, transport=rdma is refused with the
+# reason.
+option(MOJIM_RDMA "build the RDMA transport (rdma-core)" ON)
+if(MOJIM_RDMA)
+  pkg_check_modules(IBVERBS IMPORTED_TARGET libibverbs)
+  pkg_check_modules(RDMACM IMPORTED_TARGET librdmacm)
+endif()
+if(MOJIM_RDMA AND IBVERBS_FOUND AND RDMACM_FOUND)
   set(MOJIM_HAVE_RDMA ON)
 else()
   set(MOJIM_HAVE_RDMA OFF)

@@ -115,7 +115,7 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 	} else if (key_is(k, "transport")) {
 		const char *t = is_word ? mj_transport_name(word) : NULL;
 		if (!t)
-			return bad(fs, k, v, "unknown transport (known: tcp)");
+			return bad(fs, k, v, mj_transport_unknown(is_word ? word : NULL));
 		c->transport = t;
 	} else if (key_is(k, "keyfile")) {
 		return dup_value(fs, k, v, &fs->keyfile);

@@ -1,10 +1,10 @@
 /*
  * conn.h: a connection from a primary, as the files that serve it share it.
  *
- *   listener.c   accepts sockets, runs one thread per connection, ends it
+ *   listener.c   takes peers in, runs one thread per connection, ends it
  *   conns.c      the table of connections, and cutting them (an older
  *                epoch or incarnation, an unhealthy replica, peers that
- *                said no HELLO); the only other place a descriptor is used
+ *                said no HELLO); the only place a peer is cut
  *   ingest.c     the frames: HELLO and admission, batches into the log,
  *                persisted and acknowledged, heartbeats
  *   copy_recv.c  the frames of a full copy, handed to copy.c
@@ -12,7 +12,7 @@
  *                end codes, the check that the peer is still the primary
  *
  * ingest.c and copy_recv.c see frames and the transport's connection (c->lc),
- * never a descriptor: a second transport changes nothing there.
+ * never a descriptor: a transport changes nothing there.
  *
  * Errors travel back up as an END_* code with c->why set; the listener logs
  * the reason once, sends a REFUSE when there is one to send, and closes.
@@ -37,8 +37,9 @@ enum end {
  * connection (the why and the code); (L) read or written under the lock. */
 struct conn {
 	struct mirror *m;    /* (A) */
-	int fd;              /* (A) the socket: only conns.c cuts it (shutdown) */
-	struct mjl_conn *lc; /* (A) the transport's connection over fd */
+	struct mjl_peer in;  /* (A) what the listener took: only conns.c cuts
+	                        it (mjl_peer_cut), from any thread */
+	struct mjl_conn *lc; /* (A) the transport's connection, from in */
 	int slot;            /* (T) its place in m->conns */
 	char peer[80];       /* (A) address:port, for the log */
 	uint64_t accepted_ns;/* (A) when it was accepted */

@@ -37,7 +37,7 @@ int conns_of_other_incarnation(struct mirror *m, uint64_t inc, int cut)
 		struct conn *o = m->conns[i];
 		if (o && o->incarnation && o->incarnation != inc) {
 			if (cut)
-				shutdown(o->fd, SHUT_RDWR);
+				mjl_peer_cut(&o->in, SHUT_RDWR);
 			n++;
 		}
 	}
@@ -49,7 +49,7 @@ static void evict(struct conn *c, const char *why)
 {
 	c->evicted = why;
 	c->m->evicted_peers++;
-	shutdown(c->fd, SHUT_RDWR);
+	mjl_peer_cut(&c->in, SHUT_RDWR);
 }
 
 /* Whether a and b ("host:port") are of the same host. */
@@ -128,7 +128,7 @@ void conns_cut_older(struct mirror *m, uint64_t epoch)
 {
 	for (int i = 0; i < MIRROR_MAX_CONNS; i++)
 		if (m->conns[i] && m->conns[i]->epoch < epoch)
-			shutdown(m->conns[i]->fd, SHUT_RDWR);
+			mjl_peer_cut(&m->conns[i]->in, SHUT_RDWR);
 }
 
 void conns_refuse_all(struct mirror *m)
@@ -136,12 +136,12 @@ void conns_refuse_all(struct mirror *m)
 	/* Reads end; the write side stays for the thread's REFUSE. */
 	for (int i = 0; i < MIRROR_MAX_CONNS; i++)
 		if (m->conns[i] && m->conns[i]->admitted)
-			shutdown(m->conns[i]->fd, SHUT_RD);
+			mjl_peer_cut(&m->conns[i]->in, SHUT_RD);
 }
 
 void conns_cut_all(struct mirror *m)
 {
 	for (int i = 0; i < MIRROR_MAX_CONNS; i++)
 		if (m->conns[i])
-			shutdown(m->conns[i]->fd, SHUT_RDWR);
+			mjl_peer_cut(&m->conns[i]->in, SHUT_RDWR);
 }

@@ -150,7 +150,7 @@ static int dial(struct backup *b, const struct mjw_hello *want,
 	struct mirror *m = b->m;
 	struct mjl_config cfg = {
 		.addr = b->addr,
-		.transport = m->transport,
+		.transport = m->forward_transport,
 		.transport_ctx = m->forward_tls,
 		.connect_timeout_ms = 2000,
 		.io_timeout_ms = (int)m->cfg.backup_timeout_ms,

@@ -1,6 +1,7 @@
 /*
- * listener.c: the TCP listener, and one thread per connection from accept
- * to close: the transport takes the socket (with TLS, the handshake), then
+ * listener.c: the transport's listener (mjl_listen), and one thread per
+ * connection from accept to close: the transport takes the peer (with TLS,
+ * the handshake; with RDMA, the queue pair), then
  * ingest.c serves its frames; when they end, the reason is logged once, a
  * REFUSE sent when there is one, the connection's unfinished batch rewound
  * out of its ring and its slot freed.
@@ -8,15 +9,11 @@
 #include "conn.h"
 #include "util.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 /* Logs why the connection ends, refuses if there is a reason to. */
 static void conn_report(struct conn *c, int end)
@@ -58,7 +55,7 @@ static void conn_free(struct conn *c)
 	if (c->lc)
 		mjl_conn_close(c->lc);
 	else
-		close(c->fd);
+		mjl_peer_drop(&c->in);
 	free(c->copybuf);
 	free(c);
 }
@@ -82,15 +79,16 @@ static int conn_cut_reason(struct conn *c, int end)
 }
 
 /*
- * The transport takes the socket: its options, and with TLS the whole TLS
- * handshake (so a plaintext peer of a TLS mirror ends here, refused and
- * counted, before a byte of it is read as a frame).
+ * The transport takes the peer: a socket's options, and with TLS the whole
+ * TLS handshake (so a plaintext peer of a TLS mirror ends here, refused and
+ * counted, before a byte of it is read as a frame); with RDMA the queue
+ * pair and the accept.
  */
 static int conn_open(struct conn *c)
 {
 	struct mirror *m = c->m;
 	const char *why = "the transport refused the connection";
-	int rc = m->transport->accept(m->transport_ctx, c->fd,
+	int rc = m->transport->accept(m->transport_ctx, &c->in,
 	                              (int)m->cfg.hb_timeout_ms, &c->lc, &why);
 	if (!rc)
 		return END_OK;
@@ -117,72 +115,37 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
-static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)ss;
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		port = ntohs(a->sin_port);
-		snprintf(buf, len, "%s:%u", host, port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		port = ntohs(a->sin6_port);
-		snprintf(buf, len, "[%s]:%u", host, port);
-	} else {
-		snprintf(buf, len, "?");
-	}
-}
-
 int listener_open(struct mirror *m, const char **why)
 {
-	struct sockaddr_storage ss;
-	unsigned len;
-	int one = 1;
-	if (mjl_parse_addr(m->cfg.listen, &ss, &len, why))
-		return -EINVAL;
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return *why = "socket", -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
-		int e = errno;
-		close(fd);
-		return *why = "cannot listen on that address", -e;
-	}
-	socklen_t sl = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
-	peer_name(&ss, m->listen_addr, sizeof(m->listen_addr));
-	m->listen_fd = fd;
-	return 0;
+	int rc = mjl_listen(m->transport, m->cfg.listen, &m->listener, why);
+	if (!rc)
+		snprintf(m->listen_addr, sizeof(m->listen_addr), "%s",
+		         m->listener.name);
+	return rc;
 }
 
 /* Takes a new connection: a slot, a thread, or a refusal. */
 static void listener_accept(struct mirror *m)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = accept4(m->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-	if (fd < 0)
+	struct mjl_peer in;
+	if (mjl_listener_take(&m->listener, &in))
 		return;
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
-		close(fd);
+		mjl_peer_drop(&in);
 		return;
 	}
 	c->m = m;
-	c->fd = fd;
+	c->in = in;
 	c->index = -1;
 	c->accepted_ns = now_ns();
-	peer_name(&ss, c->peer, sizeof(c->peer));
+	snprintf(c->peer, sizeof(c->peer), "%s", in.name);
 	pthread_mutex_lock(&m->lock);
 	conns_bound_unadmitted(m, 1);
 	if (m->stopping || conns_add(m, c)) {
 		pthread_mutex_unlock(&m->lock);
 		mlog("conn - from %s: refused: too many connections", c->peer);
-		close(fd);
+		mjl_peer_drop(&c->in);
 		free(c);
 		return;
 	}
@@ -214,7 +177,7 @@ static void listener_drain(struct mirror *m)
 
 void listener_run(struct mirror *m, volatile int *stop)
 {
-	struct pollfd p = {.fd = m->listen_fd, .events = POLLIN};
+	struct pollfd p = {.fd = m->listener.fd, .events = POLLIN};
 	while (!*stop) {
 		int n = poll(&p, 1, 100);
 		if (n > 0)
@@ -223,7 +186,8 @@ void listener_run(struct mirror *m, volatile int *stop)
 		conns_bound_unadmitted(m, 0);
 		pthread_mutex_unlock(&m->lock);
 	}
-	close(m->listen_fd);
-	m->listen_fd = -1;
+	/* Connections first: an RDMA request not yet accepted still uses the
+	 * listener's event channel. */
 	listener_drain(m);
+	mjl_listener_close(&m->listener);
 }

@@ -92,7 +92,11 @@ static void usage(FILE *out)
 "                            anything is changed for it, and this mirror\n"
 "                            proves it back; without it, keyed primaries\n"
 "                            are refused\n"
-"  --transport tcp           the link's transport (default and only: tcp)\n"
+"  --transport tcp|rdma      how primaries (a backup: the mirror) reach\n"
+"                            this node (default tcp); rdma: librdmacm on the\n"
+"                            RDMA device that has the --listen address\n"
+"  --backup-transport tcp|rdma  how this mirror dials its --backup nodes\n"
+"                            (default tcp)\n"
 "  --tls                     every peer speaks TLS (1.2 or later) and shows\n"
 "                            a certificate signed by --tls-ca; plaintext\n"
 "                            peers are refused (status: tls_refused)\n"
@@ -155,7 +159,7 @@ static int bad_arg(const char *opt, const char *why)
 
 enum { O_LISTEN = 256, O_DIR, O_DATA_DIR, O_DISK, O_LOG, O_SLOT, O_THRESH,
        O_IDLE, O_HB, O_SPIN, O_REPLAY, O_QUIET, O_HELP, O_MAXFILE,
-       O_KEYFILE, O_TRANSPORT, O_TLS, O_TLS_CERT, O_TLS_KEY, O_TLS_CA,
+       O_KEYFILE, O_TRANSPORT, O_BACKUP_TRANSPORT, O_TLS, O_TLS_CERT, O_TLS_KEY, O_TLS_CA,
        O_ROLE, O_BACKUP, O_BACKUP_TIMEOUT, O_SECONDARY_THRESH, O_CHAIN,
        O_METRICS };
 
@@ -176,6 +180,7 @@ static const struct option options[] = {
 	{"max-file-size", required_argument, NULL, O_MAXFILE},
 	{"keyfile", required_argument, NULL, O_KEYFILE},
 	{"transport", required_argument, NULL, O_TRANSPORT},
+	{"backup-transport", required_argument, NULL, O_BACKUP_TRANSPORT},
 	{"tls", no_argument, NULL, O_TLS},
 	{"tls-cert", required_argument, NULL, O_TLS_CERT},
 	{"tls-key", required_argument, NULL, O_TLS_KEY},
@@ -241,6 +246,13 @@ static int check_tls_args(const struct mirror_cfg *c)
 	if (!c->tls && any)
 		return bad_arg(f->cert ? "--tls-cert" : f->key ? "--tls-key" :
 		               "--tls-ca", "given without --tls");
+	/* TLS runs over a TCP socket; an RDMA link has the key's proof. */
+	if (c->tls && c->transport && strcmp(c->transport, "tcp"))
+		return bad_arg("--tls", "runs over TCP only, not --transport rdma");
+	if (c->tls && c->nbackups && c->backup_transport &&
+	    strcmp(c->backup_transport, "tcp"))
+		return bad_arg("--tls", "runs over TCP only, not "
+		               "--backup-transport rdma");
 	return 0;
 }
 
@@ -325,9 +337,13 @@ static int parse_args(int argc, char **argv, struct mirror_cfg *c)
 			c->backups[c->nbackups++] = optarg;
 			break;
 		case O_TRANSPORT:
+		case O_BACKUP_TRANSPORT:
 			if (!mjl_transport_find(optarg))
-				return bad_arg("--transport", "unknown transport "
-				               "(known: tcp)");
+				return bad_arg(opt == O_TRANSPORT ? "--transport"
+				               : "--backup-transport",
+				               mjl_transport_unknown(optarg));
+			*(opt == O_TRANSPORT ? &c->transport
+			                     : &c->backup_transport) = optarg;
 			break;
 		case O_QUIET: c->quiet = 1; break;
 		case O_HELP: usage(stdout); exit(0);
@@ -461,7 +477,9 @@ int main(int argc, char **argv)
 		return fail(&m, cfg.dir, why, rc);
 	m.key = key;
 	explicit_bzero(&key, sizeof(key));
-	m.transport = tls ? &mjl_tls : &mjl_tcp;
+	m.transport = tls ? &mjl_tls : mjl_transport_find(cfg.transport);
+	m.forward_transport = ftls ? &mjl_tls
+	                           : mjl_transport_find(cfg.backup_transport);
 	m.transport_ctx = tls;
 	m.forward_tls = ftls;
 	if (m.promoted) {

@@ -185,7 +185,8 @@ int mirror_open(struct mirror *m, const struct mirror_cfg *cfg,
 	m->cfg = *cfg;
 	if (cfg->quiet)
 		mirror_quiet = 1;
-	m->ctl_fd = m->listen_fd = m->lock_fd = -1;
+	m->ctl_fd = m->lock_fd = -1;
+	m->listener.fd = -1;
 	m->replica.dirfd = m->stage.dirfd = -1;
 	init_locks(m);
 	int rc = make_paths(m, why);

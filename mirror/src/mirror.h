@@ -49,6 +49,9 @@ struct mirror_cfg {
 	int chain;                  /* --chain: ack once every live backup
 	                               has the batch (the paper's E-chain) */
 	const char *metrics;        /* --metrics ADDR:PORT; NULL: off */
+	const char *transport;      /* --transport: how peers come in */
+	const char *backup_transport; /* --backup-transport: how backups are
+	                                 dialed */
 	int tls;               /* --tls: every peer speaks TLS, with a
 	                          certificate the CA signed */
 	struct mjl_tls_config tls_files; /* --tls-cert, --tls-key, --tls-ca */
@@ -71,6 +74,7 @@ struct mirror {
 	const struct mjl_transport *transport; /* how peers are accepted */
 	struct mjl_tls *transport_ctx; /* TLS: certificates, loaded by main */
 	struct mjl_tls *forward_tls;   /* the same, for dialing backups */
+	const struct mjl_transport *forward_transport; /* how backups are dialed */
 	struct backup *backups[MIRROR_MAX_BACKUPS]; /* forward.c's */
 	int nbackups;
 	int copy_yield;        /* atomic: a promotion or a copy swap waits for
@@ -148,7 +152,7 @@ struct mirror {
 	int ctl_started;
 	int ctl_stop; /* atomic */
 	uint64_t ctl_refused; /* atomic: callers of another user (control.c) */
-	int listen_fd;
+	struct mjl_listener listener; /* (main) */
 };
 
 /*

@@ -66,7 +66,8 @@ struct mj_config {
 	                             sync points wait (async, or a lost mirror
 	                             under block) (default 64 MiB) */
 	uint64_t epoch;         /* this primary's epoch (default 1) */
-	const char *transport;  /* "tcp" (NULL: tcp, the only one so far) */
+	const char *transport;  /* "tcp" (NULL) or "rdma" (a build with
+	                           rdma-core; tls needs tcp) */
 	const char *keyfile;    /* the cluster key (base64, mode 0600): every
 	                           link proves it, and the mirror must prove
 	                           it back (NULL: unkeyed) */
@@ -150,6 +151,8 @@ const char *mj_policy_name(enum mj_policy policy);
 int mj_policy_parse(const char *name, enum mj_policy *out);
 /* The transport called name, as a static string; NULL if unknown. */
 const char *mj_transport_name(const char *name);
+/* Why name is not a transport of this build. */
+const char *mj_transport_unknown(const char *name);
 
 /* A message for a return code of this library (negative errno or MJ_E*). */
 const char *mj_strerror(int err);

@@ -85,6 +85,8 @@ int mjl_mac_equal(const unsigned char *a, const unsigned char *b);
 struct sockaddr_storage;
 int mjl_parse_addr(const char *host_port, struct sockaddr_storage *out,
                    unsigned *out_len, const char **why);
+/* A struct sockaddr (IPv4 or IPv6) as HOST:PORT ([HOST]:PORT for IPv6). */
+void mjl_addr_name(const void *sa, char *buf, size_t len);
 int mjl_read_full(int fd, void *buf, size_t len);
 /* The same, failing with -ETIMEDOUT once deadline_ns (0: none) passed. */
 int mjl_read_until(int fd, void *buf, size_t len, uint64_t deadline_ns);
@@ -124,14 +126,43 @@ int mjl_send_ctrl_mac(int fd, enum mjw_type type, uint64_t epoch,
                       uint64_t seq, const unsigned char *mac,
                       const void *body, uint32_t body_len);
 
-/* ---- transports (tcp.c, tls.c) ----
+/* ---- transports (tcp.c, tls.c, rdma.c) ----
  * A connection of any transport starts with struct mjl_conn, as a
  * WT_FILE_HANDLE starts a file system's handle: callers hold a
  * struct mjl_conn * and reach the transport through it. */
 struct mjl_transport;
+/*
+ * A listener (listen.c for sockets, rdma.c for RDMA) and the peers it
+ * takes in. The listener's thread takes each peer; the thread that serves
+ * it hands it to the transport's accept, which owns it from then on. A
+ * peer can be cut from any thread, before or after its accept.
+ */
+struct mjl_listener {
+	const struct mjl_transport *t;
+	int fd;         /* readable when a peer may be waiting */
+	char name[80];  /* the bound HOST:PORT (port 0 resolved) */
+	void *priv;     /* the transport's */
+};
+struct mjl_peer {
+	const struct mjl_transport *t;
+	int fd;         /* sockets: the accepted socket; RDMA: an eventfd */
+	void *priv;     /* RDMA: the connection request; sockets: NULL */
+	char name[80];  /* the peer's HOST:PORT, for the log */
+};
+int mjl_listen(const struct mjl_transport *t, const char *addr,
+               struct mjl_listener *out, const char **why);
+/* One waiting peer: 0 with *p, -EAGAIN if none is, or a negative errno. */
+int mjl_listener_take(struct mjl_listener *l, struct mjl_peer *p);
+void mjl_listener_close(struct mjl_listener *l);
+/* From any thread: how SHUT_RDWR ends the peer's reads and writes; SHUT_RD
+ * only its reads (a REFUSE can still be written). */
+void mjl_peer_cut(struct mjl_peer *p, int how);
+/* Closes a peer that no accept took over. */
+void mjl_peer_drop(struct mjl_peer *p);
+
 struct mjl_conn {
 	const struct mjl_transport *t;
-	int fd; /* the socket under it (shutdown from other threads; peeks) */
+	int fd; /* sockets: the socket under it (peeks); RDMA: -1 */
 	/* 0, or a time (mjl_now_ns) after which reads fail with -ETIMEDOUT
 	 * however the peer trickles its bytes: a handshake's whole bound
 	 * (each read alone only has the socket's timeout). */
@@ -144,9 +175,11 @@ struct mjl_transport {
 	 * from mjl_tls_open; TCP: unused). */
 	int (*dial)(void *ctx, const char *addr, int timeout_ms,
 	            int io_timeout_ms, struct mjl_conn **out, const char **why);
-	/* Takes over an accepted socket fd (still the caller's on failure), with
-	 * io_timeout_ms on reads and writes; the TLS handshake happens here. */
-	int (*accept)(void *ctx, int fd, int io_timeout_ms,
+	/* Takes over a peer from this transport's listener (still the
+	 * caller's on failure, for mjl_peer_drop), with io_timeout_ms on reads
+	 * and writes; the TLS handshake, or RDMA's connection setup, happens
+	 * here. */
+	int (*accept)(void *ctx, struct mjl_peer *p, int io_timeout_ms,
 	              struct mjl_conn **out, const char **why);
 	int (*send)(struct mjl_conn *c, const void *buf, size_t len);
 	/* Reads exactly len bytes (io timeout: -EAGAIN). */
@@ -158,15 +191,28 @@ struct mjl_transport {
 	/* What the last failed send or recv knows beyond its errno (TLS: the
 	 * peer's alert), or NULL. */
 	const char *(*error)(struct mjl_conn *c);
-	/* Buffers that frames are sent from or received into. NULL: malloc
-	 * and free (TCP, TLS); RDMA registers them with its device. */
-	void *(*buf_alloc)(void *ctx, size_t len);
-	void (*buf_free)(void *ctx, void *p, size_t len);
+	/* mjl_conn_shutdown (how: SHUT_RD or SHUT_RDWR) and mjl_conn_gone;
+	 * NULL: on the socket (c->fd). */
+	void (*shutdown)(struct mjl_conn *c, int how);
+	int (*gone)(struct mjl_conn *c);
+	/* The listener's side (see struct mjl_listener). */
+	int (*listen)(const char *addr, struct mjl_listener *out,
+	              const char **why);
+	int (*take)(struct mjl_listener *l, struct mjl_peer *p);
+	void (*listener_close)(struct mjl_listener *l);
+	void (*peer_cut)(struct mjl_peer *p, int how);
+	void (*peer_drop)(struct mjl_peer *p);
 };
 extern const struct mjl_transport mjl_tcp;
 extern const struct mjl_transport mjl_tls;
-/* The transport called name, or NULL (the names known: "tcp"). */
+/* RDMA (rdma.c): reliable connected queue pairs set up with librdmacm on
+ * the device that routes to the address; NULL in a build without
+ * rdma-core. */
+extern const struct mjl_transport *const mjl_rdma;
+/* The transport called name ("tcp", "rdma"), or NULL. */
 const struct mjl_transport *mjl_transport_find(const char *name);
+/* Why name is not a transport of this build, for the error message. */
+const char *mjl_transport_unknown(const char *name);
 
 static inline int mjl_conn_send(struct mjl_conn *c, const void *buf,
                                 size_t len)

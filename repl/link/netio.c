@@ -267,15 +267,21 @@ int mjl_fd_gone(int fd)
 
 void mjl_conn_shutdown(struct mjl_conn *c)
 {
-	shutdown(c->fd, SHUT_RDWR);
+	if (c->t->shutdown)
+		c->t->shutdown(c, SHUT_RDWR);
+	else
+		shutdown(c->fd, SHUT_RDWR);
 }
 
 void mjl_conn_shutdown_read(struct mjl_conn *c)
 {
-	shutdown(c->fd, SHUT_RD);
+	if (c->t->shutdown)
+		c->t->shutdown(c, SHUT_RD);
+	else
+		shutdown(c->fd, SHUT_RD);
 }
 
 int mjl_conn_gone(struct mjl_conn *c)
 {
-	return mjl_fd_gone(c->fd);
+	return c->t->gone ? c->t->gone(c) : mjl_fd_gone(c->fd);
 }

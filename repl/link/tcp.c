@@ -4,7 +4,7 @@
  * Every socket option is checked (netio.c): a link without its timeouts
  * is refused rather than left to hang.
  */
-#include "mojim_link.h"
+#include "sock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -33,14 +33,14 @@ static int tcp_dial(void *ctx, const char *addr, int timeout_ms,
 	return rc;
 }
 
-static int tcp_accept(void *ctx, int fd, int io_timeout_ms,
+static int tcp_accept(void *ctx, struct mjl_peer *p, int io_timeout_ms,
                       struct mjl_conn **out, const char **why)
 {
 	(void)ctx;
-	int rc = mjl_tcp_options(fd, io_timeout_ms);
+	int rc = mjl_tcp_options(p->fd, io_timeout_ms);
 	if (rc)
 		*why = "cannot set the connection's socket options";
-	return rc ? rc : tcp_wrap(fd, out);
+	return rc ? rc : tcp_wrap(p->fd, out);
 }
 
 static int tcp_send(struct mjl_conn *c, const void *buf, size_t len)
@@ -72,11 +72,23 @@ const struct mjl_transport mjl_tcp = {
 	.recv = tcp_recv,
 	.wait = tcp_wait,
 	.close = tcp_close,
+	MJL_SOCK_LISTENER,
 };
 
 const struct mjl_transport *mjl_transport_find(const char *name)
 {
 	if (!name || strcmp(name, "tcp") == 0)
 		return &mjl_tcp;
+	if (strcmp(name, "rdma") == 0)
+		return mjl_rdma;
 	return NULL;
+}
+
+const char *mjl_transport_unknown(const char *name)
+{
+	if (name && strcmp(name, "rdma") == 0)
+		return "this build has no RDMA: rdma-core's libibverbs-dev and "
+		       "librdmacm-dev were missing when it was built";
+	return mjl_rdma ? "unknown transport (known: tcp, rdma)"
+	                : "unknown transport (known: tcp)";
 }

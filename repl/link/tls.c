@@ -12,7 +12,7 @@
  * mid-write must be an error, not a SIGPIPE in the application that loaded
  * the extension.
  */
-#include "mojim_link.h"
+#include "sock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -392,10 +392,11 @@ static int refuse_plaintext(int fd)
 	return -MJL_EPROTO;
 }
 
-static int tls_accept(void *ctx, int fd, int io_timeout_ms,
+static int tls_accept(void *ctx, struct mjl_peer *p, int io_timeout_ms,
                       struct mjl_conn **out, const char **why)
 {
 	struct mjl_tls *t = ctx;
+	int fd = p->fd;
 	int rc = mjl_tcp_options(fd, io_timeout_ms);
 	if (rc)
 		return *why = "cannot set the connection's socket options", rc;
@@ -501,4 +502,5 @@ const struct mjl_transport mjl_tls = {
 	.wait = tls_wait,
 	.close = tls_close,
 	.error = tls_error,
+	MJL_SOCK_LISTENER,
 };

@@ -67,6 +67,11 @@ const char *mj_transport_name(const char *name)
 	return t ? t->name : NULL;
 }
 
+const char *mj_transport_unknown(const char *name)
+{
+	return mjl_transport_unknown(name);
+}
+
 const char *mj_strerror(int err)
 {
 	if (err < 0)
@@ -112,7 +117,10 @@ int mj_config_check(const struct mj_config *c, const char **why)
 	if (c->epoch == 0)
 		return *why = "epoch must be at least 1", -EINVAL;
 	if (!mjl_transport_find(c->transport))
-		return *why = "unknown transport (known: tcp)", -EINVAL;
+		return *why = mjl_transport_unknown(c->transport), -EINVAL;
+	if (c->tls && c->transport && strcmp(c->transport, "tcp"))
+		return *why = "tls=on runs over TCP only, not transport=rdma",
+		       -EINVAL;
 	if (c->tls && (!c->tls_cert || !c->tls_key || !c->tls_ca))
 		return *why = "tls=on needs tls_cert, tls_key and tls_ca", -EINVAL;
 	if (!c->tls && (c->tls_cert || c->tls_key || c->tls_ca))

@@ -20,7 +20,8 @@ static struct conn *add(const char *peer, uint64_t age_ms)
 	struct conn *c = calloc(1, sizeof(*c));
 	ck_assert_ptr_nonnull(c);
 	c->m = &m;
-	c->fd = -1; /* evicting shuts down nothing */
+	c->in = (struct mjl_peer){.t = &mjl_tcp, .fd = -1}; /* evicting shuts
+	                                                         down nothing */
 	c->index = -1;
 	c->accepted_ns = now_ns() - age_ms * 1000000ull;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
