@@ -12,6 +12,10 @@ PKGS=(
 	check libsubunit-dev               # C unit tests
 	libwiredtiger-dev wiredtiger       # the engine issue, and the wt utility
 	libibverbs-dev librdmacm-dev       # RDMA transport (rdma-core)
+	rdma-core ibverbs-providers        # RDMA tests: rdma tool, soft-RoCE's provider
+	ibverbs-utils rdmacm-utils         # RDMA tests: ibv_devinfo, rping (sanity)
+	qemu-system-x86 busybox-static     # RDMA tests: the soft-RoCE guest (tests/rdma/guest)
+	kmod cpio                          # RDMA tests: the guest's modules, its initramfs
 	libbson-dev                        # MongoDB documents for the benchmarks
 	gnuplot-nox                        # bench/ycsb plots (PNG, no X)
 	iproute2 procps diffutils          # process tests: namespaces, kill, diff

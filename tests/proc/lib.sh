@@ -2,11 +2,13 @@
 #
 # Everything a test starts is recorded and killed by the exit trap, and the
 # test's files live in one temporary directory under /dev/shm (emulated
-# pmem, PMEM_IS_PMEM_FORCE=1) that the trap removes. Only 127.0.0.1 is used.
+# pmem, PMEM_IS_PMEM_FORCE=1) that the trap removes. Only 127.0.0.1 is used
+# (in the RDMA guest, MOJIM_HOST: the soft-RoCE interface's address).
 set -euo pipefail
 : "${MOJIM_BIN:?MOJIM_BIN must point at the build's mirror/ directory}"
 : "${MOJIM_TOOLS:?MOJIM_TOOLS must point at the build's tests/ directory}"
 export PMEM_IS_PMEM_FORCE=1
+HOST=${MOJIM_HOST:-127.0.0.1}
 
 T=$(mktemp -d /dev/shm/mojim-test.XXXXXX)
 STARTED_PIDS=()
@@ -54,7 +56,7 @@ start_mirror() {
 	touch "$log"
 	local before
 	before=$(wc -l <"$log")
-	"$MOJIM_BIN/mojim-mirror" --listen "127.0.0.1:$port" --dir "$dir" "$@" \
+	"$MOJIM_BIN/mojim-mirror" --listen "$HOST:$port" --dir "$dir" "$@" \
 		2>>"$log" &
 	MIRROR_PID=$!
 	STARTED_PIDS+=("$MIRROR_PID")
@@ -67,7 +69,7 @@ start_mirror() {
 	done
 	[ -n "$line" ] || fail "mirror did not start listening within 10 s"
 	MIRROR_PORT=$(sed -E 's/.*listening on [^ ]*:([0-9]+).*/\1/' <<<"$line")
-	MIRROR_ADDR=127.0.0.1:$MIRROR_PORT
+	MIRROR_ADDR=$HOST:$MIRROR_PORT
 }
 
 # stop_mirror: SIGTERM and wait (clean shutdown).

@@ -1,0 +1,31 @@
+# Run in the soft-RoCE guest (guest/run.sh): the randomized multi-thread
+# gmsync workload over transport=rdma, in every replicated mode and with
+# several connections; afterwards the mirror's replica equals the
+# primary's byte for byte. Then the same over TCP in the same guest.
+. "$(dirname "$0")/../proc/lib.sh"
+
+run_mode() { # NAME MODE TRANSPORT CONNECTIONS MIN-BATCHES [mirror options...]
+	local name=$1 mode=$2 tr=$3 nc=$4 min=$5
+	shift 5
+	local m=$T/m-$name p=$T/p-$name
+	start_mirror "$m" 0 --transport "$tr" "$@"
+	"$MOJIM_TOOLS/mj_workload" --dir "$p" --mirror "$MIRROR_ADDR" \
+		--transport "$tr" --mode "$mode" --threads 4 --ops 1500 \
+		--connections "$nc" --seed 11 \
+		>"$T/w-$name.out" 2>"$T/w-$name.log" || fail "$name: workload failed"
+	local seq
+	seq=$(sed -n 's/^seq_sent //p' "$T/w-$name.out")
+	[ "${seq:-0}" -ge "$min" ] || fail "$name: only ${seq:-0} batches were sent"
+	wait_applied "$m" "$seq"
+	stop_mirror
+	same_tree "$p" "$m/data"
+	grep -q "conn 0 from .*: hello" "$m.log" || fail "$name: no hello logged"
+	note "$name: $seq batches over $tr, replica identical"
+}
+
+# async coalesces sync points into few batches.
+run_mode sync-rdma sync rdma 2 500
+run_mode syncflush-rdma syncflush rdma 1 500
+run_mode async-rdma async rdma 3 20
+run_mode sync-tcp sync tcp 2 500
+echo "rdma replicate: all modes passed"
