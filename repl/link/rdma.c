@@ -497,6 +497,16 @@ static int rd_gone(struct mjl_conn *base)
 	return c->failed != 0 && c->r_count == 0;
 }
 
+/* *why may point into the connection (c->err), about to be freed: a
+ * copy of this thread's own outlives it. */
+static void keep_why(const char **why)
+{
+	static __thread char kept[200];
+	if (*why != kept)
+		snprintf(kept, sizeof(kept), "%s", *why);
+	*why = kept;
+}
+
 static void conn_params(struct rdma_conn_param *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -549,10 +559,7 @@ static int rd_dial(void *ctx, const char *addr, int timeout_ms,
 		}
 	}
 	if (rc) {
-		/* *why may be c->err: keep a copy beyond the free. */
-		static __thread char whybuf[200];
-		snprintf(whybuf, sizeof(whybuf), "%s", *why);
-		*why = whybuf;
+		keep_why(why);
 		rd_free(c);
 		return rc;
 	}
@@ -590,9 +597,7 @@ static int rd_accept(void *ctx, struct mjl_peer *p, int io_timeout_ms,
 		}
 	}
 	if (rc) {
-		static __thread char whybuf[200];
-		snprintf(whybuf, sizeof(whybuf), "%s", *why);
-		*why = whybuf;
+		keep_why(why);
 		/* What is left of the peer stays the caller's, for its drop: the
 		 * request's eventfd, and its id unless it moved to our channel
 		 * (then it goes with the channel, refused). */

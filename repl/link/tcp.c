@@ -87,8 +87,9 @@ const struct mjl_transport *mjl_transport_find(const char *name)
 const char *mjl_transport_unknown(const char *name)
 {
 	if (name && strcmp(name, "rdma") == 0)
-		return "this build has no RDMA: rdma-core's libibverbs-dev and "
-		       "librdmacm-dev were missing when it was built";
+		return "this build has no RDMA transport (built without "
+		       "rdma-core: libibverbs-dev and librdmacm-dev were "
+		       "missing, or -DMOJIM_RDMA=OFF)";
 	return mjl_rdma ? "unknown transport (known: tcp, rdma)"
 	                : "unknown transport (known: tcp)";
 }
