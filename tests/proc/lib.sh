@@ -9,6 +9,8 @@ set -euo pipefail
 : "${MOJIM_TOOLS:?MOJIM_TOOLS must point at the build's tests/ directory}"
 export PMEM_IS_PMEM_FORCE=1
 HOST=${MOJIM_HOST:-127.0.0.1}
+# MOJIM_TRANSPORT (tests/rdma): the transport of the mirrors started here
+# and, through the tools' defaults (region_opts.h), of their primaries.
 
 T=$(mktemp -d /dev/shm/mojim-test.XXXXXX)
 STARTED_PIDS=()
@@ -56,7 +58,8 @@ start_mirror() {
 	touch "$log"
 	local before
 	before=$(wc -l <"$log")
-	"$MOJIM_BIN/mojim-mirror" --listen "$HOST:$port" --dir "$dir" "$@" \
+	"$MOJIM_BIN/mojim-mirror" --listen "$HOST:$port" --dir "$dir" \
+		${MOJIM_TRANSPORT:+--transport "$MOJIM_TRANSPORT"} "$@" \
 		2>>"$log" &
 	MIRROR_PID=$!
 	STARTED_PIDS+=("$MIRROR_PID")

@@ -46,6 +46,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"dir", 1, 0, 'd'}, REGION_LONG_OPTS, {"write", 1, 0, 'w'},
 		{"sync", 0, 0, 's'}, {"crash", 0, 0, 'k'}, {0, 0, 0, 0}};
 	mj_config_defaults(&o->cfg);
+	region_opts_init(&o->cfg);
 	const char *why = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {

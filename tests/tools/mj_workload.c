@@ -100,6 +100,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"stamp-big", 1, 0, 'B'}, {"interval-us", 1, 0, 'I'},
 		{"stamp-ns", 0, 0, 'N'}, {"stamp-log", 0, 0, 'L'}, {0, 0, 0, 0}};
 	mj_config_defaults(&o->cfg);
+	region_opts_init(&o->cfg);
 	o->threads = 4;
 	o->ops = 2000;
 	o->files = 4;

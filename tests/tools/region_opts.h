@@ -5,11 +5,15 @@
  *   --mirror HOST:PORT  --mode M  --policy P  --connections N
  *   --block-timeout-ms N  --connect-timeout-ms N  --ack-timeout-ms N
  *   --keyfile FILE
- *   --transport tcp
+ *   --transport tcp|rdma
  *   --tls-cert FILE  --tls-key FILE  --tls-ca FILE  (any of them: tls on)
  *
  * A tool puts REGION_LONG_OPTS in its getopt_long table and hands each
- * option to region_opt() before its own switch.
+ * option to region_opt() before its own switch; region_opts_init() first,
+ * after the library's defaults: MOJIM_TRANSPORT and MOJIM_CONNECT_TIMEOUT_MS
+ * in the environment are the defaults of transport and connect_timeout_ms,
+ * so that the process-level tests run unchanged over RDMA in the soft-RoCE
+ * guest (tests/rdma).
  */
 #ifndef MOJIM_TESTS_REGION_OPTS_H
 #define MOJIM_TESTS_REGION_OPTS_H
@@ -25,6 +29,17 @@
 	    {"tls-cert", 1, 0, 0x1003}, {"tls-key", 1, 0, 0x1004},            \
 	    {"tls-ca", 1, 0, 0x1005}, {"connect-timeout-ms", 1, 0, 0x1006},   \
 	    {"ack-timeout-ms", 1, 0, 0x1007}
+
+static inline void region_opts_init(struct mj_config *cfg)
+{
+	const char *t = getenv("MOJIM_TRANSPORT");
+	const char *ms = getenv("MOJIM_CONNECT_TIMEOUT_MS");
+	if (t && *t)
+		cfg->transport = t;
+	/* An emulated RDMA device sets a connection up in seconds. */
+	if (ms && atoi(ms) > 0)
+		cfg->connect_timeout_ms = atoi(ms);
+}
 
 /* 1: c was a region option, stored in cfg; 0: it was not; -1: its value
  * is bad, *why says so. */
