@@ -14,7 +14,9 @@ start_run() { # POLICY
 		--seconds "$2" >"$T/$1.out" 2>"$T/$1.log" &
 	wl=$!
 	STARTED_PIDS+=("$wl")
-	for _ in $(seq 1 100); do
+	# 10 s at most: a mirror on an emulated RDMA device (tests/rdma) takes
+	# seconds to connect to.
+	for _ in $(seq 1 500); do
 		[ -n "$(acks "$T/$1.out")" ] && break
 		sleep 0.02
 	done
