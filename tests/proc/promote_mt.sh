@@ -17,7 +17,9 @@ start_mirror "$T/m" 0
 	--policy block --threads 2 --seconds 20 >"$T/w.out" 2>"$T/w.log" &
 wl=$!
 STARTED_PIDS+=("$wl")
-sleep 1
+# The primary has been heard once a batch of it is applied (not after a
+# fixed sleep: over an emulated RDMA device, connecting takes seconds).
+wait_applied "$T/m" 1
 rc=0
 "$CTL" --dir "$T/m" promote >"$T/p1.out" 2>&1 || rc=$?
 [ "$rc" -eq 4 ] || fail "promote with a live primary: exit $rc, not refused"
@@ -58,6 +60,11 @@ start_mirror "$T/m3" 0
 wl=$!
 STARTED_PIDS+=("$wl")
 sleep 1
+# At least one sync point acknowledged before the kill (10 s at most).
+for _ in $(seq 1 450); do
+	[ -n "$(sed -n 's/^acked //p' "$T/s.out")" ] && break
+	sleep 0.02
+done
 kill_mirror
 acked=$(sed -n 's/^acked //p' "$T/s.out" | tail -1)
 kill -9 "$wl" 2>/dev/null || true
