@@ -48,29 +48,21 @@ void mjl_peer_drop(struct mjl_peer *p)
 	p->t->peer_drop(p);
 }
 
-static void addr_name(const struct sockaddr_storage *ss, char *buf, size_t len)
+void mjl_addr_name(const void *sa, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)ss;
+	sa_family_t family = ((const struct sockaddr *)sa)->sa_family;
+	if (family == AF_INET) {
+		const struct sockaddr_in *a = sa;
 		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
 		snprintf(buf, len, "%s:%u", host, ntohs(a->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
+	} else if (family == AF_INET6) {
+		const struct sockaddr_in6 *a = sa;
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
 		snprintf(buf, len, "[%s]:%u", host, ntohs(a->sin6_port));
 	} else {
 		snprintf(buf, len, "?");
 	}
-}
-
-void mjl_addr_name(const void *sa, char *buf, size_t len)
-{
-	struct sockaddr_storage ss = {0};
-	const struct sockaddr *s = sa;
-	memcpy(&ss, sa, s->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-	                                         : sizeof(struct sockaddr_in));
-	addr_name(&ss, buf, len);
 }
 
 int mjl_sock_listen(const char *addr, struct mjl_listener *out,
@@ -96,7 +88,7 @@ int mjl_sock_listen(const char *addr, struct mjl_listener *out,
 		close(fd);
 		return *why = "getsockname", -e;
 	}
-	addr_name(&ss, out->name, sizeof(out->name));
+	mjl_addr_name(&ss, out->name, sizeof(out->name));
 	out->fd = fd;
 	return 0;
 }
@@ -110,7 +102,7 @@ int mjl_sock_take(struct mjl_listener *l, struct mjl_peer *p)
 	if (fd < 0)
 		return errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
 	p->fd = fd;
-	addr_name(&ss, p->name, sizeof(p->name));
+	mjl_addr_name(&ss, p->name, sizeof(p->name));
 	return 0;
 }
 
