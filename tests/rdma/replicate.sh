@@ -9,7 +9,8 @@ run_mode() { # NAME MODE TRANSPORT CONNECTIONS MIN-BATCHES [mirror options...]
 	shift 5
 	local m=$T/m-$name p=$T/p-$name
 	start_mirror "$m" 0 --transport "$tr" "$@"
-	"$MOJIM_TOOLS/mj_workload" --dir "$p" --mirror "$MIRROR_ADDR" \
+	# Bounded: a link that corrupts frames makes the primary retry forever.
+	timeout 90 "$MOJIM_TOOLS/mj_workload" --dir "$p" --mirror "$MIRROR_ADDR" \
 		--transport "$tr" --mode "$mode" --threads 4 --ops 1500 \
 		--connections "$nc" --seed 11 \
 		>"$T/w-$name.out" 2>"$T/w-$name.log" || fail "$name: workload failed"

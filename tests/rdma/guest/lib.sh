@@ -120,13 +120,20 @@ guest_run() {
 	chmod 755 "$work/modprobe"
 	local vmlinuz=$GUEST_TREE/boot/vmlinuz-$GUEST_KVER rc=0
 	# shellcheck disable=SC2046
+	# In the background, so that a test killed by ctest takes its guest
+	# with it.
 	timeout -k 10 "${MOJIM_GUEST_TIMEOUT:-600}" qemu-system-x86_64 \
 		$(guest_accel) -smp 2 -m 2048M -nographic -no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$GUEST_INITRD" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=3 mojim_work=$work mojim_init=$RDMA_DIR/init2.sh mojim_addr=$GUEST_ADDR" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$work,mount_tag=work,security_model=none" \
-		</dev/null >"$work/console" 2>&1 || rc=$?
+		</dev/null >"$work/console" 2>&1 &
+	local qpid=$!
+	trap 'kill -9 $qpid 2>/dev/null; pkill -9 -P $qpid 2>/dev/null' EXIT
+	trap 'exit 143' TERM INT
+	wait "$qpid" || rc=$?
+	trap - EXIT TERM INT
 	cat "$work/out" 2>/dev/null || true
 	if [ ! -f "$work/rc" ]; then
 		echo "rdma guest: the guest left no exit code (qemu status $rc); its console:" >&2
