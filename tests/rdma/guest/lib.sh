@@ -120,9 +120,12 @@ guest_run() {
 	chmod 755 "$work/modprobe"
 	local vmlinuz=$GUEST_TREE/boot/vmlinuz-$GUEST_KVER rc=0
 	# shellcheck disable=SC2046
-	# In the background, so that a test killed by ctest takes its guest
-	# with it.
-	timeout -k 10 "${MOJIM_GUEST_TIMEOUT:-600}" qemu-system-x86_64 \
+	# ctest ends a test by killing its process group: timeout must stay in
+	# it (--foreground; by default it makes a group of its own, which ctest
+	# never reaches), and qemu dies with timeout whatever kills that
+	# (--pdeathsig).
+	timeout --foreground -k 10 "${MOJIM_GUEST_TIMEOUT:-600}" \
+		setpriv --pdeathsig KILL qemu-system-x86_64 \
 		$(guest_accel) -smp 2 -m 2048M -nographic -no-reboot -nic none \
 		-kernel "$vmlinuz" -initrd "$GUEST_INITRD" \
 		-append "console=ttyS0 panic=-1 quiet loglevel=3 mojim_work=$work mojim_init=$RDMA_DIR/init2.sh mojim_addr=$GUEST_ADDR" \
@@ -130,6 +133,7 @@ guest_run() {
 		-virtfs "local,path=$work,mount_tag=work,security_model=none" \
 		</dev/null >"$work/console" 2>&1 &
 	local qpid=$!
+	# A TERM (ctest's first word) or an exit of this shell ends the guest.
 	trap 'kill -9 $qpid 2>/dev/null; pkill -9 -P $qpid 2>/dev/null' EXIT
 	trap 'exit 143' TERM INT
 	wait "$qpid" || rc=$?
