@@ -71,13 +71,13 @@ static void status_more(const struct status *s, int json, char *buf,
 		"\"copies_done\": %llu, \"control_refused\": %llu, "
 		"\"keyed\": %d, \"auth_refused\": %llu, \"tls\": %d, "
 		"\"tls_refused\": %llu, \"evicted\": %llu, \"stalling\": %d, "
-		"\"stalls\": %llu, \"stalled_ms\": %llu}\n" :
+		"\"stalls\": %llu, \"stalled_ms\": %llu, \"bytes_placed\": %llu}\n" :
 		"cluster_id: %016llx\npromoted: %d\ncopy: %s\n"
 		"copy_bytes: %llu/%llu\ncopy_mb_per_sec: %.1f\n"
 		"copy_seconds_left: %.1f\ncopies_done: %llu\n"
 		"control_refused: %llu\nkeyed: %d\nauth_refused: %llu\n"
 		"tls: %d\ntls_refused: %llu\nevicted: %llu\nstalling: %d\n"
-		"stalls: %llu\nstalled_ms: %llu\n";
+		"stalls: %llu\nstalled_ms: %llu\nbytes_placed: %llu\n";
 	const char *copy = status_copy_state_name(s->copy_state);
 	snprintf(buf, len, fmt, (unsigned long long)s->cluster, s->promoted,
 	         copy ? copy : "?", (unsigned long long)s->copy_bytes,
@@ -88,7 +88,8 @@ static void status_more(const struct status *s, int json, char *buf,
 	         (unsigned long long)s->tls_refused,
 	         (unsigned long long)s->evicted, s->stalling,
 	         (unsigned long long)s->stalls,
-	         (unsigned long long)(s->stalled_ns / 1000000));
+	         (unsigned long long)(s->stalled_ns / 1000000),
+	         (unsigned long long)s->placed);
 }
 
 /* One backup: a line of text, or an element of a JSON array. */

@@ -239,6 +239,23 @@ static int conn_auth(struct conn *c, const struct mjw_hdr *h,
 	return END_OK;
 }
 
+/*
+ * Lets the primary place its batches straight into the ring (RDMA); a
+ * transport that places nothing (TCP) is not asked twice. Before the
+ * HELLO_ACK, so that the offer reaches the primary first.
+ */
+static int offer_log(struct conn *c, const struct mjl_log_area *area)
+{
+	int rc = mjl_conn_expose(c->lc, area);
+	if (rc == 0 || rc == -ENOTSUP)
+		return END_OK;
+	const char *e = c->lc->t->error ? c->lc->t->error(c->lc) : NULL;
+	snprintf(c->whybuf, sizeof(c->whybuf), "cannot offer ring %d to the "
+	         "primary: %s", c->index, e ? e : strerror(-rc));
+	c->why = c->whybuf;
+	return END_FAILED;
+}
+
 int ingest_hello(struct conn *c)
 {
 	struct mirror *m = c->m;
@@ -302,7 +319,11 @@ int ingest_hello(struct conn *c)
 	ack.epoch = m->epoch;
 	ack.cluster_id = m->cluster_id;
 	ack.flags = copy_ack_flags(m);
+	struct mjl_log_area area = {.data = r->data, .dsize = r->dsize,
+	                            .head = &r->hdr->head, .wpos = r->cur.wpos};
 	pthread_mutex_unlock(&m->lock);
+	if ((rc = offer_log(c, &area)))
+		return rc;
 	if (m->key.len)
 		mjl_mac_acceptor(&c->sess, &ack, ack.mac);
 	minfo("conn %d from %s: hello epoch %llu, applied_seq %llu, "
@@ -441,11 +462,33 @@ static int wait_for_backups(struct conn *c, uint64_t seq)
 	return rc;
 }
 
-/* One BATCH frame: into the ring, checked, persisted, committed, acked. */
+/*
+ * A resend of a batch already durable is not logged. When the primary
+ * placed it in the ring itself (RDMA), the place it took becomes a PAD
+ * entry, so that the ring's writer stays where the primary's is.
+ */
+static int skip_placed(struct conn *c, const struct mjw_hdr *h)
+{
+	int rc = ring_pad(c->ring, h->len);
+	if (rc)
+		return log_failed(c, h, rc);
+	pthread_mutex_lock(&c->m->lock);
+	ring_publish_pad(c->ring, h->len);
+	pthread_mutex_unlock(&c->m->lock);
+	return END_OK;
+}
+
+/*
+ * One BATCH frame: into the ring, checked, persisted, committed, acked.
+ * A frame the primary placed (RDMA) is in the ring already, where
+ * ring_reserve puts it (the transport checks that): it must have fitted
+ * in the free space, as the primary's credit said.
+ */
 static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 {
 	struct mirror *m = c->m;
 	const char *why;
+	int placed = mjl_conn_placed(c->lc);
 	int rc = check_order(c, h);
 	if (rc)
 		return rc;
@@ -480,6 +523,11 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 		pthread_mutex_unlock(&m->lock);
 		return conn_bad(c, "batch larger than the log can hold");
 	}
+	if (placed && !ring_fits(c->ring, h->len)) {
+		pthread_mutex_unlock(&m->lock);
+		return conn_bad(c, "a frame placed in the ring beyond its free "
+		                "space (the primary overran its credit)");
+	}
 	rc = wait_room(c, h->len);
 	pthread_mutex_unlock(&m->lock);
 	if (rc)
@@ -496,6 +544,8 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	if ((rc = conn_check_extents(c, dst)))
 		return rc;
 	__atomic_fetch_add(&m->bytes_received, h->len, __ATOMIC_RELAXED);
+	if (placed)
+		__atomic_fetch_add(&m->bytes_placed, h->len, __ATOMIC_RELAXED);
 	int last = h->flags & MJW_F_LAST;
 	c->in_batch = !last;
 	c->cur_seq = h->seq;
@@ -518,6 +568,8 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 		pthread_mutex_unlock(&m->lock);
 		if (rc)
 			return persist_failed(c, rc);
+	} else if (placed && (rc = skip_placed(c, h))) {
+		return rc;
 	}
 	if (!last)
 		return END_OK;

@@ -41,6 +41,9 @@ static void conn_report(struct conn *c, int end)
 static void conn_free(struct conn *c)
 {
 	struct mirror *m = c->m;
+	/* No write of this peer lands in the ring once another owns it. */
+	if (c->lc && c->ring)
+		(void)mjl_conn_expose(c->lc, NULL);
 	pthread_mutex_lock(&m->lock);
 	if (m->copy_conn == c) {
 		copy_abort(m);

@@ -120,6 +120,8 @@ static const struct figure node_figures[] = {
 	 K_U64},
 	{"mojim_received_bytes_total", C, "Bytes received from peers.",
 	 S(bytes), K_U64},
+	{"mojim_placed_bytes_total", C, "Of those, bytes the peer wrote into "
+	 "the log itself (RDMA).", S(placed), K_U64},
 	{"mojim_receive_rate_bytes_per_second", G, "Bytes received per second, "
 	 "over the last second or so.", S(rate), K_U64},
 	{"mojim_batches_applied_total", C, "Batches applied to the replica.",

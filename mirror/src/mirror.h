@@ -130,6 +130,7 @@ struct mirror {
 
 	/* statistics */
 	uint64_t bytes_received;  /* atomic */
+	uint64_t bytes_placed;    /* atomic: of those, placed by RDMA writes */
 	uint64_t frames_rejected; /* atomic */
 	uint64_t auth_refused;    /* atomic: peers that failed the key check */
 	uint64_t tls_refused;     /* atomic: peers that failed the TLS handshake

@@ -12,6 +12,7 @@
 
 #define RING_COMMIT_MAGIC 0x544d4d434a4d4d4dull /* "MMMJCMMT" */
 #define RING_WRAP_MAGIC 0x50415257424a4d4dull   /* "MMJBWRAP" */
+#define RING_PAD_MAGIC 0x4441505f424a4d4dull    /* "MMJB_PAD" */
 #define GOLDEN 0x9e3779b97f4a7c15ull
 
 /* Commit mark of a frame entry for batch seq at logical position pos. */
@@ -24,6 +25,12 @@ static uint64_t entry_mark(uint64_t seq, uint64_t pos)
 static uint64_t wrap_mark(uint64_t pos)
 {
 	uint64_t m = RING_WRAP_MAGIC ^ (pos * GOLDEN);
+	return m ? m : 1;
+}
+
+static uint64_t pad_mark(uint64_t pos)
+{
+	uint64_t m = RING_PAD_MAGIC ^ (pos * GOLDEN);
 	return m ? m : 1;
 }
 
@@ -161,27 +168,15 @@ static void queue_push(struct ring *r, const struct ring_batch *b)
 	r->q_len++;
 }
 
-/* Bytes the next entry needs from the free space, wrap and guard included. */
-static uint64_t need_bytes(const struct ring *r, uint64_t frame_len)
-{
-	uint64_t s = ring_entry_size(frame_len);
-	uint64_t p = r->cur.wpos % r->dsize;
-	uint64_t wrap = p + s > r->dsize ? r->dsize - p : 0;
-	return wrap + s + RING_ALIGN;
-}
-
 int ring_fits(const struct ring *r, uint64_t frame_len)
 {
-	if (ring_entry_size(frame_len) + RING_ALIGN > r->dsize)
-		return 0;
-	return r->cur.wpos - r->cur.head + need_bytes(r, frame_len) <= r->dsize;
+	return mjw_log_fits(r->cur.wpos, r->cur.head, r->dsize, frame_len);
 }
 
 void *ring_reserve(struct ring *r, uint64_t frame_len)
 {
-	uint64_t s = ring_entry_size(frame_len);
 	uint64_t p = r->cur.wpos % r->dsize;
-	if (p + s > r->dsize) {
+	if (mjw_log_place(r->cur.wpos, r->dsize, frame_len) != r->cur.wpos) {
 		/* The start of the area must read "no entry" before the WRAP
 		 * entry points the scan there. */
 		if (clear_at(r, r->cur.wpos + (r->dsize - p)))
@@ -230,6 +225,32 @@ int ring_persist(struct ring *r, const struct mjw_hdr *h)
 	}
 	r->cur.wpos = next;
 	return 0;
+}
+
+int ring_pad(struct ring *r, uint64_t frame_len)
+{
+	uint64_t pos = r->pending;
+	uint64_t next = pos + ring_entry_size(frame_len);
+	struct ring_ehdr *e = ehdr_at(r, pos);
+	int rc = clear_at(r, next);
+	if (!rc) {
+		e->len = frame_len;
+		e->commit = pad_mark(pos);
+		rc = persist(r, e, sizeof(*e));
+	}
+	if (rc) {
+		e->commit = 0;
+		(void)persist(r, &e->commit, 8);
+		return rc;
+	}
+	r->cur.wpos = next;
+	return 0;
+}
+
+void ring_publish_pad(struct ring *r, uint64_t frame_len)
+{
+	r->cur.tail = r->pending + ring_entry_size(frame_len);
+	r->cur.open = r->cur.tail;
 }
 
 int ring_publish(struct ring *r, const struct mjw_hdr *h)
@@ -283,6 +304,10 @@ const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
 			*pos += r->dsize - p;
 			continue;
 		}
+		if (e->commit == pad_mark(*pos)) {
+			*pos += ring_entry_size(e->len);
+			continue;
+		}
 		*len = e->len;
 		*pos += ring_entry_size(e->len);
 		return (const unsigned char *)e + RING_EHDR_SIZE;
@@ -292,7 +317,8 @@ const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
 
 /*
  * Checks the entry at pos during a scan. Returns 1 for a valid frame entry
- * (header copied to *h), 2 for a WRAP entry, 0 for the end of the log.
+ * (header copied to *h), 2 for a WRAP entry, 3 for a PAD entry (its
+ * length in h->len), 0 for the end of the log.
  */
 static int scan_entry(const struct ring *r, uint64_t pos, struct mjw_hdr *h,
                       const char **why)
@@ -306,6 +332,8 @@ static int scan_entry(const struct ring *r, uint64_t pos, struct mjw_hdr *h,
 	uint64_t len = e->len;
 	if (len < MJW_OVERHEAD || len % 8 || len > r->dsize - p - RING_EHDR_SIZE)
 		return *why = "torn entry: bad length", 0;
+	if (e->commit == pad_mark(pos))
+		return h->len = len, 3;
 	const unsigned char *f = (const unsigned char *)e + RING_EHDR_SIZE;
 	if (mjw_check_frame(f, len, why))
 		return 0;
@@ -335,7 +363,14 @@ int ring_scan(struct ring *r, struct ring_scan_info *info)
 				open = pos;
 			continue;
 		}
-		if (k == 0) {
+		if (k == 3 && !in_batch) {
+			pos += ring_entry_size(h.len);
+			open = pos;
+			continue;
+		}
+		if (k == 3)
+			info->stop = "pad entry inside a batch";
+		if (k == 0 || k == 3) {
 			clean = ehdr_at(r, pos)->commit == 0;
 			break;
 		}

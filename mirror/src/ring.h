@@ -12,6 +12,11 @@
  * the entry's logical position, so bytes left from an earlier lap never
  * look committed. An entry that does not fit before the end of the area is
  * preceded by a WRAP entry (commit = wrap mark) and goes to the start.
+ * A PAD entry (commit = pad mark, len = the frame's) holds the place of a
+ * frame that was received but is not logged (a resend of a batch already
+ * durable): a remote writer (RDMA) placed it there, and the next frame
+ * follows it. Where entries go is mojim_wire.h's rule (mjw_log_place),
+ * which such a writer follows too.
  *
  * Invariant: the entry header at the writer's position always reads 0 on
  * media (it is zeroed and persisted before the previous entry's commit
@@ -34,8 +39,8 @@
 #define RING_MAGIC 0x474e49524a4d4d4dull /* "MMMJRING" */
 #define RING_VERSION 1
 #define RING_HDR_SIZE 4096u
-#define RING_ALIGN 64u
-#define RING_EHDR_SIZE 16u
+#define RING_ALIGN MJW_LOG_ALIGN /* the placement rule is mojim_wire.h's */
+#define RING_EHDR_SIZE MJW_LOG_EHDR
 #define RING_MAX 64 /* connection indexes 0..63 */
 
 struct ring_disk_hdr {
@@ -120,8 +125,7 @@ int ring_scan(struct ring *r, struct ring_scan_info *info);
 /* Bytes an entry holding a frame of frame_len bytes takes. */
 static inline uint64_t ring_entry_size(uint64_t frame_len)
 {
-	return (RING_EHDR_SIZE + frame_len + RING_ALIGN - 1) &
-	       ~(uint64_t)(RING_ALIGN - 1);
+	return mjw_log_entry_size(frame_len);
 }
 
 /* (L) Whether a frame of frame_len bytes fits now. */
@@ -148,6 +152,15 @@ int ring_persist(struct ring *r, const struct mjw_hdr *h);
  * queue must have room (ring_queue_reserve).
  */
 int ring_publish(struct ring *r, const struct mjw_hdr *h);
+/*
+ * (W) Turns the reserved entry into a PAD entry: its frame is not logged,
+ * but the writer's position moves past it as the remote writer's did.
+ * 0, or a negative errno (the writer then stays on it).
+ */
+int ring_pad(struct ring *r, uint64_t frame_len);
+/* (L) Publishes that PAD entry: the tail moves over it. Only between
+ * batches (a whole resent batch is padded). */
+void ring_publish_pad(struct ring *r, uint64_t frame_len);
 /* (L) Forgets a batch whose LAST fragment never came (connection lost). */
 void ring_rewind(struct ring *r);
 

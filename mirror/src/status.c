@@ -44,6 +44,7 @@ static void take_unlocked(struct mirror *m, struct status *s)
 	s->ctl_refused = __atomic_load_n(&m->ctl_refused, __ATOMIC_RELAXED);
 	s->keyed = m->key.len > 0;
 	s->bytes = __atomic_load_n(&m->bytes_received, __ATOMIC_RELAXED);
+	s->placed = __atomic_load_n(&m->bytes_placed, __ATOMIC_RELAXED);
 	s->rejected = __atomic_load_n(&m->frames_rejected, __ATOMIC_RELAXED);
 	s->auth_refused = __atomic_load_n(&m->auth_refused, __ATOMIC_RELAXED);
 	s->tls = m->cfg.tls;

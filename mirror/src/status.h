@@ -14,6 +14,7 @@
 struct status {
 	uint64_t epoch, received, durable, applied, used, total;
 	uint64_t bytes, rate, batches, rejected, apply_errors;
+	uint64_t placed; /* of bytes, those the primary placed in the log */
 	uint64_t cluster, copy_total, copy_bytes, copy_ms, copies;
 	double copy_rate, copy_left; /* bytes per second, seconds */
 	uint64_t ctl_refused;

@@ -35,6 +35,7 @@
 #define MOJIM_LINK_H
 #include "mojim_wire.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #ifdef __cplusplus
@@ -160,6 +161,21 @@ void mjl_peer_cut(struct mjl_peer *p, int how);
 /* Closes a peer that no accept took over. */
 void mjl_peer_drop(struct mjl_peer *p);
 
+/*
+ * A log area an acceptor lets its peer place BATCH frames into, where they
+ * would go anyway (mojim_wire.h's placement rule, mjw_log_place), so that
+ * the bytes reach the mirror's log without a copy: RDMA writes them there
+ * with one-sided writes, and the frame's header then reads from the stream
+ * as any frame's, while the rest of it is already where the reader asks
+ * for it. The peer never writes past head (it reads *head for credits).
+ */
+struct mjl_log_area {
+	void *data;           /* the data area of the log */
+	uint64_t dsize;       /* its bytes: a multiple of MJW_LOG_ALIGN */
+	const uint64_t *head; /* the oldest entry still needed, as published */
+	uint64_t wpos;        /* where the next entry goes */
+};
+
 struct mjl_conn {
 	const struct mjl_transport *t;
 	int fd; /* sockets: the socket under it (peeks); RDMA: -1 */
@@ -202,6 +218,12 @@ struct mjl_transport {
 	void (*listener_close)(struct mjl_listener *l);
 	void (*peer_cut)(struct mjl_peer *p, int how);
 	void (*peer_drop)(struct mjl_peer *p);
+	/* The acceptor's log area for placed frames (NULL: none): offered to
+	 * the peer, or revoked (a NULL area: no write lands after it returns).
+	 * NULL op: the transport places nothing. */
+	int (*expose)(struct mjl_conn *c, const struct mjl_log_area *a);
+	/* 1 if the frame whose header was read last was placed in the area. */
+	int (*placed)(struct mjl_conn *c);
 };
 extern const struct mjl_transport mjl_tcp;
 extern const struct mjl_transport mjl_tls;
@@ -227,6 +249,18 @@ static inline int mjl_conn_wait(struct mjl_conn *c, int spin_us,
                                 int timeout_ms)
 {
 	return c->t->wait(c, spin_us, timeout_ms);
+}
+/* Offers a log area to the peer (see struct mjl_log_area), or revokes it
+ * (a NULL). -ENOTSUP where the transport places nothing (TCP, TLS). */
+static inline int mjl_conn_expose(struct mjl_conn *c,
+                                  const struct mjl_log_area *a)
+{
+	return c->t->expose ? c->t->expose(c, a) : -ENOTSUP;
+}
+/* Whether the frame whose header was just read lies in the area already. */
+static inline int mjl_conn_placed(struct mjl_conn *c)
+{
+	return c->t->placed ? c->t->placed(c) : 0;
 }
 /* Ends reads and writes (safe from another thread: the owner's next call
  * fails). */

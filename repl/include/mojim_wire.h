@@ -245,6 +245,49 @@ const char *mjw_type_name(unsigned type);
 const char *mjw_rec_type_name(unsigned type);
 
 /*
+ * Where frames go in a mirror's log (mirror/src/ring.h has the layout):
+ * the one rule that the mirror's ring and a remote writer placing frames
+ * in it with RDMA (repl/link/rdma.c) both follow, so that they agree on
+ * every position without asking. Positions are logical byte offsets in a
+ * data area of dsize bytes (a multiple of MJW_LOG_ALIGN), used circularly.
+ * An entry is a 16-byte header (the mirror's alone to write), the frame,
+ * and padding to MJW_LOG_ALIGN. An entry that does not fit before the end
+ * of the area goes to the start of the next lap. One MJW_LOG_ALIGN guard
+ * is kept between the writer and head, the oldest entry still needed.
+ */
+#define MJW_LOG_ALIGN 64u
+#define MJW_LOG_EHDR 16u
+
+static inline uint64_t mjw_log_entry_size(uint64_t frame_len)
+{
+	return (MJW_LOG_EHDR + frame_len + MJW_LOG_ALIGN - 1) &
+	       ~(uint64_t)(MJW_LOG_ALIGN - 1);
+}
+
+/* The position of the entry for a frame of frame_len bytes when the writer
+ * is at wpos: wpos, or the next lap's start if it does not fit before the
+ * end. */
+static inline uint64_t mjw_log_place(uint64_t wpos, uint64_t dsize,
+                                     uint64_t frame_len)
+{
+	uint64_t p = wpos % dsize;
+	return p + mjw_log_entry_size(frame_len) > dsize ? wpos + (dsize - p)
+	                                                 : wpos;
+}
+
+/* Whether that entry fits now: it, the skip to the next lap and the guard
+ * all lie within dsize of head. */
+static inline int mjw_log_fits(uint64_t wpos, uint64_t head, uint64_t dsize,
+                               uint64_t frame_len)
+{
+	uint64_t s = mjw_log_entry_size(frame_len);
+	if (s + MJW_LOG_ALIGN > dsize || wpos < head)
+		return 0;
+	uint64_t end = mjw_log_place(wpos, dsize, frame_len) + s + MJW_LOG_ALIGN;
+	return end - head <= dsize;
+}
+
+/*
  * A primary's identity, in the file DIR/.mojim-node of its region (never
  * replicated; promotion writes one into the promoted copy), and what the
  * next opening of the region must know about how the last one ended:

@@ -23,6 +23,28 @@
  * window holds a socket, until its io timeout: a peer that stops reading
  * costs its sender a timeout, never memory.
  *
+ * Placed frames (one-sided writes into the mirror's log). Once admitted,
+ * the acceptor offers the log of the connection (mjl_conn_expose): the
+ * log's data area is registered for remote writes and the page of its
+ * published head for remote reads, once for the life of the process (on
+ * the device's one protection domain: registering a large area pins every
+ * page of it and takes long, as RVM found), and it sends a grant
+ * (a SEND with immediate RD_IMM_GRANT: addresses, keys, size, the
+ * writer's position and head) before its HELLO_ACK. From then on the dialer
+ * places each BATCH frame where the log's own rule puts it
+ * (mjw_log_place) with RDMA WRITEs, the last one WITH IMM (the entry's
+ * offset / MJW_LOG_ALIGN); everything else still goes as SENDs, in one
+ * order on the queue pair. It never writes past the head it last read
+ * (credits: an RDMA READ of the head when it has no room). The acceptor
+ * learns of a placed frame from its completion queue, in stream order: the
+ * frame's header reads from the stream like any frame's, and the reader
+ * then asks for the rest exactly where it was placed, or the connection
+ * ends. The frame is checked (CRC, end mark) and committed by the mirror
+ * as a received one: a write torn by a broken connection never completes,
+ * so it is never taken, and its bytes are overwritten or scanned past.
+ * Revoking the area (at the connection's end) destroys the queue pair, so
+ * no late write of this connection lands in a log another one owns.
+ *
  * Waiting: completions are polled for spin_us first (the paper measured
  * polling faster than interrupts), then the thread sleeps on the completion
  * channel, the connection's event channel (the peer's disconnect) and an
@@ -34,11 +56,13 @@
  */
 #include "mojim_link.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <infiniband/verbs.h>
 #include <poll.h>
 #include <rdma/rdma_cma.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +77,21 @@
 #define RD_BACKLOG 64
 #define RD_CUT_RD 1
 #define RD_CUT_WR 2
+#define RD_IMM_GRANT 0xffffffffu /* a SEND that carries struct rd_grant */
+#define RD_WR_READ 0xffffu       /* wr_id of the head's RDMA READ */
+#define RD_GRANT_MAGIC 0x544e4152474a4d4dull /* "MMJGRANT" */
+#define RD_PAGE 4096u
+
+/* The acceptor's offer of its log, as sent (little-endian, as the wire). */
+struct rd_grant {
+	uint64_t magic;
+	uint64_t addr;      /* the data area, in the acceptor's space */
+	uint64_t dsize;
+	uint64_t wpos;      /* where the next entry goes */
+	uint64_t head;      /* the oldest entry still needed */
+	uint64_t head_addr; /* where the published head is read */
+	uint32_t rkey, head_rkey;
+};
 
 /* A connection request, and what cuts it (before and after accept): the
  * peer's priv, then the connection's. */
@@ -76,13 +115,81 @@ struct rd_conn {
 	int connected;
 	int io_timeout_ms;
 	int failed; /* 0, or the negative errno that ended it */
-	/* received buffers not yet read, in order */
+	int acceptor;
+	/* received items not yet read, in order: a buffer of stream bytes, or
+	 * a frame placed in the area (its entry at ready_off) */
 	uint32_t ready[RD_RECVS], ready_len[RD_RECVS];
+	uint8_t ready_placed[RD_RECVS];
+	uint64_t ready_off[RD_RECVS];
+	int last_placed; /* the header read last was a placed frame's */
+	/* the acceptor's offered area */
+	struct mjl_log_area area;
+	struct ibv_mr *area_mr, *head_mr;
+	/* the dialer's view of the peer's area, once granted */
+	struct rd_grant g;
+	int granted;
+	int read_done;
 	unsigned r_first, r_count;
 	uint32_t r_off; /* bytes of the first already read */
 	unsigned s_next, s_out;
 	char err[200];
 };
+
+/*
+ * Each device's protection domain, and the areas registered on it: kept
+ * for the life of the process, shared by every connection on the device
+ * (an area offered to a connection stays mapped as long: the mirror's
+ * rings are). One lock; taken only to set a connection up or offer a log.
+ */
+#define RD_DEVS 8
+#define RD_AREAS 2 * 64 /* every ring's data area and head page */
+static struct rd_dev {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_mr *mr[RD_AREAS];
+	int nmr;
+} rd_devs[RD_DEVS];
+static pthread_mutex_t rd_devs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct rd_dev *dev_of(struct ibv_context *ctx)
+{
+	for (int i = 0; i < RD_DEVS; i++)
+		if (rd_devs[i].ctx == ctx || !rd_devs[i].ctx) {
+			if (!rd_devs[i].ctx && (rd_devs[i].pd = ibv_alloc_pd(ctx)))
+				rd_devs[i].ctx = ctx;
+			return rd_devs[i].ctx ? &rd_devs[i] : NULL;
+		}
+	errno = ENOSPC;
+	return NULL;
+}
+
+/* The protection domain of ctx's device; NULL with errno. */
+static struct ibv_pd *dev_pd(struct ibv_context *ctx)
+{
+	pthread_mutex_lock(&rd_devs_lock);
+	struct rd_dev *d = dev_of(ctx);
+	pthread_mutex_unlock(&rd_devs_lock);
+	return d ? d->pd : NULL;
+}
+
+/* The registration of [addr, addr + len) with access on ctx's device,
+ * made on first use; NULL with errno. */
+static struct ibv_mr *dev_mr(struct ibv_context *ctx, void *addr, size_t len,
+                             int access)
+{
+	struct ibv_mr *mr = NULL;
+	pthread_mutex_lock(&rd_devs_lock);
+	struct rd_dev *d = dev_of(ctx);
+	for (int i = 0; d && i < d->nmr && !mr; i++)
+		if (d->mr[i]->addr == addr && d->mr[i]->length == len)
+			mr = d->mr[i];
+	if (d && !mr && d->nmr == RD_AREAS)
+		errno = ENOSPC;
+	else if (d && !mr && (mr = ibv_reg_mr(d->pd, addr, len, access)))
+		d->mr[d->nmr++] = mr;
+	pthread_mutex_unlock(&rd_devs_lock);
+	return mr;
+}
 
 static int rd_fail(struct rd_conn *c, int rc, const char *fmt, ...)
 {
@@ -136,6 +243,12 @@ static unsigned char *buf_of(struct rd_conn *c, unsigned i)
 	return c->mem + (size_t)i * RD_MSG;
 }
 
+/* Where the head's RDMA READ lands: after the send buffers. */
+static volatile uint64_t *head_buf(struct rd_conn *c)
+{
+	return (volatile uint64_t *)buf_of(c, RD_RECVS + RD_SENDS);
+}
+
 static int post_recv(struct rd_conn *c, unsigned i)
 {
 	struct ibv_sge sge = {.addr = (uintptr_t)buf_of(c, i),
@@ -162,7 +275,7 @@ static int setup(struct rd_conn *c, const char **why)
 {
 	struct ibv_context *ctx = c->id->verbs;
 	int n = RD_RECVS + RD_SENDS;
-	if (!(c->pd = ibv_alloc_pd(ctx)))
+	if (!(c->pd = dev_pd(ctx)))
 		return *why = "cannot allocate a protection domain", -errno;
 	if (!(c->cc = ibv_create_comp_channel(ctx)) || nonblocking(c->cc->fd))
 		return *why = "cannot create a completion channel", -EIO;
@@ -178,7 +291,7 @@ static int setup(struct rd_conn *c, const char **why)
 	if (rdma_create_qp(c->id, c->pd, &qa))
 		return *why = "cannot create a queue pair", -errno;
 	c->qp_made = 1;
-	size_t len = (size_t)n * RD_MSG;
+	size_t len = (size_t)n * RD_MSG + RD_PAGE; /* + the head's landing */
 	if (posix_memalign((void **)&c->mem, 4096, len))
 		return *why = "out of memory", -ENOMEM;
 	/* Registration pins the pages: RLIMIT_MEMLOCK must allow it. */
@@ -190,12 +303,27 @@ static int setup(struct rd_conn *c, const char **why)
 	return 0;
 }
 
+/* Ends the offer of the log: no write of this peer lands after the queue
+ * pair is gone (the registrations stay, for the next connection). */
+static void unexpose(struct rd_conn *c)
+{
+	if (!c->area_mr)
+		return;
+	if (c->qp_made)
+		rdma_destroy_qp(c->id);
+	c->qp_made = 0;
+	rd_fail(c, -ECONNRESET, "the log's offer was revoked");
+	c->area_mr = c->head_mr = NULL;
+	memset(&c->area, 0, sizeof(c->area));
+}
+
 static void rd_free(struct rd_conn *c)
 {
 	if (c->connected)
 		rdma_disconnect(c->id);
 	if (c->qp_made)
 		rdma_destroy_qp(c->id);
+	unexpose(c);
 	if (c->mr)
 		ibv_dereg_mr(c->mr);
 	free(c->mem);
@@ -203,8 +331,6 @@ static void rd_free(struct rd_conn *c)
 		ibv_destroy_cq(c->cq);
 	if (c->cc)
 		ibv_destroy_comp_channel(c->cc);
-	if (c->pd)
-		ibv_dealloc_pd(c->pd);
 	if (c->id)
 		rdma_destroy_id(c->id);
 	if (c->ech)
@@ -304,6 +430,75 @@ static int cm_wait(struct rd_conn *c, enum rdma_cm_event_type want,
 	}
 }
 
+/* The dialer takes the acceptor's grant (struct rd_grant) from buffer i. */
+static void take_grant(struct rd_conn *c, unsigned i, uint32_t len)
+{
+	struct rd_grant g;
+	if (c->acceptor || len != sizeof(g)) {
+		rd_fail(c, -MJL_EPROTO, "the peer sent a log grant it may not send");
+		return;
+	}
+	memcpy(&g, buf_of(c, i), sizeof(g));
+	if (g.magic != RD_GRANT_MAGIC || g.dsize % MJW_LOG_ALIGN ||
+	    g.dsize < 4 * MJW_LOG_ALIGN || g.dsize / MJW_LOG_ALIGN >= RD_IMM_GRANT ||
+	    g.wpos % MJW_LOG_ALIGN || g.head % MJW_LOG_ALIGN || g.head > g.wpos ||
+	    g.wpos - g.head > g.dsize) {
+		rd_fail(c, -MJL_EPROTO, "the peer's log grant is invalid");
+		return;
+	}
+	c->g = g;
+	c->granted = 1;
+	post_recv(c, i);
+}
+
+/* The acceptor learns of a frame placed in its area with buffer i: the
+ * entry's offset is imm * MJW_LOG_ALIGN, the frame's length its header's. */
+static void take_placed(struct rd_conn *c, unsigned i, uint32_t imm)
+{
+	uint64_t off = (uint64_t)imm * MJW_LOG_ALIGN;
+	if (!c->area_mr) {
+		rd_fail(c, -MJL_EPROTO, "the peer placed a frame in no offered log");
+		return;
+	}
+	struct mjw_hdr h;
+	if (off + MJW_LOG_EHDR + sizeof(h) > c->area.dsize) {
+		rd_fail(c, -MJL_EPROTO, "the peer placed a frame outside the log");
+		return;
+	}
+	memcpy(&h, (unsigned char *)c->area.data + off + MJW_LOG_EHDR, sizeof(h));
+	if (h.len < MJW_OVERHEAD || h.len > UINT32_MAX ||
+	    h.len > c->area.dsize - off - MJW_LOG_EHDR) {
+		rd_fail(c, -MJL_EPROTO, "a placed frame's length does not fit where "
+		        "it was placed");
+		return;
+	}
+	unsigned k = (c->r_first + c->r_count) % RD_RECVS;
+	c->ready[k] = i;
+	c->ready_len[k] = (uint32_t)h.len;
+	c->ready_placed[k] = 1;
+	c->ready_off[k] = off;
+	c->r_count++;
+}
+
+static void take_recv(struct rd_conn *c, const struct ibv_wc *wc)
+{
+	unsigned i = (unsigned)wc->wr_id;
+	uint32_t imm = ntohl(wc->imm_data);
+	if (wc->opcode == IBV_WC_RECV_RDMA_WITH_IMM) {
+		take_placed(c, i, imm);
+		return;
+	}
+	if ((wc->wc_flags & IBV_WC_WITH_IMM) && imm == RD_IMM_GRANT) {
+		take_grant(c, i, wc->byte_len);
+		return;
+	}
+	unsigned k = (c->r_first + c->r_count) % RD_RECVS;
+	c->ready[k] = i;
+	c->ready_len[k] = wc->byte_len;
+	c->ready_placed[k] = 0;
+	c->r_count++;
+}
+
 /* Takes in the completions there are. */
 static void cq_drain(struct rd_conn *c)
 {
@@ -316,14 +511,14 @@ static void cq_drain(struct rd_conn *c)
 				        ibv_wc_status_str(wc[i].status));
 				continue;
 			}
-			if (wc[i].opcode == IBV_WC_RECV) {
-				unsigned k = (c->r_first + c->r_count) % RD_RECVS;
-				c->ready[k] = (uint32_t)wc[i].wr_id;
-				c->ready_len[k] = wc[i].byte_len;
-				c->r_count++;
-			} else if (c->s_out > 0) {
-				c->s_out--;
+			if (wc[i].opcode & IBV_WC_RECV) {
+				take_recv(c, &wc[i]);
+				continue;
 			}
+			if (wc[i].opcode == IBV_WC_RDMA_READ)
+				c->read_done = 1;
+			if (c->s_out > 0)
+				c->s_out--;
 		}
 	}
 	if (n < 0)
@@ -361,6 +556,45 @@ static void rd_sleep(struct rd_conn *c, uint64_t deadline_ns)
 	cq_drain(c);
 }
 
+/* The first ready item is read: its buffer goes back to the receives. */
+static int ready_done(struct rd_conn *c)
+{
+	unsigned i = c->ready[c->r_first];
+	c->r_first = (c->r_first + 1) % RD_RECVS;
+	c->r_count--;
+	c->r_off = 0;
+	return !c->failed && post_recv(c, i);
+}
+
+/*
+ * Reads from a placed frame (the first ready item): its header is copied
+ * like stream bytes; the rest must be asked for whole, where it lies, and
+ * is then read without a copy.
+ */
+static int read_placed(struct rd_conn *c, unsigned char **dst, size_t *len)
+{
+	unsigned k = c->r_first;
+	unsigned char *frame = (unsigned char *)c->area.data + c->ready_off[k] +
+	                       MJW_LOG_EHDR;
+	c->last_placed = 1;
+	if (c->r_off < MJW_HDR_SIZE) {
+		size_t n = MJW_HDR_SIZE - c->r_off < *len ? MJW_HDR_SIZE - c->r_off
+		                                          : *len;
+		memcpy(*dst, frame + c->r_off, n);
+		*dst += n;
+		*len -= n;
+		c->r_off += (uint32_t)n;
+		return 0;
+	}
+	if (*dst != frame + MJW_HDR_SIZE ||
+	    *len != c->ready_len[k] - MJW_HDR_SIZE)
+		return rd_fail(c, -MJL_EPROTO, "a placed frame was not read where "
+		               "it was placed (the two sides disagree on the log)");
+	*dst += *len;
+	*len = 0;
+	return ready_done(c) ? c->failed : 0;
+}
+
 static int rd_recv(struct mjl_conn *base, void *buf, size_t len)
 {
 	struct rd_conn *c = (struct rd_conn *)base;
@@ -386,6 +620,14 @@ static int rd_recv(struct mjl_conn *base, void *buf, size_t len)
 			rd_sleep(c, until);
 			continue;
 		}
+		if (c->ready_placed[c->r_first]) {
+			int rc = read_placed(c, &dst, &len);
+			if (rc)
+				return rc;
+			idle_until = mjl_now_ns() + (uint64_t)c->io_timeout_ms * 1000000;
+			continue;
+		}
+		c->last_placed = 0;
 		unsigned i = c->ready[c->r_first];
 		uint32_t have = c->ready_len[c->r_first] - c->r_off;
 		size_t n = have < len ? have : len;
@@ -394,13 +636,8 @@ static int rd_recv(struct mjl_conn *base, void *buf, size_t len)
 		len -= n;
 		c->r_off += (uint32_t)n;
 		idle_until = mjl_now_ns() + (uint64_t)c->io_timeout_ms * 1000000;
-		if (c->r_off == c->ready_len[c->r_first]) {
-			c->r_first = (c->r_first + 1) % RD_RECVS;
-			c->r_count--;
-			c->r_off = 0;
-			if (!c->failed && post_recv(c, i))
-				return c->failed;
-		}
+		if (c->r_off == c->ready_len[c->r_first] && ready_done(c))
+			return c->failed;
 	}
 	return 0;
 }
@@ -423,12 +660,20 @@ static int sends_below(struct rd_conn *c, unsigned max)
 	}
 }
 
-/* Sends len bytes as SENDs and waits until the peer's device has them
- * all, so that an error is this call's. */
-static int rd_send(struct mjl_conn *base, const void *buf, size_t len)
+/* Posts one work request from send buffer slot (already filled). */
+static int post_send(struct rd_conn *c, struct ibv_send_wr *wr)
 {
-	struct rd_conn *c = (struct rd_conn *)base;
-	const unsigned char *src = buf;
+	struct ibv_send_wr *bad;
+	int rc = ibv_post_send(c->id->qp, wr, &bad);
+	if (rc)
+		return rd_fail(c, -rc, "cannot post a send: %s", strerror(rc));
+	c->s_out++;
+	return 0;
+}
+
+/* Sends len bytes as SENDs. */
+static int stream_send(struct rd_conn *c, const unsigned char *src, size_t len)
+{
 	while (len > 0) {
 		int rc = sends_below(c, RD_SENDS);
 		if (rc)
@@ -442,11 +687,147 @@ static int rd_send(struct mjl_conn *base, const void *buf, size_t len)
 		struct ibv_send_wr wr = {.wr_id = i, .sg_list = &sge, .num_sge = 1,
 		                         .opcode = IBV_WR_SEND,
 		                         .send_flags = IBV_SEND_SIGNALED};
-		struct ibv_send_wr *bad;
-		if ((rc = ibv_post_send(c->id->qp, &wr, &bad)))
-			return rd_fail(c, -rc, "cannot post a send: %s", strerror(rc));
+		if ((rc = post_send(c, &wr)))
+			return rc;
 		c->s_next = (c->s_next + 1) % RD_SENDS;
-		c->s_out++;
+		src += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Reads the peer's published head (an RDMA READ): more credit, perhaps. */
+static int read_head(struct rd_conn *c)
+{
+	int rc = sends_below(c, 1);
+	if (rc)
+		return rc;
+	struct ibv_sge sge = {.addr = (uintptr_t)head_buf(c), .length = 8,
+	                      .lkey = c->mr->lkey};
+	struct ibv_send_wr wr = {.wr_id = RD_WR_READ, .sg_list = &sge,
+	                         .num_sge = 1, .opcode = IBV_WR_RDMA_READ,
+	                         .send_flags = IBV_SEND_SIGNALED};
+	wr.wr.rdma.remote_addr = c->g.head_addr;
+	wr.wr.rdma.rkey = c->g.head_rkey;
+	c->read_done = 0;
+	if ((rc = post_send(c, &wr)) || (rc = sends_below(c, 1)))
+		return rc;
+	if (!c->read_done)
+		return rd_fail(c, -EIO, "the head's read did not complete");
+	uint64_t head = *head_buf(c);
+	/* The head only moves forward, never past what was written. */
+	if (head % MJW_LOG_ALIGN || head > c->g.wpos)
+		return rd_fail(c, -MJL_EPROTO, "the peer published an impossible "
+		               "log head (%llu, writer at %llu)",
+		               (unsigned long long)head, (unsigned long long)c->g.wpos);
+	if (head > c->g.head)
+		c->g.head = head;
+	return 0;
+}
+
+/* Waits (io timeout: -EAGAIN) until a frame of len bytes fits before the
+ * peer's head: the first read is at once, then every 50 us up to 1 ms. */
+static int wait_credit(struct rd_conn *c, uint64_t len)
+{
+	uint64_t until = mjl_now_ns() + (uint64_t)c->io_timeout_ms * 1000000;
+	unsigned pause_us = 50;
+	if (mjw_log_entry_size(len) + MJW_LOG_ALIGN > c->g.dsize)
+		return rd_fail(c, -EMSGSIZE, "a frame of %llu bytes does not fit in "
+		               "the peer's log", (unsigned long long)len);
+	while (!mjw_log_fits(c->g.wpos, c->g.head, c->g.dsize, len)) {
+		int rc = read_head(c);
+		if (rc)
+			return rc;
+		if (mjw_log_fits(c->g.wpos, c->g.head, c->g.dsize, len))
+			break;
+		if (cut_flags(c->req) & RD_CUT_WR)
+			return -EPIPE;
+		if (mjl_now_ns() >= until)
+			return -EAGAIN;
+		usleep(pause_us);
+		pause_us = pause_us < 1000 ? pause_us * 2 : 1000;
+	}
+	return 0;
+}
+
+/* Writes the frame f (len bytes) into the peer's log where its rule puts
+ * it: RDMA WRITEs of up to RD_MSG bytes, the last WITH IMM. */
+static int place_frame(struct rd_conn *c, const unsigned char *f, uint64_t len)
+{
+	int rc = wait_credit(c, len);
+	if (rc)
+		return rc;
+	uint64_t pos = mjw_log_place(c->g.wpos, c->g.dsize, len);
+	uint64_t off = pos % c->g.dsize;
+	uint64_t remote = c->g.addr + off + MJW_LOG_EHDR;
+	for (uint64_t done = 0; done < len;) {
+		if ((rc = sends_below(c, RD_SENDS)))
+			return rc;
+		uint32_t n = len - done < RD_MSG ? (uint32_t)(len - done) : RD_MSG;
+		unsigned i = RD_RECVS + c->s_next;
+		memcpy(buf_of(c, i), f + done, n);
+		struct ibv_sge sge = {.addr = (uintptr_t)buf_of(c, i), .length = n,
+		                      .lkey = c->mr->lkey};
+		int last = done + n == len;
+		struct ibv_send_wr wr = {
+			.wr_id = i, .sg_list = &sge, .num_sge = 1,
+			.opcode = last ? IBV_WR_RDMA_WRITE_WITH_IMM : IBV_WR_RDMA_WRITE,
+			.send_flags = IBV_SEND_SIGNALED,
+			.imm_data = htonl((uint32_t)(off / MJW_LOG_ALIGN))};
+		wr.wr.rdma.remote_addr = remote + done;
+		wr.wr.rdma.rkey = c->g.rkey;
+		if ((rc = post_send(c, &wr)))
+			return rc;
+		c->s_next = (c->s_next + 1) % RD_SENDS;
+		done += n;
+	}
+	c->g.wpos = pos + mjw_log_entry_size(len);
+	return 0;
+}
+
+/* The length of the whole frame at the start of src (len bytes) if it is
+ * one to place (a BATCH of the log, not of a full copy), else 0. */
+static uint64_t placeable(const unsigned char *src, size_t len)
+{
+	struct mjw_hdr h;
+	if (len < sizeof(h))
+		return 0;
+	memcpy(&h, src, sizeof(h));
+	if (h.magic != MJW_MAGIC || h.type != MJW_BATCH || (h.flags & MJW_F_COPY) ||
+	    h.len < MJW_OVERHEAD || h.len > len || h.len % 8 || h.len > UINT32_MAX)
+		return 0;
+	return h.len;
+}
+
+/* The bytes at src up to the next frame (a whole frame when its header
+ * says so), which go as SENDs. */
+static size_t stream_run(const unsigned char *src, size_t len)
+{
+	struct mjw_hdr h;
+	if (len < sizeof(h))
+		return len;
+	memcpy(&h, src, sizeof(h));
+	return h.magic == MJW_MAGIC && h.len >= sizeof(h) && h.len <= len
+	       ? (size_t)h.len : len;
+}
+
+/* Sends len bytes: frames to place into the peer's log once it granted
+ * one, the rest as SENDs; then waits until the peer's device has them all,
+ * so that an error is this call's. */
+static int rd_send(struct mjl_conn *base, const void *buf, size_t len)
+{
+	struct rd_conn *c = (struct rd_conn *)base;
+	const unsigned char *src = buf;
+	while (len > 0) {
+		uint64_t n = c->granted ? placeable(src, len) : 0;
+		int rc;
+		if (n)
+			rc = place_frame(c, src, n);
+		else
+			rc = stream_send(c, src, n = c->granted ? stream_run(src, len)
+			                                        : len);
+		if (rc)
+			return rc;
 		src += n;
 		len -= n;
 	}
@@ -495,6 +876,64 @@ static int rd_gone(struct mjl_conn *base)
 	cm_drain(c);
 	cq_drain(c);
 	return c->failed != 0 && c->r_count == 0;
+}
+
+/* The acceptor offers its log (see the top), or revokes it. */
+static int rd_expose(struct mjl_conn *base, const struct mjl_log_area *a)
+{
+	struct rd_conn *c = (struct rd_conn *)base;
+	if (!a) {
+		unexpose(c);
+		return 0;
+	}
+	if (!c->acceptor || c->area_mr || a->dsize % MJW_LOG_ALIGN ||
+	    a->dsize / MJW_LOG_ALIGN >= RD_IMM_GRANT || !a->head)
+		return rd_fail(c, -EINVAL, "this log cannot be offered");
+	unsigned char *page = (unsigned char *)((uintptr_t)a->head &
+	                                        ~(uintptr_t)(RD_PAGE - 1));
+	/* Remote writes need local write access too (the verbs' rule). */
+	struct ibv_context *ctx = c->id->verbs;
+	struct ibv_mr *area = dev_mr(ctx, a->data, a->dsize,
+	                             IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	struct ibv_mr *head = area ? dev_mr(ctx, page, RD_PAGE,
+	                                    IBV_ACCESS_REMOTE_READ) : NULL;
+	if (!area || !head) {
+		int rc = -errno;
+		return rd_fail(c, rc ? rc : -EIO, "cannot register the log (%llu "
+		               "bytes) for remote writes: %s (is ulimit -l too low?)",
+		               (unsigned long long)a->dsize, strerror(-rc));
+	}
+	c->area_mr = area;
+	c->head_mr = head;
+	c->area = *a;
+	struct rd_grant g = {.magic = RD_GRANT_MAGIC,
+	                     .addr = (uintptr_t)a->data,
+	                     .dsize = a->dsize,
+	                     .wpos = a->wpos,
+	                     .head = *a->head,
+	                     .head_addr = (uintptr_t)a->head,
+	                     .rkey = c->area_mr->rkey,
+	                     .head_rkey = c->head_mr->rkey};
+	int rc = sends_below(c, RD_SENDS);
+	if (rc)
+		return rc;
+	unsigned i = RD_RECVS + c->s_next;
+	memcpy(buf_of(c, i), &g, sizeof(g));
+	struct ibv_sge sge = {.addr = (uintptr_t)buf_of(c, i),
+	                      .length = sizeof(g), .lkey = c->mr->lkey};
+	struct ibv_send_wr wr = {.wr_id = i, .sg_list = &sge, .num_sge = 1,
+	                         .opcode = IBV_WR_SEND_WITH_IMM,
+	                         .send_flags = IBV_SEND_SIGNALED,
+	                         .imm_data = htonl(RD_IMM_GRANT)};
+	if ((rc = post_send(c, &wr)))
+		return rc;
+	c->s_next = (c->s_next + 1) % RD_SENDS;
+	return sends_below(c, 1);
+}
+
+static int rd_placed(struct mjl_conn *base)
+{
+	return ((struct rd_conn *)base)->last_placed;
 }
 
 /* *why may point into the connection (c->err), about to be freed: a
@@ -578,6 +1017,7 @@ static int rd_accept(void *ctx, struct mjl_peer *p, int io_timeout_ms,
 		return *why = "out of memory", -ENOMEM;
 	c->io_timeout_ms = io_timeout_ms;
 	c->req = q;
+	c->acceptor = 1;
 	int rc;
 	if (rdma_migrate_id(q->id, c->ech)) {
 		rc = -errno;
@@ -726,5 +1166,7 @@ static const struct mjl_transport rdma_transport = {
 	.listener_close = rd_listener_close,
 	.peer_cut = rd_peer_cut,
 	.peer_drop = rd_peer_drop,
+	.expose = rd_expose,
+	.placed = rd_placed,
 };
 const struct mjl_transport *const mjl_rdma = &rdma_transport;

@@ -124,10 +124,11 @@ lint "$T/m.prom"
 lint "$T/b.prom"
 st() { sed -n "s/^$2: *//p" "$1" | head -1; }
 for k in epoch seq_received seq_durable seq_applied batches_applied \
-	bytes_received connections; do
+	bytes_received bytes_placed connections; do
 	name=mojim_$k
 	case $k in
 	bytes_received) name=mojim_received_bytes_total ;;
+	bytes_placed) name=mojim_placed_bytes_total ;;
 	batches_applied) name=mojim_batches_applied_total ;;
 	esac
 	same "mirror $name" "$(metric "$T/m.prom" "$name")" "$(st "$T/m.status" "$k")"

@@ -204,6 +204,64 @@ START_TEST(test_wrap_many_laps)
 }
 END_TEST
 
+/*
+ * PAD entries (a resent batch that an RDMA primary placed in the ring, not
+ * logged) among batches, over many laps: every entry lands where
+ * mojim_wire.h's rule (the remote writer's) says, a reopened ring finds
+ * exactly the live batches and stops at the tail, and the head moves over
+ * pads as over batches.
+ */
+START_TEST(test_pads_follow_the_placement_rule)
+{
+	struct ring r;
+	struct ring_scan_info info;
+	unsigned char buf[16384];
+	open_ring(&r, RING_HDR_SIZE + 16384);
+	uint64_t seq = 0, pads = 0;
+	for (int i = 0; i < 300; i++) {
+		int pad = i % 3 == 1;
+		uint64_t len = frame(buf, pad ? 1 : ++seq, 0, 1,
+		                     300 + (uint64_t)(i * 211) % 3000, (unsigned char)i);
+		while (!ring_fits(&r, len))
+			ck_assert_int_eq(ring_release(&r, r.q_len ?
+			                 ring_batch_at(&r, 0)->seq : seq), 1);
+		ck_assert(mjw_log_fits(r.cur.wpos, r.cur.head, r.dsize, len));
+		uint64_t want = mjw_log_place(r.cur.wpos, r.dsize, len);
+		ck_assert_int_eq(ring_queue_reserve(&r), 0);
+		unsigned char *dst = ring_reserve(&r, len);
+		ck_assert_ptr_eq(dst, r.data + want % r.dsize + MJW_LOG_EHDR);
+		memcpy(dst, buf, len);
+		struct mjw_hdr h;
+		memcpy(&h, buf, sizeof(h));
+		if (pad) {
+			ck_assert_int_eq(ring_pad(&r, len), 0);
+			ring_publish_pad(&r, len);
+			pads++;
+		} else {
+			ck_assert_int_eq(ring_persist(&r, &h), 0);
+			ck_assert_int_eq(ring_publish(&r, &h), 1);
+		}
+		ck_assert_uint_eq(r.cur.wpos, want + mjw_log_entry_size(len));
+		ck_assert_uint_eq(r.cur.tail, r.cur.wpos);
+	}
+	ck_assert_uint_eq(pads, 100);
+	ck_assert_uint_gt(r.cur.tail, 10 * r.dsize);
+	size_t live = r.q_len;
+	uint64_t first = ring_batch_at(&r, 0)->seq, tail = r.cur.tail;
+	reopen(&r, &info);
+	ck_assert_uint_eq(r.q_len, live);
+	ck_assert_uint_eq(info.batches, live);
+	ck_assert_uint_eq(ring_batch_at(&r, 0)->seq, first);
+	ck_assert_uint_eq(ring_batch_at(&r, r.q_len - 1)->seq, seq);
+	ck_assert_uint_eq(r.cur.tail, tail);
+	ck_assert_str_eq(info.stop, "end of log");
+	/* Everything released: the head reaches the tail, past the last pad. */
+	ck_assert_int_eq(ring_release(&r, seq), 1);
+	ck_assert_uint_eq(r.cur.head, tail);
+	ring_close(&r);
+}
+END_TEST
+
 START_TEST(test_rewind_partial_batch)
 {
 	struct ring r;
@@ -387,6 +445,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_full_and_free);
 	tcase_add_test(tc, test_wrap_many_laps);
 	tcase_add_test(tc, test_rewind_partial_batch);
+	tcase_add_test(tc, test_pads_follow_the_placement_rule);
 	tcase_add_test(tc, test_uncommitted_and_corrupt);
 	tcase_add_test(tc, test_pick_across_rings);
 	tcase_add_test(tc, test_readers_hold_the_head);
