@@ -246,7 +246,12 @@ static int conn_auth(struct conn *c, const struct mjw_hdr *h,
  */
 static int offer_log(struct conn *c, const struct mjl_log_area *area)
 {
+	uint64_t t0 = now_ns();
 	int rc = mjl_conn_expose(c->lc, area);
+	uint64_t ms = (now_ns() - t0) / 1000000;
+	if (rc == 0 && ms >= 100) /* the first offer of a ring registers it */
+		minfo("conn %d from %s: ring %d offered in %llu ms", c->index,
+		      c->peer, c->index, (unsigned long long)ms);
 	if (rc == 0 || rc == -ENOTSUP)
 		return END_OK;
 	const char *e = c->lc->t->error ? c->lc->t->error(c->lc) : NULL;

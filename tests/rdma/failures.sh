@@ -12,6 +12,7 @@ set -euo pipefail
 proc=$(cd "$(dirname "$0")/../proc" && pwd)
 export MOJIM_TRANSPORT=rdma MOJIM_KILLS=${MOJIM_KILLS:-12}
 export MOJIM_CONNECT_TIMEOUT_MS=${MOJIM_CONNECT_TIMEOUT_MS:-8000}
+export MOJIM_DEGRADE_SECONDS=${MOJIM_DEGRADE_SECONDS:-12}
 for t in policy_mt promote_mt mirror_kill_mt; do
 	echo "== $t over rdma"
 	bash "$proc/$t.sh" || { echo "FAIL: $t over rdma"; exit 1; }

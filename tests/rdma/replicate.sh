@@ -1,45 +1,60 @@
 # Run in the soft-RoCE guest (guest/run.sh): the randomized multi-thread
-# gmsync workload over transport=rdma, in every replicated mode and with
-# several connections; afterwards the mirror's replica equals the
-# primary's byte for byte. Then the same over TCP in the same guest.
+# gmsync workload over transport=rdma, in the replicated modes and with
+# several connections, through the whole tier over mixed transports: the
+# primary places its batches in the mirror's log (one-sided writes), and
+# the mirror forwards them to a backup over TCP in one run
+# (--backup-transport tcp) and over RDMA in another (its forwarder places
+# them in the backup's log). Afterwards the replicas of mirror and backup
+# equal the primary's byte for byte, and every byte that came over RDMA
+# was placed (bytes_placed), none over TCP.
 . "$(dirname "$0")/../proc/lib.sh"
 # An emulated device takes seconds to connect, and the first offer of a
 # ring registers its 64 MiB.
 export MOJIM_CONNECT_TIMEOUT_MS=${MOJIM_CONNECT_TIMEOUT_MS:-8000}
 
-run_mode() { # NAME MODE TRANSPORT CONNECTIONS MIN-BATCHES [mirror options...]
-	local name=$1 mode=$2 tr=$3 nc=$4 min=$5
-	shift 5
-	local m=$T/m-$name p=$T/p-$name
-	start_mirror "$m" 0 --transport "$tr" "$@"
+# placed_all DIR TRANSPORT: placed/received bytes, checked.
+placed_all() {
+	local placed received
+	placed=$(mirror_status "$1" bytes_placed)
+	received=$(mirror_status "$1" bytes_received)
+	if [ "$2" = rdma ]; then
+		[ "${placed:-0}" -gt 0 ] && [ "$placed" = "$received" ] ||
+			fail "$1: $placed of $received bytes were placed in the log"
+	else
+		[ "${placed:-x}" = 0 ] || fail "$1: $placed bytes placed over $2"
+	fi
+	echo "$placed/$received"
+}
+
+run_mode() { # NAME MODE CONNECTIONS MIN-BATCHES BACKUP-TRANSPORT
+	local name=$1 mode=$2 nc=$3 min=$4 bt=$5
+	local b=$T/b-$name m=$T/m-$name p=$T/p-$name
+	start_mirror "$b" 0 --transport "$bt" --role backup
+	local bpid=$MIRROR_PID
+	start_mirror "$m" 0 --transport rdma --backup "$MIRROR_ADDR" \
+		--backup-transport "$bt"
 	# Bounded: a link that corrupts frames makes the primary retry forever.
 	timeout 90 "$MOJIM_TOOLS/mj_workload" --dir "$p" --mirror "$MIRROR_ADDR" \
-		--transport "$tr" --mode "$mode" --threads 4 --ops 1500 \
+		--transport rdma --mode "$mode" --threads 4 --ops 1000 \
 		--connections "$nc" --seed 11 \
 		>"$T/w-$name.out" 2>"$T/w-$name.log" || fail "$name: workload failed"
-	local seq
+	local seq mp bp
 	seq=$(sed -n 's/^seq_sent //p' "$T/w-$name.out")
 	[ "${seq:-0}" -ge "$min" ] || fail "$name: only ${seq:-0} batches were sent"
 	wait_applied "$m" "$seq"
-	# Over RDMA the primary places every batch in the log itself.
-	local placed received
-	placed=$(mirror_status "$m" bytes_placed)
-	received=$(mirror_status "$m" bytes_received)
-	if [ "$tr" = rdma ]; then
-		[ "${placed:-0}" -gt 0 ] && [ "$placed" = "$received" ] ||
-			fail "$name: $placed of $received bytes were placed in the log"
-	else
-		[ "${placed:-x}" = 0 ] || fail "$name: TCP placed $placed bytes"
-	fi
+	wait_applied "$b" "$seq"
+	mp=$(placed_all "$m" rdma)
+	bp=$(placed_all "$b" "$bt")
+	stop_mirror
+	MIRROR_PID=$bpid
 	stop_mirror
 	same_tree "$p" "$m/data"
+	same_tree "$p" "$b/data"
 	grep -q "conn 0 from .*: hello" "$m.log" || fail "$name: no hello logged"
-	note "$name: $seq batches over $tr ($placed of $received bytes placed), replica identical"
+	note "$name: $seq batches, backup over $bt; bytes placed/received: mirror $mp, backup $bp; replicas identical"
 }
 
 # async coalesces sync points into few batches.
-run_mode sync-rdma sync rdma 2 500
-run_mode syncflush-rdma syncflush rdma 1 500
-run_mode async-rdma async rdma 3 20
-run_mode sync-tcp sync tcp 2 500
+run_mode sync sync 2 300 tcp
+run_mode async async 3 20 rdma
 echo "rdma replicate: all modes passed"
