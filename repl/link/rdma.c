@@ -750,6 +750,34 @@ static int wait_credit(struct rd_conn *c, uint64_t len)
 	return 0;
 }
 
+/*
+ * Fault injection for tests/rdma/torn.sh, as SQLite's tests inject theirs:
+ * MOJIM_RDMA_TEAR=N makes the N-th frame this process places a torn write
+ * (its last 64 bytes never written, as a link cut mid-write leaves a
+ * frame) that still completes with its immediate, so the receiver's check
+ * of the bytes (end mark, CRC) is all that keeps it out of the log. Read
+ * once, at the first placed frame.
+ */
+static uint64_t rd_placed_frames;
+static uint64_t rd_tear_at = UINT64_MAX;
+static pthread_once_t rd_tear_once = PTHREAD_ONCE_INIT;
+
+static void tear_init(void)
+{
+	const char *v = getenv("MOJIM_RDMA_TEAR");
+	char *end;
+	unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+	if (v && *v && !*end && n > 0)
+		rd_tear_at = n;
+}
+
+static int tear_this_frame(void)
+{
+	pthread_once(&rd_tear_once, tear_init);
+	return __atomic_add_fetch(&rd_placed_frames, 1, __ATOMIC_RELAXED) ==
+	       rd_tear_at;
+}
+
 /* Writes the frame f (len bytes) into the peer's log where its rule puts
  * it: RDMA WRITEs of up to RD_MSG bytes, the last WITH IMM. */
 static int place_frame(struct rd_conn *c, const unsigned char *f, uint64_t len)
@@ -760,6 +788,7 @@ static int place_frame(struct rd_conn *c, const unsigned char *f, uint64_t len)
 	uint64_t pos = mjw_log_place(c->g.wpos, c->g.dsize, len);
 	uint64_t off = pos % c->g.dsize;
 	uint64_t remote = c->g.addr + off + MJW_LOG_EHDR;
+	int tear = tear_this_frame();
 	for (uint64_t done = 0; done < len;) {
 		if ((rc = sends_below(c, RD_SENDS)))
 			return rc;
@@ -769,6 +798,8 @@ static int place_frame(struct rd_conn *c, const unsigned char *f, uint64_t len)
 		struct ibv_sge sge = {.addr = (uintptr_t)buf_of(c, i), .length = n,
 		                      .lkey = c->mr->lkey};
 		int last = done + n == len;
+		if (last && tear)
+			sge.length = n > MJW_LOG_ALIGN ? n - MJW_LOG_ALIGN : 0;
 		struct ibv_send_wr wr = {
 			.wr_id = i, .sg_list = &sge, .num_sge = 1,
 			.opcode = last ? IBV_WR_RDMA_WRITE_WITH_IMM : IBV_WR_RDMA_WRITE,
@@ -776,6 +807,8 @@ static int place_frame(struct rd_conn *c, const unsigned char *f, uint64_t len)
 			.imm_data = htonl((uint32_t)(off / MJW_LOG_ALIGN))};
 		wr.wr.rdma.remote_addr = remote + done;
 		wr.wr.rdma.rkey = c->g.rkey;
+		if (!sge.length)
+			wr.num_sge = 0;
 		if ((rc = post_send(c, &wr)))
 			return rc;
 		c->s_next = (c->s_next + 1) % RD_SENDS;
