@@ -133,6 +133,8 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 		return num(fs, k, v, 1, 64, &c->connections);
 	} else if (key_is(k, "block_timeout_ms")) {
 		return num(fs, k, v, 1, 3600000, &c->block_timeout_ms);
+	} else if (key_is(k, "connect_timeout_ms")) {
+		return num(fs, k, v, 1, 3600000, &c->connect_timeout_ms);
 	} else if (key_is(k, "ack_timeout_ms")) {
 		return num(fs, k, v, 1, 3600000, &c->ack_timeout_ms);
 	} else if (key_is(k, "heartbeat_ms")) {
@@ -148,7 +150,8 @@ static int one_key(struct mwt_fs *fs, WT_CONFIG_ITEM *k, WT_CONFIG_ITEM *v)
 		               "(known: mode, mirror, transport, keyfile, tls, "
 		               "tls_cert, tls_key, tls_ca, "
 		               "connections, policy, block_timeout_ms, "
-		               "ack_timeout_ms, heartbeat_ms, spin_us, "
+		               "connect_timeout_ms, ack_timeout_ms, "
+		               "heartbeat_ms, spin_us, "
 		               "writeback_ms)",
 		               (int)k->len, k->str);
 	}

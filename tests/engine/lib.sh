@@ -9,8 +9,11 @@ MOJIM_ENGINE=$(readlink -f "$MOJIM_ENGINE")
 # ext_config MODE ADDR [KEY=VALUE,...]: the wiredtiger_open fragment that
 # loads the extension (the third argument adds keys, e.g. policy=degrade).
 # The address is quoted: WiredTiger's parser reads ':' as '='.
+# MOJIM_TRANSPORT and MOJIM_CONNECT_TIMEOUT_MS (tests/rdma) add their keys.
 ext_config() {
-	echo "extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=$1,mirror=\"$2\",block_timeout_ms=20000${3:+,$3}})]"
+	local more=${MOJIM_TRANSPORT:+,transport=$MOJIM_TRANSPORT}
+	more+=${MOJIM_CONNECT_TIMEOUT_MS:+,connect_timeout_ms=$MOJIM_CONNECT_TIMEOUT_MS}
+	echo "extensions=[$MOJIM_ENGINE=(early_load=true,config={mode=$1,mirror=\"$2\",block_timeout_ms=20000$more${3:+,$3}})]"
 }
 
 # run_and_compare HOME EXT MDIR MIN NAME: wt_workload runs 3 s on HOME
