@@ -42,6 +42,8 @@ struct bench_opts {
 	const char *mirror_bin;
 	const char *scratch;   /* parent of scratch dirs (/dev/shm) */
 	int lib_backpressure;  /* async: libmojim's own async_max_bytes */
+	const char *host;      /* where mirrors listen (127.0.0.1) */
+	int connect_timeout_ms; /* 0: libmojim's default */
 };
 
 /* ---- stats.c ---- */
@@ -138,7 +140,7 @@ struct mirror_proc {
 	pid_t pid;
 	char dir[256];      /* the mirror's --dir */
 	char errlog[256];   /* its stderr */
-	char addr[64];      /* "127.0.0.1:PORT" */
+	char addr[64];      /* "HOST:PORT" (o->host) */
 	char keyfile[256];  /* --keyfile, or "" */
 	char pki[256];      /* --tls with this directory's certificates, or "" */
 	char args[512];     /* more arguments, space-separated, or "" */
@@ -152,6 +154,7 @@ struct bench_link {
 	const char *pki;
 	const char *args; /* more mirror arguments, space-separated (the
 	                     secondary tier: --backup ADDR --chain ...) */
+	const char *transport; /* the primary's (NULL: its default, tcp) */
 };
 /* A CA and the certificates of a mirror (naming 127.0.0.1) and a primary
  * in dir, made by the openssl command; 0 or -1 (said on stderr). */
@@ -250,5 +253,7 @@ void run_sizes(const struct bench_opts *o);
 void run_threads(const struct bench_opts *o);
 void run_bandwidth(const struct bench_opts *o);
 void run_link(const struct bench_opts *o);
+/* transport.c: TCP against RDMA; only with --only rdma. */
+void run_rdma(const struct bench_opts *o);
 
 #endif /* MOJIM_BENCH_H */

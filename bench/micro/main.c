@@ -23,17 +23,18 @@
 #endif
 
 static const char *const sections[] = {"tcp", "modes", "sizes", "threads",
-                                       "bandwidth", "link", "tier"};
+                                       "bandwidth", "link", "tier", "rdma"};
 
 static int usage(const char *why)
 {
 	fprintf(stderr, "mojim-bench: %s\n"
 	        "usage: mojim-bench [--quick] [--iters N] [--seconds S] "
-	        "[--only tcp,modes,sizes,threads,bandwidth,link,tier]\n"
+	        "[--only tcp,modes,sizes,threads,bandwidth,link,tier,rdma]\n"
 	        "       [--spin-us N] [--connections N] [--file-size N[K|M|G]] "
 	        "[--checkpoint-thresh N]\n"
 	        "       [--csv FILE] [--mirror-bin PATH] [--scratch DIR] "
-	        "[--lib-backpressure]\n", why);
+	        "[--lib-backpressure] [--host ADDR] "
+	        "[--connect-timeout-ms N]\n", why);
 	return 2;
 }
 
@@ -94,12 +95,14 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		{"connections", 1, 0, 'c'}, {"file-size", 1, 0, 'f'},
 		{"checkpoint-thresh", 1, 0, 'k'}, {"csv", 1, 0, 'C'},
 		{"mirror-bin", 1, 0, 'm'}, {"scratch", 1, 0, 'd'},
-		{"lib-backpressure", 0, 0, 'B'}, {"help", 0, 0, 'h'},
+		{"lib-backpressure", 0, 0, 'B'}, {"host", 1, 0, 'H'},
+		{"connect-timeout-ms", 1, 0, 'T'},
+		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0}};
 	int iters_set = 0, secs_set = 0, size_set = 0, c;
 	*o = (struct bench_opts){.spin_us = -1, .connections = 2,
 	                         .ckpt_thresh = -1, .mirror_bin = MOJIM_MIRROR_BIN,
-	                         .scratch = "/dev/shm"};
+	                         .scratch = "/dev/shm", .host = "127.0.0.1"};
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': o->quick = 1; break;
@@ -114,6 +117,8 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		case 'm': o->mirror_bin = optarg; break;
 		case 'd': o->scratch = optarg; break;
 		case 'B': o->lib_backpressure = 1; break;
+		case 'H': o->host = optarg; break;
+		case 'T': o->connect_timeout_ms = atoi(optarg); break;
 		case 'h': usage("help"); exit(0);
 		default: return usage("unknown option");
 		}
@@ -127,7 +132,11 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		return usage("a number is out of range");
 	if (o->only && check_only(o->only))
 		return usage("--only takes tcp,modes,sizes,threads,bandwidth,link,"
-		             "tier");
+		             "tier,rdma");
+	if (o->connect_timeout_ms < 0 || o->connect_timeout_ms > 600000)
+		return usage("--connect-timeout-ms is out of range");
+	if (strlen(o->host) > 60)
+		return usage("--host is too long");
 	return 0;
 }
 
@@ -207,6 +216,8 @@ int main(int argc, char **argv)
 		run_link(&o);
 	if (wanted(&o, "tier"))
 		run_tier(&o);
+	if (o.only && wanted(&o, "rdma")) /* needs an RDMA device */
+		run_rdma(&o);
 	report_targets();
 	printf("\nmojim-bench: done in %.1f s\n", (double)(now_ns() - t0) / 1e9);
 	return report_csv(o.csv) ? 1 : 0;

@@ -1,7 +1,7 @@
 /*
  * mirror_proc.c: scratch directories, and a mojim-mirror child process per
- * replicated measurement: fork/exec on 127.0.0.1:0, wait for its
- * "listening on 127.0.0.1:PORT" line, SIGTERM at the end.
+ * replicated measurement: fork/exec on HOST:0 (--host, 127.0.0.1), wait
+ * for its "listening on HOST:PORT" line, SIGTERM at the end.
  */
 #include "bench.h"
 
@@ -60,7 +60,9 @@ static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 		_exit(125);
 	argv[a++] = o->mirror_bin;
 	argv[a++] = "--listen";
-	argv[a++] = m->addr[0] ? m->addr : "127.0.0.1:0";
+	char any[80];
+	snprintf(any, sizeof(any), "%s:0", o->host);
+	argv[a++] = m->addr[0] ? m->addr : any;
 	argv[a++] = "--dir";
 	argv[a++] = m->dir;
 	if (o->spin_us >= 0) {
@@ -98,16 +100,17 @@ static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 }
 
 /* Looks for the ready line in the mirror's stderr; 1 found, 0 not yet. */
-static int find_ready(struct mirror_proc *m)
+static int find_ready(const struct bench_opts *o, struct mirror_proc *m)
 {
-	char line[512];
+	char line[512], want[96];
 	FILE *f = fopen(m->errlog, "r");
 	int found = 0;
+	snprintf(want, sizeof(want), "listening on %s:", o->host);
 	while (f && !found && fgets(line, sizeof(line), f)) {
-		const char *p = strstr(line, "listening on 127.0.0.1:");
+		const char *p = strstr(line, want);
 		if (p) {
-			int port = atoi(p + strlen("listening on 127.0.0.1:"));
-			snprintf(m->addr, sizeof(m->addr), "127.0.0.1:%d", port);
+			int port = atoi(p + strlen(want));
+			snprintf(m->addr, sizeof(m->addr), "%s:%d", o->host, port);
 			found = port > 0;
 		}
 	}
@@ -126,11 +129,11 @@ static void print_errlog(const struct mirror_proc *m)
 		fclose(f);
 }
 
-static int wait_ready(struct mirror_proc *m)
+static int wait_ready(const struct bench_opts *o, struct mirror_proc *m)
 {
 	uint64_t deadline = now_ns() + READY_TIMEOUT_MS * 1000000ull;
 	while (now_ns() < deadline) {
-		if (find_ready(m))
+		if (find_ready(o, m))
 			return 0;
 		int st;
 		if (waitpid(m->pid, &st, WNOHANG) == m->pid) {
@@ -187,7 +190,7 @@ int mirror_restart(const struct bench_opts *o, struct mirror_proc *m)
 	}
 	if (m->pid == 0)
 		exec_mirror(o, m);
-	return wait_ready(m);
+	return wait_ready(o, m);
 }
 
 void mirror_kill(struct mirror_proc *m)

@@ -58,6 +58,10 @@ static int open_region(struct bench_target *t)
 		cfg.mirror = t->mirror.addr;
 	char cert[300], key[300], ca[300];
 	cfg.keyfile = t->link.keyfile;
+	if (t->link.transport)
+		cfg.transport = t->link.transport;
+	if (t->o->connect_timeout_ms)
+		cfg.connect_timeout_ms = t->o->connect_timeout_ms;
 	if (t->link.pki) {
 		snprintf(cert, sizeof(cert), "%s/primary.pem", t->link.pki);
 		snprintf(key, sizeof(key), "%s/primary.key", t->link.pki);
