@@ -38,9 +38,16 @@ run_mode() { # MODE
 	note "$mode: $commits commits, $rows rows, $seq batches; replica identical"
 }
 
-for mode in sync syncflush async; do
-	run_mode "$mode"
+# ENGINE_WORKLOAD_MODES: the replicated modes to run (tests/rdma runs
+# fewer); "unreplicated" among them adds the run without a mirror.
+MODES=${ENGINE_WORKLOAD_MODES:-sync syncflush async unreplicated}
+for mode in $MODES; do
+	[ "$mode" = unreplicated ] || run_mode "$mode"
 done
+case " $MODES " in *" unreplicated "*) ;; *)
+	echo "workload: modes $MODES passed"
+	exit 0 ;;
+esac
 
 # unreplicated: no mirror; the primary must reopen and verify.
 p=$T/p-unreplicated
