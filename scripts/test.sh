@@ -25,6 +25,8 @@ run plain build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # statistics: engine_backup_loss_mt's 20 threshold rounds are the plain
 # build's; they run 4 (the time stays well inside CI's 30 minutes).
 export MOJIM_BACKUP_ROUNDS=4
+# and the nemesis tests 7 fault steps each (the plain build runs 12 and 14).
+export MOJIM_NEMESIS_STEPS=7
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run asan+ubsan build-asan -LE rdma -- -DCMAKE_BUILD_TYPE=Debug \

@@ -240,25 +240,24 @@ static int conn_auth(struct conn *c, const struct mjw_hdr *h,
 }
 
 /*
- * Lets the primary place its batches straight into the ring (RDMA); a
- * transport that places nothing (TCP) is not asked twice. Before the
- * HELLO_ACK, so that the offer reaches the primary first.
+ * Lets the primary place its batches straight into the ring (RDMA), before
+ * the HELLO_ACK, so that the offer reaches the primary first. An offer
+ * that cannot be made (registration refused: memlock) is logged, and the
+ * frames come as SENDs, copied in as over TCP.
  */
-static int offer_log(struct conn *c, const struct mjl_log_area *area)
+static void offer_log(struct conn *c, const struct mjl_log_area *area)
 {
 	uint64_t t0 = now_ns();
 	int rc = mjl_conn_expose(c->lc, area);
 	uint64_t ms = (now_ns() - t0) / 1000000;
-	if (rc == 0 && ms >= 100) /* the first offer of a ring registers it */
+	if (rc == 0 && ms >= 100) /* registering a large ring pins its pages */
 		minfo("conn %d from %s: ring %d offered in %llu ms", c->index,
 		      c->peer, c->index, (unsigned long long)ms);
-	if (rc == 0 || rc == -ENOTSUP)
-		return END_OK;
-	const char *e = c->lc->t->error ? c->lc->t->error(c->lc) : NULL;
-	snprintf(c->whybuf, sizeof(c->whybuf), "cannot offer ring %d to the "
-	         "primary: %s", c->index, e ? e : strerror(-rc));
-	c->why = c->whybuf;
-	return END_FAILED;
+	if (rc && rc != -ENOTSUP) { /* the frames come as SENDs instead */
+		const char *e = c->lc->t->error ? c->lc->t->error(c->lc) : NULL;
+		mlog("conn %d from %s: ring %d not offered for placed writes: %s",
+		     c->index, c->peer, c->index, e ? e : strerror(-rc));
+	}
 }
 
 int ingest_hello(struct conn *c)
@@ -325,10 +324,13 @@ int ingest_hello(struct conn *c)
 	ack.cluster_id = m->cluster_id;
 	ack.flags = copy_ack_flags(m);
 	struct mjl_log_area area = {.data = r->data, .dsize = r->dsize,
-	                            .head = &r->hdr->head, .wpos = r->cur.wpos};
+	                            .head = &r->hdr->credit, .wpos = r->cur.wpos};
 	pthread_mutex_unlock(&m->lock);
-	if ((rc = offer_log(c, &area)))
-		return rc;
+	/* Only to a dialer that places, and into a ring whose flushes are
+	 * cache-line flushes: msync on a file system's page cache would not
+	 * see pages the NIC wrote behind the kernel's back. */
+	if ((hello.flags & MJW_HELLO_F_PLACE) && r->is_pmem)
+		offer_log(c, &area);
 	if (m->key.len)
 		mjl_mac_acceptor(&c->sess, &ack, ack.mac);
 	minfo("conn %d from %s: hello epoch %llu, applied_seq %llu, "

@@ -407,6 +407,10 @@ static int rec_mkdir(struct replica *rp, char *name)
 static int apply_rec(struct replica *rp, const struct mjw_rec_view *v,
                      char *name, char *name2)
 {
+	/* Checked when the frame came in; checked again, as the bytes of a
+	 * ring a remote writer can reach (RDMA) may change under the reader. */
+	if (v->name_len > MJW_NAME_MAX || v->name2_len > MJW_NAME_MAX)
+		return -EINVAL;
 	copy_name(name, v->name, v->name_len);
 	switch (v->type) {
 	case MJW_REC_WRITE:

@@ -131,6 +131,7 @@ int ring_open(struct ring *r, const char *path, int index, uint64_t size,
 	r->data = r->base + RING_HDR_SIZE;
 	r->dsize = r->hdr->data_size;
 	r->cur.head = r->cur.tail = r->cur.open = r->cur.wpos = r->hdr->head;
+	r->hdr->credit = r->hdr->head;
 	return 0;
 }
 
@@ -235,8 +236,11 @@ int ring_pad(struct ring *r, uint64_t frame_len)
 	int rc = clear_at(r, next);
 	if (!rc) {
 		e->len = frame_len;
+		rc = persist(r, &e->len, 8);
+	}
+	if (!rc) {
 		e->commit = pad_mark(pos);
-		rc = persist(r, e, sizeof(*e));
+		rc = persist(r, &e->commit, 8);
 	}
 	if (rc) {
 		e->commit = 0;
@@ -291,7 +295,12 @@ int ring_release(struct ring *r, uint64_t applied)
 		return 0;
 	r->cur.head = head;
 	r->hdr->head = head;
-	return persist(r, &r->hdr->head, 8) < 0 ? -EIO : 1;
+	if (persist(r, &r->hdr->head, 8) < 0)
+		return -EIO;
+	/* Only now may a remote writer (RDMA credits) overwrite what lies
+	 * before it: a crash leaves the persisted head, never a newer one. */
+	__atomic_store_n(&r->hdr->credit, head, __ATOMIC_RELEASE);
+	return 1;
 }
 
 const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
@@ -304,12 +313,17 @@ const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
 			*pos += r->dsize - p;
 			continue;
 		}
+		uint64_t elen = e->len;
+		/* Checked at arrival; bounded again, as a remote writer (RDMA)
+		 * can reach the ring's bytes. */
+		if (elen < MJW_OVERHEAD || elen > r->dsize - p - RING_EHDR_SIZE)
+			return NULL;
 		if (e->commit == pad_mark(*pos)) {
-			*pos += ring_entry_size(e->len);
+			*pos += ring_entry_size(elen);
 			continue;
 		}
-		*len = e->len;
-		*pos += ring_entry_size(e->len);
+		*len = elen;
+		*pos += ring_entry_size(elen);
 		return (const unsigned char *)e + RING_EHDR_SIZE;
 	}
 	return NULL;

@@ -50,7 +50,9 @@ struct ring_disk_hdr {
 	uint64_t size;      /* whole file */
 	uint64_t data_size; /* D = size - hdr_size, a multiple of RING_ALIGN */
 	uint64_t head;      /* logical offset of the oldest needed entry */
-	uint64_t reserved[3];
+	uint64_t credit;    /* head as a remote writer may read it: set only
+	                       once head is persisted (never on media alone) */
+	uint64_t reserved[2];
 };
 
 struct ring_ehdr {

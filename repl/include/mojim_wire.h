@@ -143,6 +143,8 @@ struct mjw_hello {
 #define MJW_HELLO_F_KEYED 0x1u /* the primary holds a cluster key */
 #define MJW_HELLO_F_FORWARDER 0x2u /* a mirror feeding its backup, not a
                                       primary (only a backup takes it) */
+#define MJW_HELLO_F_PLACE 0x4u /* the dialer's transport can place frames
+                                  in the acceptor's log (RDMA): offer it */
 
 /* HELLO_ACK body: where the mirror stands. */
 struct mjw_hello_ack {

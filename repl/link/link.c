@@ -147,7 +147,8 @@ static int handshake(struct mjl_link *l, struct mjw_hello *hello,
 {
 	unsigned char frame[CTRL_FRAME_MAX];
 	hello->flags = (hello->flags & MJW_HELLO_F_FORWARDER) |
-	               (keyed(l) ? MJW_HELLO_F_KEYED : 0);
+	               (keyed(l) ? MJW_HELLO_F_KEYED : 0) |
+	               (l->cfg.transport->placed ? MJW_HELLO_F_PLACE : 0);
 	hello->reserved = 0;
 	if (mjl_nonce(hello->nonce))
 		return say(msg, msglen, -EIO, "%.*s", "no random bytes for a "

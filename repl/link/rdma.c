@@ -24,11 +24,11 @@
  * costs its sender a timeout, never memory.
  *
  * Placed frames (one-sided writes into the mirror's log). Once admitted,
- * the acceptor offers the log of the connection (mjl_conn_expose): the
- * log's data area is registered for remote writes and the page of its
- * published head for remote reads, once for the life of the process (on
- * the device's one protection domain: registering a large area pins every
- * page of it and takes long, as RVM found), and it sends a grant
+ * the acceptor offers the log of the connection (mjl_conn_expose) if the
+ * dialer said it can place (MJW_HELLO_F_PLACE): the log's data area is
+ * registered for remote writes and the page of its published head for
+ * remote reads, each in one piece, on the connection's own protection
+ * domain (only its queue pair can use the keys), and it sends a grant
  * (a SEND with immediate RD_IMM_GRANT: addresses, keys, size, the
  * writer's position and head) before its HELLO_ACK. From then on the dialer
  * places each BATCH frame where the log's own rule puts it
@@ -42,8 +42,10 @@
  * ends. The frame is checked (CRC, end mark) and committed by the mirror
  * as a received one: a write torn by a broken connection never completes,
  * so it is never taken, and its bytes are overwritten or scanned past.
- * Revoking the area (at the connection's end) destroys the queue pair, so
- * no late write of this connection lands in a log another one owns.
+ * Revoking the area (at the connection's end) deregisters it before the
+ * ring can go to another connection: the keys are void, no late write of
+ * this connection lands. A registration that fails (memlock) is no
+ * offer: the frames go as SENDs.
  *
  * Waiting: completions are polled for spin_us first (the paper measured
  * polling faster than interrupts), then the thread sleeps on the completion
@@ -135,62 +137,6 @@ struct rd_conn {
 	char err[200];
 };
 
-/*
- * Each device's protection domain, and the areas registered on it: kept
- * for the life of the process, shared by every connection on the device
- * (an area offered to a connection stays mapped as long: the mirror's
- * rings are). One lock; taken only to set a connection up or offer a log.
- */
-#define RD_DEVS 8
-#define RD_AREAS 2 * 64 /* every ring's data area and head page */
-static struct rd_dev {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_mr *mr[RD_AREAS];
-	int nmr;
-} rd_devs[RD_DEVS];
-static pthread_mutex_t rd_devs_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static struct rd_dev *dev_of(struct ibv_context *ctx)
-{
-	for (int i = 0; i < RD_DEVS; i++)
-		if (rd_devs[i].ctx == ctx || !rd_devs[i].ctx) {
-			if (!rd_devs[i].ctx && (rd_devs[i].pd = ibv_alloc_pd(ctx)))
-				rd_devs[i].ctx = ctx;
-			return rd_devs[i].ctx ? &rd_devs[i] : NULL;
-		}
-	errno = ENOSPC;
-	return NULL;
-}
-
-/* The protection domain of ctx's device; NULL with errno. */
-static struct ibv_pd *dev_pd(struct ibv_context *ctx)
-{
-	pthread_mutex_lock(&rd_devs_lock);
-	struct rd_dev *d = dev_of(ctx);
-	pthread_mutex_unlock(&rd_devs_lock);
-	return d ? d->pd : NULL;
-}
-
-/* The registration of [addr, addr + len) with access on ctx's device,
- * made on first use; NULL with errno. */
-static struct ibv_mr *dev_mr(struct ibv_context *ctx, void *addr, size_t len,
-                             int access)
-{
-	struct ibv_mr *mr = NULL;
-	pthread_mutex_lock(&rd_devs_lock);
-	struct rd_dev *d = dev_of(ctx);
-	for (int i = 0; d && i < d->nmr && !mr; i++)
-		if (d->mr[i]->addr == addr && d->mr[i]->length == len)
-			mr = d->mr[i];
-	if (d && !mr && d->nmr == RD_AREAS)
-		errno = ENOSPC;
-	else if (d && !mr && (mr = ibv_reg_mr(d->pd, addr, len, access)))
-		d->mr[d->nmr++] = mr;
-	pthread_mutex_unlock(&rd_devs_lock);
-	return mr;
-}
-
 static int rd_fail(struct rd_conn *c, int rc, const char *fmt, ...)
 {
 	if (c->failed)
@@ -275,7 +221,7 @@ static int setup(struct rd_conn *c, const char **why)
 {
 	struct ibv_context *ctx = c->id->verbs;
 	int n = RD_RECVS + RD_SENDS;
-	if (!(c->pd = dev_pd(ctx)))
+	if (!(c->pd = ibv_alloc_pd(ctx)))
 		return *why = "cannot allocate a protection domain", -errno;
 	if (!(c->cc = ibv_create_comp_channel(ctx)) || nonblocking(c->cc->fd))
 		return *why = "cannot create a completion channel", -EIO;
@@ -303,16 +249,16 @@ static int setup(struct rd_conn *c, const char **why)
 	return 0;
 }
 
-/* Ends the offer of the log: no write of this peer lands after the queue
- * pair is gone (the registrations stay, for the next connection). */
+/* Ends the offer of the log: once the registrations are gone, their keys
+ * are void and no write of this peer lands. */
 static void unexpose(struct rd_conn *c)
 {
-	if (!c->area_mr)
-		return;
-	if (c->qp_made)
-		rdma_destroy_qp(c->id);
-	c->qp_made = 0;
-	rd_fail(c, -ECONNRESET, "the log's offer was revoked");
+	if (c->area_mr)
+		ibv_dereg_mr(c->area_mr);
+	if (c->head_mr)
+		ibv_dereg_mr(c->head_mr);
+	if (c->area_mr)
+		rd_fail(c, -ECONNRESET, "the log's offer was revoked");
 	c->area_mr = c->head_mr = NULL;
 	memset(&c->area, 0, sizeof(c->area));
 }
@@ -331,6 +277,8 @@ static void rd_free(struct rd_conn *c)
 		ibv_destroy_cq(c->cq);
 	if (c->cc)
 		ibv_destroy_comp_channel(c->cc);
+	if (c->pd)
+		ibv_dealloc_pd(c->pd);
 	if (c->id)
 		rdma_destroy_id(c->id);
 	if (c->ech)
@@ -434,7 +382,7 @@ static int cm_wait(struct rd_conn *c, enum rdma_cm_event_type want,
 static void take_grant(struct rd_conn *c, unsigned i, uint32_t len)
 {
 	struct rd_grant g;
-	if (c->acceptor || len != sizeof(g)) {
+	if (c->acceptor || c->granted || len != sizeof(g)) {
 		rd_fail(c, -MJL_EPROTO, "the peer sent a log grant it may not send");
 		return;
 	}
@@ -924,20 +872,24 @@ static int rd_expose(struct mjl_conn *base, const struct mjl_log_area *a)
 		return rd_fail(c, -EINVAL, "this log cannot be offered");
 	unsigned char *page = (unsigned char *)((uintptr_t)a->head &
 	                                        ~(uintptr_t)(RD_PAGE - 1));
-	/* Remote writes need local write access too (the verbs' rule). */
-	struct ibv_context *ctx = c->id->verbs;
-	struct ibv_mr *area = dev_mr(ctx, a->data, a->dsize,
-	                             IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
-	struct ibv_mr *head = area ? dev_mr(ctx, page, RD_PAGE,
-	                                    IBV_ACCESS_REMOTE_READ) : NULL;
-	if (!area || !head) {
-		int rc = -errno;
-		return rd_fail(c, rc ? rc : -EIO, "cannot register the log (%llu "
-		               "bytes) for remote writes: %s (is ulimit -l too low?)",
-		               (unsigned long long)a->dsize, strerror(-rc));
+	/* On this connection's own protection domain: only its queue pair
+	 * can use the keys, and they die with the offer. Remote writes need
+	 * local write access too (the verbs' rule). */
+	c->area_mr = ibv_reg_mr(c->pd, a->data, a->dsize,
+	                        IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	if (c->area_mr)
+		c->head_mr = ibv_reg_mr(c->pd, page, RD_PAGE, IBV_ACCESS_REMOTE_READ);
+	if (!c->area_mr || !c->head_mr) {
+		/* Not offered: the frames come as SENDs, as before. */
+		int rc = errno ? -errno : -EIO;
+		snprintf(c->err, sizeof(c->err), "cannot register the log (%llu "
+		         "bytes) for remote writes: %s (is ulimit -l too low?)",
+		         (unsigned long long)a->dsize, strerror(-rc));
+		if (c->area_mr)
+			ibv_dereg_mr(c->area_mr);
+		c->area_mr = NULL;
+		return rc;
 	}
-	c->area_mr = area;
-	c->head_mr = head;
 	c->area = *a;
 	struct rd_grant g = {.magic = RD_GRANT_MAGIC,
 	                     .addr = (uintptr_t)a->data,
