@@ -197,6 +197,27 @@ void *ring_reserve(struct ring *r, uint64_t frame_len)
 	return (unsigned char *)e + RING_EHDR_SIZE;
 }
 
+/*
+ * Writes the entry's mark once what it covers is durable (rc 0), and moves
+ * the writer to next. Otherwise the entry must not read as committed,
+ * whatever reaches media later, and the writer's position stays on it.
+ */
+static int commit_entry(struct ring *r, struct ring_ehdr *e, int rc,
+                        uint64_t mark, uint64_t next)
+{
+	if (!rc) {
+		e->commit = mark;
+		rc = persist(r, &e->commit, 8);
+	}
+	if (rc) {
+		e->commit = 0;
+		(void)persist(r, &e->commit, 8);
+		return rc;
+	}
+	r->cur.wpos = next;
+	return 0;
+}
+
 int ring_persist(struct ring *r, const struct mjw_hdr *h)
 {
 	uint64_t pos = r->pending;
@@ -213,19 +234,7 @@ int ring_persist(struct ring *r, const struct mjw_hdr *h)
 	} else if (!(rc = persist(r, e, RING_EHDR_SIZE + h->len))) {
 		rc = persist(r, n, sizeof(*n));
 	}
-	if (!rc) {
-		e->commit = entry_mark(h->seq, pos);
-		rc = persist(r, &e->commit, 8);
-	}
-	if (rc) {
-		/* Not durable: the entry must not read as committed, whatever
-		 * reaches media later; the writer's position stays on it. */
-		e->commit = 0;
-		(void)persist(r, &e->commit, 8);
-		return rc;
-	}
-	r->cur.wpos = next;
-	return 0;
+	return commit_entry(r, e, rc, entry_mark(h->seq, pos), next);
 }
 
 int ring_pad(struct ring *r, uint64_t frame_len)
@@ -238,17 +247,7 @@ int ring_pad(struct ring *r, uint64_t frame_len)
 		e->len = frame_len;
 		rc = persist(r, &e->len, 8);
 	}
-	if (!rc) {
-		e->commit = pad_mark(pos);
-		rc = persist(r, &e->commit, 8);
-	}
-	if (rc) {
-		e->commit = 0;
-		(void)persist(r, &e->commit, 8);
-		return rc;
-	}
-	r->cur.wpos = next;
-	return 0;
+	return commit_entry(r, e, rc, pad_mark(pos), next);
 }
 
 void ring_publish_pad(struct ring *r, uint64_t frame_len)
