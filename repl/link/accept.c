@@ -40,7 +40,8 @@ int mjl_accept_auth(struct mjl_conn *c, const struct mjl_key *key, uint64_t epoc
 	memcpy(s->nd, hello->nonce, MJW_NONCE_SIZE);
 	int have = key && key->len > 0;
 	int peer_keyed = (hello->flags & MJW_HELLO_F_KEYED) != 0;
-	if ((hello->flags & ~(MJW_HELLO_F_KEYED | MJW_HELLO_F_FORWARDER)) ||
+	if ((hello->flags & ~(MJW_HELLO_F_KEYED | MJW_HELLO_F_FORWARDER |
+	                      MJW_HELLO_F_PLACE)) ||
 	    hello->reserved) {
 		*why = "HELLO with unknown flags";
 		return -MJL_EPROTO;
