@@ -42,7 +42,7 @@ struct bench_opts {
 	const char *mirror_bin;
 	const char *scratch;   /* parent of scratch dirs (/dev/shm) */
 	int lib_backpressure;  /* async: libmojim's own async_max_bytes */
-	const char *host;      /* where mirrors listen (127.0.0.1) */
+	const char *host;      /* where mirrors listen (NULL: 127.0.0.1) */
 	int connect_timeout_ms; /* 0: libmojim's default */
 };
 

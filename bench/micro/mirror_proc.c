@@ -45,6 +45,13 @@ void scratch_remove(const char *path)
 		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Where mirrors listen: --host, or loopback for callers that leave it
+ * unset (the YCSB benchmark, the failover benchmark). */
+static const char *host_of(const struct bench_opts *o)
+{
+	return o->host ? o->host : "127.0.0.1";
+}
+
 /* The child: stderr to errlog, then exec the mirror. Never returns. */
 static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 {
@@ -61,7 +68,7 @@ static void exec_mirror(const struct bench_opts *o, const struct mirror_proc *m)
 	argv[a++] = o->mirror_bin;
 	argv[a++] = "--listen";
 	char any[80];
-	snprintf(any, sizeof(any), "%s:0", o->host);
+	snprintf(any, sizeof(any), "%s:0", host_of(o));
 	argv[a++] = m->addr[0] ? m->addr : any;
 	argv[a++] = "--dir";
 	argv[a++] = m->dir;
@@ -105,12 +112,12 @@ static int find_ready(const struct bench_opts *o, struct mirror_proc *m)
 	char line[512], want[96];
 	FILE *f = fopen(m->errlog, "r");
 	int found = 0;
-	snprintf(want, sizeof(want), "listening on %s:", o->host);
+	snprintf(want, sizeof(want), "listening on %s:", host_of(o));
 	while (f && !found && fgets(line, sizeof(line), f)) {
 		const char *p = strstr(line, want);
 		if (p) {
 			int port = atoi(p + strlen(want));
-			snprintf(m->addr, sizeof(m->addr), "%s:%d", o->host, port);
+			snprintf(m->addr, sizeof(m->addr), "%s:%d", host_of(o), port);
 			found = port > 0;
 		}
 	}
