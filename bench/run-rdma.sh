@@ -4,8 +4,8 @@
 # inside the soft-RoCE guest of tests/rdma/guest, on its rxe0 device. It
 # shows that the RDMA path works and what it costs under emulation, not
 # what a NIC does: qemu emulates the CPU, and soft-RoCE is a driver.
-#   bench/run-rdma.sh            (about 3 minutes; builds build/ if needed)
-#   bench/run-rdma.sh --quick
+#   bench/run-rdma.sh            (the full run; builds build/ if needed)
+#   bench/run-rdma.sh --quick    (about 70 s here, the guest boot included)
 # On a machine with an RDMA NIC run the benchmark itself, on the NIC's
 # address: build/bench/mojim-bench --only rdma --host ADDR.
 set -euo pipefail
