@@ -113,18 +113,24 @@ static int apply_batch(struct mirror *m, const struct ring *r,
 	if (sd->partial_seq == b->seq && sd->applied_seq + 1 == b->seq)
 		skip = sd->partial_recs;
 	const void *f;
-	while ((f = ring_next_frame(r, &pos, b->end, &flen))) {
+	const char *why;
+	int rc;
+	while ((rc = log_copy_next(&m->apply_copy, r, b, &pos, &f, &flen,
+	                           &why)) == 1) {
 		uint64_t rp = 0;
 		struct mjw_rec_view v;
 		for (; mjw_rec_next(f, &rp, &v); idx++) {
 			if (idx < skip)
 				continue;
-			int rc = apply_one(m, b, idx, &v, err, len);
-			if (rc)
+			if ((rc = apply_one(m, b, idx, &v, err, len)))
 				return rc;
 		}
 	}
-	return 0;
+	if (rc < 0)
+		snprintf(err, len, "batch %llu no longer reads as it was "
+		         "acknowledged (%s); not applied",
+		         (unsigned long long)b->seq, why);
+	return rc;
 }
 
 /* (L) Publishes applied_seq and frees the ring space behind every reader. */

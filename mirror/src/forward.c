@@ -63,6 +63,7 @@ struct backup {
 	uint64_t copies;        /* (L) full copies it got */
 	int quit;               /* atomic: the mirror stops */
 	struct mjl_link *link;  /* the thread's */
+	struct log_copy copy;   /* the thread's: the frames it sends */
 	pthread_t thread;
 	int started;
 };
@@ -289,16 +290,24 @@ static int send_batch(struct backup *b, const struct ring *r,
 {
 	uint64_t pos = rb->start, flen;
 	const void *f;
+	const char *why;
+	int rc;
 	msg[0] = '\0';
-	while ((f = ring_next_frame(r, &pos, rb->end, &flen)) != NULL) {
-		int rc = mjl_send(b->link, f, flen);
-		if (rc) {
+	while ((rc = log_copy_next(&b->copy, r, rb, &pos, &f, &flen, &why)) ==
+	       1) {
+		if ((rc = mjl_send(b->link, f, flen))) {
 			snprintf(msg, len, "sending batch %llu: %s",
 			         (unsigned long long)rb->seq, strerror(-rc));
 			return -1;
 		}
 	}
-	int rc = mjl_wait_ack(b->link, rb->seq, msg, len);
+	if (rc < 0) {
+		snprintf(msg, len, "batch %llu no longer reads as it was "
+		         "acknowledged (%s); not forwarded",
+		         (unsigned long long)rb->seq, why);
+		return -1;
+	}
+	rc = mjl_wait_ack(b->link, rb->seq, msg, len);
 	if (rc && !msg[0])
 		snprintf(msg, len, "waiting for the ack of batch %llu: %s",
 		         (unsigned long long)rb->seq, strerror(-rc));
@@ -456,6 +465,7 @@ void forward_stop(struct mirror *m)
 		struct backup *b = m->backups[i];
 		if (b->started)
 			pthread_join(b->thread, NULL);
+		log_copy_free(&b->copy);
 		free(b);
 		m->backups[i] = NULL;
 	}

@@ -243,6 +243,7 @@ void mirror_close(struct mirror *m)
 	m->lock_fd = -1;
 	free(m->logged.v);
 	m->logged.v = NULL;
+	log_copy_free(&m->apply_copy);
 	mjl_tls_free(m->transport_ctx);
 	m->transport_ctx = NULL;
 	mjl_tls_free(m->forward_tls);

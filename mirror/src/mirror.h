@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "health.h"
+#include "logcopy.h"
 #include "logread.h"
 #include "mojim_link.h"
 #include "replica.h"
@@ -110,6 +111,8 @@ struct mirror {
 	int stopping;          /* (L) shutting down: receivers stop */
 	int ckpt_quit;         /* (L) the checkpointer's last run */
 	int applying;          /* (L) a thread is in ckpt_run (one at a time) */
+	struct log_copy apply_copy; /* the frames it applies: whoever is
+	                               applying owns it (logcopy.h) */
 	int copy_ignored;      /* (L) promotion applies the log although a
 	                          full copy is wanted (copy_promotable) */
 	uint64_t cluster_id;   /* (L) persisted; 0 until a primary says hello */

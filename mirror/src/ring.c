@@ -302,30 +302,40 @@ int ring_release(struct ring *r, uint64_t applied)
 	return 1;
 }
 
-const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
-                            uint64_t *len)
+int ring_step(const struct ring *r, uint64_t *pos, uint64_t end,
+              const void **frame, uint64_t *len)
 {
 	while (*pos < end) {
 		const struct ring_ehdr *e = ehdr_at(r, *pos);
 		uint64_t p = *pos % r->dsize;
-		if (e->commit == wrap_mark(*pos)) {
+		/* Each field is read once: a remote writer (RDMA) can reach
+		 * the ring's bytes, so a second read may not see the first's
+		 * value. What the frame holds is the caller's to check
+		 * (logcopy.h). */
+		uint64_t commit = __atomic_load_n(&e->commit, __ATOMIC_RELAXED);
+		uint64_t elen = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+		if (commit == wrap_mark(*pos)) {
 			*pos += r->dsize - p;
 			continue;
 		}
-		uint64_t elen = e->len;
-		/* Checked at arrival; bounded again, as a remote writer (RDMA)
-		 * can reach the ring's bytes. */
 		if (elen < MJW_OVERHEAD || elen > r->dsize - p - RING_EHDR_SIZE)
-			return NULL;
-		if (e->commit == pad_mark(*pos)) {
-			*pos += ring_entry_size(elen);
-			continue;
-		}
-		*len = elen;
+			return -EBADMSG;
+		uint64_t at = *pos;
 		*pos += ring_entry_size(elen);
-		return (const unsigned char *)e + RING_EHDR_SIZE;
+		if (commit == pad_mark(at))
+			continue;
+		*len = elen;
+		*frame = (const unsigned char *)e + RING_EHDR_SIZE;
+		return 1;
 	}
-	return NULL;
+	return 0;
+}
+
+const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
+                            uint64_t *len)
+{
+	const void *f = NULL;
+	return ring_step(r, pos, end, &f, len) == 1 ? f : NULL;
 }
 
 /*

@@ -193,6 +193,14 @@ static inline const struct ring_batch *ring_batch_at(const struct ring *r,
  */
 const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
                             uint64_t *len);
+/*
+ * The same, telling a bad entry from the end: 1 (the frame in place in
+ * *frame, *len), 0 after the last, -EBADMSG for an entry whose length does
+ * not fit where it lies. The frame's bytes are not checked: readers that
+ * use them go through logcopy.h.
+ */
+int ring_step(const struct ring *r, uint64_t *pos, uint64_t end,
+              const void **frame, uint64_t *len);
 
 /* Where the frame of the entry at logical position pos lives. */
 static inline unsigned char *ring_frame_ptr(const struct ring *r, uint64_t pos)

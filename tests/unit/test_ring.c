@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mojim_wire.h"
+#include "logcopy.h"
 #include "logread.h"
 #include "ring.h"
 
@@ -323,6 +324,72 @@ START_TEST(test_uncommitted_and_corrupt)
 }
 END_TEST
 
+/*
+ * A remote writer (an RDMA primary) rewrites entries the mirror already
+ * committed: a reader's checked copy (logcopy.c) refuses each kind of
+ * change, never reads past the entry, and still reads untouched batches.
+ * The rewrites are made after the batches were queued, as a hostile
+ * primary would make them after its ack.
+ */
+START_TEST(test_rewritten_entries_are_refused)
+{
+	struct ring r;
+	unsigned char buf[16384], orig[16384];
+	uint64_t pos[6], len = 0, flen;
+	const void *f;
+	const char *why;
+	struct log_copy c = {0};
+	open_ring(&r, 64 << 10);
+	for (uint64_t s = 1; s <= 6; s++) {
+		len = frame(buf, s, 0, 1, 300, (unsigned char)s);
+		ck_assert_int_eq(ring_append(&r, buf, len, &pos[s - 1]), 0);
+	}
+	memcpy(orig, buf, len); /* batch 6's frame */
+	/* 1: one data byte changed. */
+	ring_frame_ptr(&r, pos[0])[MJW_HDR_SIZE + MJW_REC_SIZE + 40] ^= 1;
+	/* 2: the entry's length made to run past the log's end. */
+	((struct ring_ehdr *)(ring_frame_ptr(&r, pos[1]) - RING_EHDR_SIZE))
+		->len = r.dsize;
+	/* 3: a record's length made huge, the frame resealed (its CRC good). */
+	unsigned char *f3 = ring_frame_ptr(&r, pos[2]);
+	struct mjw_rec rec;
+	memcpy(&rec, f3 + MJW_HDR_SIZE, sizeof(rec));
+	rec.len = 1ull << 40;
+	memcpy(f3 + MJW_HDR_SIZE, &rec, sizeof(rec));
+	mjw_seal(f3);
+	/* 4: replaced by batch 6's frame, valid but of another batch. */
+	memcpy(ring_frame_ptr(&r, pos[3]), orig, len);
+	/* 5: its end mark gone. */
+	ring_frame_ptr(&r, pos[4])[len - 8] ^= 0xff; /* in the end mark */
+	static const char *const want[] = {
+		"CRC32C mismatch", "an entry's length no longer fits the log",
+		NULL, "a frame of another batch", "missing end mark",
+	};
+	ck_assert_uint_eq(r.q_len, 6);
+	for (size_t i = 0; i < 6; i++) {
+		const struct ring_batch *b = ring_batch_at(&r, i);
+		uint64_t p = b->start;
+		why = NULL;
+		int rc = log_copy_next(&c, &r, b, &p, &f, &flen, &why);
+		if (i == 5) { /* untouched: the same bytes, then the end */
+			ck_assert_int_eq(rc, 1);
+			ck_assert_uint_eq(flen, len);
+			ck_assert_int_eq(memcmp(f, orig, len), 0);
+			ck_assert_ptr_ne(f, ring_frame_ptr(&r, pos[5]));
+			ck_assert_int_eq(log_copy_next(&c, &r, b, &p, &f, &flen,
+			                               &why), 0);
+			continue;
+		}
+		ck_assert_int_eq(rc, -EBADMSG);
+		ck_assert_ptr_nonnull(why);
+		if (want[i])
+			ck_assert_str_eq(why, want[i]);
+	}
+	log_copy_free(&c);
+	ring_close(&r);
+}
+END_TEST
+
 /* Two rings of 16 KiB: batches 1..6 alternate between them, one-frame
  * batches of 1000 bytes, except that ring 1 gets 6 before 4 (a resend
  * behind a later batch). */
@@ -447,6 +514,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_rewind_partial_batch);
 	tcase_add_test(tc, test_pads_follow_the_placement_rule);
 	tcase_add_test(tc, test_uncommitted_and_corrupt);
+	tcase_add_test(tc, test_rewritten_entries_are_refused);
 	tcase_add_test(tc, test_pick_across_rings);
 	tcase_add_test(tc, test_readers_hold_the_head);
 	suite_add_tcase(s, tc);
