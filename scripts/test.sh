@@ -20,7 +20,7 @@ run() { # NAME BUILD-DIR CTEST-ARGS -- CMAKE-ARGS
 	(cd "$dir" && ctest --output-on-failure --timeout 900 "${ctest_args[@]}") ||
 		status=1
 }
-run plain build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run plain build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOJIM_FAULT_HOOKS=ON
 # The sanitizer builds look for memory errors and races, not for loss
 # statistics: engine_backup_loss_mt's 20 threshold rounds are the plain
 # build's; they run 4 (the time stays well inside CI's 30 minutes).
@@ -30,8 +30,8 @@ export MOJIM_NEMESIS_STEPS=7
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run asan+ubsan build-asan -LE rdma -- -DCMAKE_BUILD_TYPE=Debug \
-	-DMOJIM_SANITIZE=address,undefined
+	-DMOJIM_SANITIZE=address,undefined -DMOJIM_FAULT_HOOKS=ON
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	run tsan build-tsan -L threaded -- -DCMAKE_BUILD_TYPE=Debug \
-	-DMOJIM_SANITIZE=thread
+	-DMOJIM_SANITIZE=thread -DMOJIM_FAULT_HOOKS=ON
 exit $status

@@ -166,10 +166,13 @@ int mwt_parse_config(WT_EXTENSION_API *api, WT_CONFIG_ARG *config,
 	WT_CONFIG_ITEM k, v;
 	mj_config_defaults(&fs->cfg);
 	fs->writeback_ms = MWT_WRITEBACK_MS_DEFAULT;
+	fs->test_old_log_sync_delay_ms = 0;
+#ifdef MOJIM_FAULT_HOOKS
 	/* A test's stand-in for a log-close thread that is not scheduled
-	 * (sync.c); never set outside the tests. */
+	 * (sync.c); only in builds with the tests' hooks. */
 	const char *delay = getenv("MOJIM_TEST_OLD_LOG_SYNC_DELAY_MS");
 	fs->test_old_log_sync_delay_ms = delay ? atoi(delay) : 0;
+#endif
 	int rc = api->config_parser_open_arg(api, NULL, config, &p);
 	if (rc)
 		return mwt_err(fs, rc, "mojim: extension config: %s",

@@ -129,6 +129,7 @@ struct rd_conn {
 	struct ibv_mr *area_mr, *head_mr;
 	/* the dialer's view of the peer's area, once granted */
 	struct rd_grant g;
+	uint64_t prev_frame; /* where the frame placed last lies (fault hook) */
 	int granted;
 	int read_done;
 	unsigned r_first, r_count;
@@ -699,31 +700,76 @@ static int wait_credit(struct rd_conn *c, uint64_t len)
 }
 
 /*
- * Fault injection for tests/rdma/torn.sh, as SQLite's tests inject theirs:
- * MOJIM_RDMA_TEAR=N makes the N-th frame this process places a torn write
- * (its last 64 bytes never written, as a link cut mid-write leaves a
- * frame) that still completes with its immediate, so the receiver's check
- * of the bytes (end mark, CRC) is all that keeps it out of the log. Read
- * once, at the first placed frame.
+ * Fault injection for tests/rdma/torn.sh, as SQLite's tests inject theirs,
+ * compiled only with -DMOJIM_FAULT_HOOKS=ON and read once, at the first
+ * placed frame:
+ * - MOJIM_RDMA_TEAR=N makes the N-th frame this process places a torn
+ *   write (its last 64 bytes never written, as a link cut mid-write leaves
+ *   a frame) that still completes with its immediate, so the receiver's
+ *   check of the bytes (end mark, CRC) is all that keeps it out of the log;
+ * - MOJIM_RDMA_REWRITE=N makes this process, before it places its N-th
+ *   frame, rewrite the frame it placed before on that connection (already
+ *   acknowledged, when one sync point waits for the last): the first
+ *   record's length becomes 2^40, as a hostile primary might write into
+ *   its own committed entries. The mirror must never use those bytes.
  */
+enum rd_fault { RD_FAULT_NONE, RD_FAULT_TEAR, RD_FAULT_REWRITE };
+#ifdef MOJIM_FAULT_HOOKS
 static uint64_t rd_placed_frames;
-static uint64_t rd_tear_at = UINT64_MAX;
-static pthread_once_t rd_tear_once = PTHREAD_ONCE_INIT;
+static uint64_t rd_tear_at = UINT64_MAX, rd_rewrite_at = UINT64_MAX;
+static pthread_once_t rd_fault_once = PTHREAD_ONCE_INIT;
 
-static void tear_init(void)
+static uint64_t fault_at(const char *name)
 {
-	const char *v = getenv("MOJIM_RDMA_TEAR");
+	const char *v = getenv(name);
 	char *end;
 	unsigned long long n = v ? strtoull(v, &end, 10) : 0;
-	if (v && *v && !*end && n > 0)
-		rd_tear_at = n;
+	return v && *v && !*end && n > 0 ? n : UINT64_MAX;
 }
 
-static int tear_this_frame(void)
+static void fault_init(void)
 {
-	pthread_once(&rd_tear_once, tear_init);
-	return __atomic_add_fetch(&rd_placed_frames, 1, __ATOMIC_RELAXED) ==
-	       rd_tear_at;
+	rd_tear_at = fault_at("MOJIM_RDMA_TEAR");
+	rd_rewrite_at = fault_at("MOJIM_RDMA_REWRITE");
+}
+
+static enum rd_fault fault_this_frame(void)
+{
+	pthread_once(&rd_fault_once, fault_init);
+	uint64_t n = __atomic_add_fetch(&rd_placed_frames, 1, __ATOMIC_RELAXED);
+	return n == rd_tear_at ? RD_FAULT_TEAR
+	       : n == rd_rewrite_at ? RD_FAULT_REWRITE : RD_FAULT_NONE;
+}
+#else
+static enum rd_fault fault_this_frame(void)
+{
+	return RD_FAULT_NONE;
+}
+#endif
+
+/* Posts an RDMA WRITE of n bytes (at most RD_MSG) from src to the peer's
+ * remote address; the last of a frame carries imm (WITH IMM). */
+static int post_write(struct rd_conn *c, uint64_t remote, const void *src,
+                      uint32_t n, uint32_t wire_n, int with_imm, uint32_t imm)
+{
+	int rc = sends_below(c, RD_SENDS);
+	if (rc)
+		return rc;
+	unsigned i = RD_RECVS + c->s_next;
+	memcpy(buf_of(c, i), src, n);
+	struct ibv_sge sge = {.addr = (uintptr_t)buf_of(c, i), .length = wire_n,
+	                      .lkey = c->mr->lkey};
+	struct ibv_send_wr wr = {
+		.wr_id = i, .sg_list = &sge, .num_sge = wire_n ? 1 : 0,
+		.opcode = with_imm ? IBV_WR_RDMA_WRITE_WITH_IMM
+		                   : IBV_WR_RDMA_WRITE,
+		.send_flags = IBV_SEND_SIGNALED, .imm_data = htonl(imm)};
+	wr.wr.rdma.remote_addr = remote;
+	wr.wr.rdma.rkey = c->g.rkey;
+	if ((rc = post_send(c, &wr)))
+		return rc;
+	c->s_next = (c->s_next + 1) % RD_SENDS;
+	return 0;
 }
 
 /* Writes the frame f (len bytes) into the peer's log where its rule puts
@@ -736,32 +782,26 @@ static int place_frame(struct rd_conn *c, const unsigned char *f, uint64_t len)
 	uint64_t pos = mjw_log_place(c->g.wpos, c->g.dsize, len);
 	uint64_t off = pos % c->g.dsize;
 	uint64_t remote = c->g.addr + off + MJW_LOG_EHDR;
-	int tear = tear_this_frame();
+	enum rd_fault fault = fault_this_frame();
+	if (fault == RD_FAULT_REWRITE && c->prev_frame) {
+		uint64_t huge = 1ull << 40; /* the first record's len */
+		if ((rc = post_write(c, c->prev_frame + MJW_HDR_SIZE +
+		                     offsetof(struct mjw_rec, len), &huge,
+		                     8, 8, 0, 0)))
+			return rc;
+	}
 	for (uint64_t done = 0; done < len;) {
-		if ((rc = sends_below(c, RD_SENDS)))
-			return rc;
 		uint32_t n = len - done < RD_MSG ? (uint32_t)(len - done) : RD_MSG;
-		unsigned i = RD_RECVS + c->s_next;
-		memcpy(buf_of(c, i), f + done, n);
-		struct ibv_sge sge = {.addr = (uintptr_t)buf_of(c, i), .length = n,
-		                      .lkey = c->mr->lkey};
 		int last = done + n == len;
-		if (last && tear)
-			sge.length = n > MJW_LOG_ALIGN ? n - MJW_LOG_ALIGN : 0;
-		struct ibv_send_wr wr = {
-			.wr_id = i, .sg_list = &sge, .num_sge = 1,
-			.opcode = last ? IBV_WR_RDMA_WRITE_WITH_IMM : IBV_WR_RDMA_WRITE,
-			.send_flags = IBV_SEND_SIGNALED,
-			.imm_data = htonl((uint32_t)(off / MJW_LOG_ALIGN))};
-		wr.wr.rdma.remote_addr = remote + done;
-		wr.wr.rdma.rkey = c->g.rkey;
-		if (!sge.length)
-			wr.num_sge = 0;
-		if ((rc = post_send(c, &wr)))
+		uint32_t wire_n = n;
+		if (last && fault == RD_FAULT_TEAR)
+			wire_n = n > MJW_LOG_ALIGN ? n - MJW_LOG_ALIGN : 0;
+		if ((rc = post_write(c, remote + done, f + done, n, wire_n, last,
+		                     (uint32_t)(off / MJW_LOG_ALIGN))))
 			return rc;
-		c->s_next = (c->s_next + 1) % RD_SENDS;
 		done += n;
 	}
+	c->prev_frame = remote;
 	c->g.wpos = pos + mjw_log_entry_size(len);
 	return 0;
 }
