@@ -8,6 +8,8 @@
 #                   offline promotion holds every acknowledged sync point
 #   mirror_kill_mt  the mirror SIGKILLed mid-stream again and again: never a
 #                   partly applied batch, every acknowledged stamp replayed
+#   primary_kill    the primary SIGKILLed mid-stream, life after life
+#                   (cases/primary_kill.sh): the same two checks
 set -euo pipefail
 proc=$(cd "$(dirname "$0")/../proc" && pwd)
 export MOJIM_TRANSPORT=rdma MOJIM_KILLS=${MOJIM_KILLS:-12}
@@ -17,4 +19,7 @@ for t in policy_mt promote_mt mirror_kill_mt; do
 	echo "== $t over rdma"
 	bash "$proc/$t.sh" || { echo "FAIL: $t over rdma"; exit 1; }
 done
-echo "rdma failures: policy, fencing and mirror kills passed"
+echo "== primary_kill over rdma"
+bash "$(dirname "$0")/cases/primary_kill.sh" ||
+	{ echo "FAIL: primary_kill over rdma"; exit 1; }
+echo "rdma failures: policy, fencing, mirror and primary kills passed"
