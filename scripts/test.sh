@@ -17,7 +17,10 @@ run() { # NAME BUILD-DIR CTEST-ARGS -- CMAKE-ARGS
 	echo "=== $name: build in $dir"
 	bash scripts/build.sh "$dir" "$@"
 	echo "=== $name: ctest"
-	(cd "$dir" && ctest --output-on-failure --timeout 900 "${ctest_args[@]}") ||
+	# Two at a time; never two of the tests that want both cores
+	# (RESOURCE_LOCK both_cores, tests/CMakeLists.txt).
+	(cd "$dir" && ctest --output-on-failure --timeout 900 -j2 \
+		"${ctest_args[@]}") ||
 		status=1
 }
 run plain build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOJIM_FAULT_HOOKS=ON
@@ -25,8 +28,11 @@ run plain build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOJIM_FAULT_HOOKS=ON
 # statistics: engine_backup_loss_mt's 20 threshold rounds are the plain
 # build's; they run 4 (the time stays well inside CI's 30 minutes).
 export MOJIM_BACKUP_ROUNDS=4
-# and the nemesis tests 7 fault steps each (the plain build runs 12 and 14).
-export MOJIM_NEMESIS_STEPS=7
+# and the nemesis tests 7 fault steps each (the plain build runs 12 and 14),
+# and the engine's crash, failover, restart and copy tests half their
+# rounds (the plain build's counts are the ones that find losses).
+export MOJIM_NEMESIS_STEPS=7 MOJIM_CRASHES=6 MOJIM_FAILOVERS=15
+export MOJIM_RESTARTS=5 MOJIM_COPY_OPENS=150
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run asan+ubsan build-asan -LE rdma -- -DCMAKE_BUILD_TYPE=Debug \
