@@ -30,6 +30,8 @@ int mdw_buf_reserve(struct mdw_buf *b, size_t n, const char **why)
 	if (need <= b->cap)
 		return MDW_OK;
 	size_t cap = b->cap ? b->cap : 256;
+	if (cap > b->max)
+		cap = b->max;
 	while (cap < need)
 		cap = cap > b->max / 2 ? b->max : cap * 2;
 	uint8_t *d = realloc(b->data, cap);
