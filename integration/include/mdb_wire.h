@@ -16,8 +16,10 @@
  *
  * Documents are checked as mongod checks them: their int32 length against
  * what remains, at most MDW_MAX_DEPTH levels of nesting, then libbson's
- * bson_validate with BSON_VALIDATE_NONE: structure only, no UTF-8 check,
- * as mongod does not check UTF-8 either.
+ * bson_validate with BSON_VALIDATE_NONE: structure, and UTF-8 of field
+ * names only (libbson checks those whatever the flags); string values are
+ * not checked for UTF-8, as mongod does not check them either. Sequence
+ * identifiers, which become field names, are held to UTF-8 too.
  */
 #ifndef MDB_WIRE_H
 #define MDB_WIRE_H
@@ -151,8 +153,8 @@ struct mdw_request {
 /*
  * One whole message of len bytes (its header's length must be len).
  * OP_MSG: flags, checksum (verified before anything else), exactly one
- * kind-0 body (at most MDW_MAX_BSON_CMD), kind-1 sections (identifier not
- * empty nor repeated, documents at most MDW_MAX_BSON each, filling the
+ * kind-0 body (at most MDW_MAX_BSON_CMD), kind-1 sections (identifier
+ * UTF-8, not empty nor repeated, documents at most MDW_MAX_BSON each, filling the
  * section exactly), nothing after the last section.
  */
 int mdw_parse(const void *msg, size_t len, struct mdw_request *req,

@@ -5,48 +5,54 @@
 #include "wire_int.h"
 
 /*
- * libbson's bson_validate recurses once per nested document, so a 16 MiB
- * document nested a few million deep would overflow the stack. This walk
- * bounds the depth first, with an explicit stack of iterators; it follows
- * the same elements bson_validate does (documents, arrays, and the scope
- * of code-with-scope). What it cannot enter, bson_validate then refuses.
+ * Two holes in libbson 1.23's bson_validate, closed by this walk before it
+ * runs: it recurses once per nested document, so a 16 MiB document nested
+ * a few million deep would overflow the stack; and it skips, as valid, a
+ * nested document whose last byte is not NUL (bson_iter_visit_all passes
+ * over a child that bson_init_static refuses). The walk keeps its own
+ * stack of iterators, at most MDW_MAX_DEPTH deep, and enters every nested
+ * document, array and code-with-scope's scope with
+ * bson_iter_init_from_data, which checks the child's length and final NUL.
  */
-static bool depth_ok(const bson_t *b)
+static const char *nested_bad(const bson_t *b)
 {
 	/* bson_iter_t is over-aligned: a struct pads each to its alignment */
 	struct level {
 		bson_iter_t it;
 	} lv[MDW_MAX_DEPTH + 1];
 	int d = 0;
-#define st(i) (&lv[i].it)
-	if (!bson_iter_init(st(0), b))
-		return true;
+	if (!bson_iter_init(&lv[0].it, b))
+		return "document: invalid BSON";
 	for (;;) {
-		if (!bson_iter_next(st(d))) {
-			if (d == 0)
-				return true;
-			d--;
+		bson_iter_t *it = &lv[d].it;
+		if (!bson_iter_next(it)) {
+			if (it->err_off)
+				return "document: invalid BSON";
+			if (d-- == 0)
+				return NULL;
 			continue;
 		}
-		bson_type_t t = bson_iter_type(st(d));
-		if (t != BSON_TYPE_DOCUMENT && t != BSON_TYPE_ARRAY &&
-		    t != BSON_TYPE_CODEWSCOPE)
+		uint32_t len = 0, clen;
+		const uint8_t *data = NULL;
+		switch (bson_iter_type(it)) {
+		case BSON_TYPE_DOCUMENT:
+			bson_iter_document(it, &len, &data);
+			break;
+		case BSON_TYPE_ARRAY:
+			bson_iter_array(it, &len, &data);
+			break;
+		case BSON_TYPE_CODEWSCOPE:
+			bson_iter_codewscope(it, &clen, &len, &data);
+			break;
+		default:
 			continue;
+		}
 		if (d == MDW_MAX_DEPTH)
-			return false;
-		bool in;
-		if (t == BSON_TYPE_CODEWSCOPE) {
-			uint32_t clen, slen;
-			const uint8_t *scope;
-			bson_iter_codewscope(st(d), &clen, &slen, &scope);
-			in = scope && bson_iter_init_from_data(st(d + 1), scope, slen);
-		} else {
-			in = bson_iter_recurse(st(d), st(d + 1));
-		}
-		if (in)
-			d++;
+			return "document: nested deeper than 200 levels";
+		if (!data || !bson_iter_init_from_data(&lv[d + 1].it, data, len))
+			return "document: a nested document is invalid BSON";
+		d++;
 	}
-#undef st
 }
 
 int mdw_doc_check(const uint8_t *p, size_t avail, uint32_t max,
@@ -64,8 +70,9 @@ int mdw_doc_check(const uint8_t *p, size_t avail, uint32_t max,
 	bson_t b;
 	if (!bson_init_static(&b, p, (size_t)l))
 		return mdw_fail(why, MDW_E_BSON, "document: does not end with a NUL byte");
-	if (!depth_ok(&b))
-		return mdw_fail(why, MDW_E_BSON, "document: nested deeper than 200 levels");
+	const char *bad = nested_bad(&b);
+	if (bad)
+		return mdw_fail(why, MDW_E_BSON, bad);
 	size_t off;
 	if (!bson_validate(&b, BSON_VALIDATE_NONE, &off))
 		return mdw_fail(why, MDW_E_BSON, "document: invalid BSON");

@@ -37,6 +37,10 @@ static int parse_seq(const uint8_t *p, size_t pos, size_t end,
 	                      .id_len = (size_t)(nul - (p + q))};
 	if (s->id_len == 0)
 		return mdw_fail(why, MDW_E_FORMAT, "OP_MSG kind-1 section: empty identifier");
+	/* It becomes a field name, and libbson holds every field name to
+	 * UTF-8 (bson_validate does, whatever its flags). */
+	if (!bson_utf8_validate(s->id, s->id_len, false))
+		return mdw_fail(why, MDW_E_FORMAT, "OP_MSG kind-1 section: identifier not UTF-8");
 	q += s->id_len + 1;
 	s->docs = p + q;
 	s->docs_len = send - q;

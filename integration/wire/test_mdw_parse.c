@@ -266,6 +266,25 @@ START_TEST(msg_body_lengths)
 	raw_put(&r, "\x08\0\0\0\x7a" "a\0\0", 8);
 	raw_end(&r);
 	PARSE_IS(MDW_E_BSON);
+	/* a nested document whose last byte is not NUL (libbson 1.23's
+	 * bson_validate lets it through), in the body and in an array */
+	bson_t *in = BCON_NEW("0", "xy");
+	for (int arr = 0; arr < 2; arr++) {
+		bson_t *o = bson_new();
+		if (arr)
+			bson_append_array(o, "v", 1, in);
+		else
+			bson_append_document(o, "v", 1, in);
+		msg_start(0);
+		raw_u8(&r, 0);
+		raw_doc(&r, o);
+		raw_end(&r);
+		PARSE_IS(MDW_OK);
+		r.b[r.n - 2] = 1; /* the nested one's NUL */
+		PARSE_IS(MDW_E_BSON);
+		bson_destroy(o);
+	}
+	bson_destroy(in);
 	/* a string whose length points past its document */
 	msg_start(0);
 	raw_u8(&r, 0);
@@ -325,12 +344,23 @@ START_TEST(msg_seq_lengths)
 	raw_put(&r, "\1\x10\0", 3);
 	raw_end(&r);
 	PARSE_IS(MDW_E_FORMAT);
-	/* empty identifier */
+	/* empty identifier; one not UTF-8 (it would be a field name) */
 	msg_start(0);
 	body();
 	seq("", 1);
 	raw_end(&r);
 	PARSE_IS(MDW_E_FORMAT);
+	msg_start(0);
+	body();
+	seq("docu\xffments", 1);
+	raw_end(&r);
+	PARSE_IS(MDW_E_FORMAT);
+	ck_assert_ptr_nonnull(strstr(why, "UTF-8"));
+	msg_start(0);
+	body();
+	seq("d\xc3\xa9j\xc3\xa0", 1);
+	raw_end(&r);
+	PARSE_IS(MDW_OK);
 }
 END_TEST
 
