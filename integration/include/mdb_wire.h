@@ -164,8 +164,10 @@ int mdw_parse(const void *msg, size_t len, struct mdw_request *req,
  * The command document the dispatcher sees: the body, then each sequence
  * appended as an array field named by its identifier. MDW_E_DUPLICATE if
  * the body already has that field (as mongod refuses it); MDW_E_TOOBIG if
- * the result would pass MDW_MAX_MESSAGE. On success *out is initialized
- * (the caller bson_destroys it); on failure there is nothing to free.
+ * the result would pass MDW_MAX_MESSAGE (it may pass MDW_MAX_BSON: a
+ * full insert batch does). Sequence documents end up two levels deeper
+ * than they were checked at. On success *out is initialized (the caller
+ * bson_destroys it); on failure there is nothing to free.
  */
 int mdw_msg_merge(const struct mdw_msg *m, bson_t *out, const char **why);
 

@@ -27,8 +27,11 @@ static int msg_size(const bson_t *body, const struct mdw_seq_out *seqs,
 		if (!seqs[s].id || (!seqs[s].docs && seqs[s].ndocs))
 			return mdw_fail(why, MDW_E_ARG, "build OP_MSG: a sequence without identifier or documents");
 		n += 1 + 4 + strlen(seqs[s].id) + 1;
-		for (size_t i = 0; i < seqs[s].ndocs && n <= MDW_MAX_MESSAGE; i++)
+		for (size_t i = 0; i < seqs[s].ndocs && n <= MDW_MAX_MESSAGE; i++) {
+			if (!seqs[s].docs[i])
+				return mdw_fail(why, MDW_E_ARG, "build OP_MSG: a NULL document in a sequence");
 			n += seqs[s].docs[i]->len;
+		}
 	}
 	if (flags & MDW_MSG_CHECKSUM)
 		n += 4;

@@ -27,7 +27,7 @@ static bson_t *rdoc(int depth)
 	bson_t *b = bson_new();
 	int n = (int)rnd(5);
 	for (int i = 0; i < n; i++) {
-		char k[8];
+		char k[24];
 		snprintf(k, sizeof(k), "f%d", i);
 		switch (rnd(depth > 2 ? 3 : 4)) {
 		case 0: bson_append_int32(b, k, -1, (int32_t)rnd(1000)); break;
@@ -47,7 +47,7 @@ struct spec {
 	uint32_t flags;
 	bson_t *body;
 	size_t nseq;
-	char ids[4][16];
+	char ids[4][24];
 	bson_t *docs[4][8];
 	const bson_t *cdocs[4][8];
 	struct mdw_seq_out seqs[4];
@@ -87,7 +87,7 @@ static bson_t *expected_merge(const struct spec *s)
 		bson_t arr;
 		bson_append_array_begin(e, s->ids[q], -1, &arr);
 		for (size_t i = 0; i < s->seqs[q].ndocs; i++) {
-			char k[16];
+			char k[24];
 			snprintf(k, sizeof(k), "%zu", i);
 			bson_append_document(&arr, k, -1, s->docs[q][i]);
 		}

@@ -381,7 +381,7 @@ START_TEST(msg_seq_ids)
 	PARSE_IS(MDW_OK);
 	msg_start(0);
 	body();
-	char id[8];
+	char id[24];
 	for (int i = 0; i < MDW_MAX_SEQUENCES; i++) {
 		snprintf(id, sizeof(id), "s%d", i);
 		seq(id, 1);
