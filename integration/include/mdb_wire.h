@@ -10,11 +10,11 @@
  *
  * Parsed messages are views: their pointers point into the caller's
  * buffer, which must outlive them. Nothing is copied or allocated, except
- * by mdw_msg_merge. Every function returns MDW_OK (0) or an enum mdw_err,
+ * by mdw_msg_merge. Every int function returns MDW_OK (0) or an mdw_err,
  * and then sets *why (if why is not NULL) to a static sentence that names
  * the field at fault; nothing is printed, nothing aborts.
  *
- * Documents are checked as mongod checks them: their int32 length against
+ * Documents are checked before any view of them is given: int32 length vs
  * what remains, at most MDW_MAX_DEPTH levels of nesting, then libbson's
  * bson_validate with BSON_VALIDATE_NONE: structure, and UTF-8 of field
  * names only (libbson checks those whatever the flags); string values are
