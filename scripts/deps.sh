@@ -17,6 +17,7 @@ PKGS=(
 	qemu-system-x86 busybox-static     # RDMA tests: the soft-RoCE guest (tests/rdma/guest)
 	kmod cpio                          # RDMA tests: the guest's modules, its initramfs
 	libbson-dev                        # MongoDB documents for the benchmarks
+	clang libclang-rt-14-dev           # integration/wire's fuzzer: clang and its libFuzzer runtime
 	gnuplot-nox                        # bench/ycsb plots (PNG, no X)
 	iproute2 procps diffutils          # process tests: namespaces, kill, diff
 	prometheus curl                    # proc_metrics: promtool check metrics, HTTP
