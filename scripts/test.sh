@@ -23,7 +23,8 @@ run() { # NAME BUILD-DIR CTEST-ARGS -- CMAKE-ARGS
 		"${ctest_args[@]}") ||
 		status=1
 }
-run plain build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOJIM_FAULT_HOOKS=ON
+run plain build -- -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOJIM_FAULT_HOOKS=ON \
+	-DMOJIM_FUZZ=ON
 # The sanitizer builds look for memory errors and races, not for loss
 # statistics: engine_backup_loss_mt's 20 threshold rounds are the plain
 # build's; they run 4 (the time stays well inside CI's 30 minutes).
