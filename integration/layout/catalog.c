@@ -81,7 +81,7 @@ int cat_put(WT_SESSION *s, const char *ns, const bson_t *entry,
 int cat_del(WT_SESSION *s, const char *ns, mdl_err *err)
 {
 	WT_CURSOR *c;
-	int rc = cat_cursor(s, NULL, &c, err);
+	int rc = cat_cursor(s, "overwrite=false", &c, err); /* else remove finds all */
 	if (rc)
 		return rc;
 	c->set_key(c, ns);

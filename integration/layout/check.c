@@ -13,7 +13,7 @@ int mdl_coll_stats(mdl_coll *c, int64_t *count, int64_t *size, mdl_err *err)
 	WT_CURSOR *k;
 	WT_ITEM v;
 	int64_t n = 0, bytes = 0;
-	int rc = c->s->open_cursor(c->s, NULL, c->rs, NULL, &k);
+	int rc = c->s->open_cursor(c->s, c->rs->uri, NULL, NULL, &k);
 	if (rc)
 		return mdl_wt(err, rc, "stats");
 	while ((rc = k->next(k)) == 0 && (rc = k->get_value(k, &v)) == 0) {
@@ -56,7 +56,7 @@ static int has_entry(mdl_coll *c, struct ixdef *ix, const bson_t *doc,
 static int count_entries(struct ixdef *ix, int64_t *n, mdl_err *err)
 {
 	WT_CURSOR *k;
-	int rc = ix->c->session->open_cursor(ix->c->session, NULL, ix->c, NULL,
+	int rc = ix->c->session->open_cursor(ix->c->session, ix->c->uri, NULL, NULL,
 	                                     &k);
 	if (rc)
 		return mdl_wt(err, rc, ix->name);

@@ -26,7 +26,7 @@ static int cursor_new(mdl_coll *c, mdl_cursor **out, mdl_err *err)
 	if (!k)
 		return mdl_fail(err, MDL_ENO_MEMORY, "no memory");
 	k->c = c;
-	int rc = c->s->open_cursor(c->s, NULL, c->rs, NULL, &k->rs);
+	int rc = c->s->open_cursor(c->s, c->rs->uri, NULL, NULL, &k->rs);
 	if (rc) {
 		free(k);
 		return mdl_wt(err, rc, "open a scan");
@@ -88,7 +88,7 @@ int mdl_index_scan_open(mdl_coll *c, const char *index,
 	if (rc)
 		return rc;
 	if ((rc = set_bounds(k, x, b ? b : &all, err)) == 0 &&
-	    (rc = c->s->open_cursor(c->s, NULL, x->c, NULL, &k->ix)) != 0)
+	    (rc = c->s->open_cursor(c->s, x->c->uri, NULL, NULL, &k->ix)) != 0)
 		rc = mdl_wt(err, rc, "open an index scan");
 	if (rc) {
 		mdl_cursor_close(k);
