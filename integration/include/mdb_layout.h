@@ -73,6 +73,7 @@ enum {
 #define MDL_INDEXES_MAX 64    /* per collection, MongoDB's limit */
 #define MDL_FIELDS_MAX 32     /* per index key pattern, MongoDB's limit */
 #define MDL_DEPTH_MAX 100     /* nesting levels of an indexed value */
+#define MDL_BSON_DEPTH_MAX 180 /* of a stored document, MongoDB's limit */
 
 typedef struct mdl_err {
 	int code;                 /* MDL_E*, 0 if none */
@@ -141,7 +142,9 @@ int mdl_coll_open(mdl_store *st, WT_SESSION *s, const char *ns,
                   mdl_coll **out, mdl_err *err);
 void mdl_coll_close(mdl_coll *c);
 
-/* doc needs an _id (not an array, regex or undefined); *rid may be NULL. */
+/* doc needs an _id (not an array, regex or undefined); *rid may be NULL.
+ * Its structure is checked (every length, nesting up to
+ * MDL_BSON_DEPTH_MAX), not its UTF-8, as MongoDB does not. */
 int mdl_insert(mdl_coll *c, const bson_t *doc, int64_t *rid, mdl_err *err);
 /* Replaces record rid. old: its current document if the caller has it
  * (the one mdl_get gave, unchanged), else NULL and it is read. Only

@@ -400,6 +400,16 @@ START_TEST(duplicate_report)
 	ck_assert(bson_init_from_json(&d, "{\"_id\": [1]}", -1, NULL));
 	ck_assert_int_eq(TXN(mdl_insert(c, &d, NULL, &err)), MDL_EBAD_VALUE);
 	bson_destroy(&d);
+	/* a string's length beyond its document: the header alone is fine */
+	ck_assert(bson_init_from_json(&d, "{\"_id\": 3, \"s\": {\"t\": \"abc\"}}",
+	                              -1, NULL));
+	uint8_t bytes[64];
+	memcpy(bytes, bson_get_data(&d), d.len);
+	bytes[d.len - 10] = 0x7F; /* t's length: "abc" is 4 bytes, 9 before */
+	bson_t bad;
+	ck_assert(bson_init_static(&bad, bytes, d.len));
+	ck_assert_int_eq(TXN(mdl_insert(c, &bad, NULL, &err)), MDL_EBAD_VALUE);
+	bson_destroy(&d);
 	OK(mdl_validate(c, &err));
 	mdl_coll_close(c);
 	bson_destroy(&k);
