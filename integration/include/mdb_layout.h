@@ -96,8 +96,11 @@ typedef struct mdl_cursor mdl_cursor; /* a scan, on that session too */
 /* Creates the catalog if new, reaps tables nothing names; *out to close. */
 int mdl_open(WT_CONNECTION *conn, mdl_store **out, mdl_err *err);
 void mdl_close(mdl_store *st);    /* before the connection closes */
-/* Drops the tables no committed catalog entry names; *dropped counts
- * them (may be NULL). Session outside a transaction; see above. */
+/* Drops the tables no committed catalog entry names, on the store's own
+ * session; *dropped counts them (may be NULL). A table still in use
+ * (EBUSY) is left for the next reap. Not while another thread's create
+ * is uncommitted: its new tables are not named yet (the daemon's schema
+ * lock orders the two). */
 int mdl_reap(mdl_store *st, int *dropped, mdl_err *err);
 
 /* An empty collection with its _id_ index. MDL_ENS_EXISTS if it exists. */
@@ -127,7 +130,10 @@ int mdl_catalog_entry(mdl_store *st, WT_SESSION *s, const char *ns,
 /* key: {path: 1 or -1, ...}, dotted paths, at most MDL_FIELDS_MAX. The
  * index is built from the collection's documents in the caller's
  * transaction (large collections need the cache for it); a duplicate on
- * a unique index returns MDL_EDUP_KEY: roll back, nothing stays. */
+ * a unique index returns MDL_EDUP_KEY, a document with an array on the
+ * path MDL_ECANNOT_INDEX: roll back, and nothing stays but an unnamed
+ * table for mdl_reap. Indexes are never multikey: writes of documents
+ * with an array where an index looks are refused (MDL_ECANNOT_INDEX). */
 int mdl_create_index(mdl_store *st, WT_SESSION *s, const char *ns,
                      const char *name, const bson_t *key, int unique,
                      mdl_err *err);
@@ -148,7 +154,9 @@ void mdl_coll_close(mdl_coll *c);
 int mdl_insert(mdl_coll *c, const bson_t *doc, int64_t *rid, mdl_err *err);
 /* Replaces record rid. old: its current document if the caller has it
  * (the one mdl_get gave, unchanged), else NULL and it is read. Only
- * index keys that changed are rewritten. _id may not change. */
+ * index keys that changed are rewritten. _id may not change
+ * (MDL_EIMMUTABLE); no record rid is MDL_EINTERNAL. On any error some
+ * indexes may be rewritten already: roll back. */
 int mdl_update(mdl_coll *c, int64_t rid, const bson_t *old,
                const bson_t *doc, mdl_err *err);
 int mdl_remove(mdl_coll *c, int64_t rid, mdl_err *err);
@@ -176,9 +184,10 @@ int mdl_validate(mdl_coll *c, mdl_err *err);
 int mdl_scan_open(mdl_coll *c, mdl_cursor **out, mdl_err *err);
 
 /* An index between two bounds on its leading field's values (lo <= hi
- * in BSON order, whatever the field's direction; NULL: open); *_incl
- * non-zero to include the bound. reverse 0 walks the index in its own
- * order (as hint + sort {key pattern}), 1 in the other. */
+ * in BSON order, whatever the field's direction; NULL: open; b NULL: the
+ * whole index); *_incl non-zero to include the bound. reverse 0 walks
+ * the index in its own order (as hint + sort {key pattern}), 1 in the
+ * other. Entries with equal keys come in RecordId order. */
 struct mdl_bounds {
 	const bson_value_t *lo, *hi;
 	int lo_incl, hi_incl;

@@ -130,9 +130,11 @@ static int walk(WT_SESSION *s, const char *db, int dbs, mdl_list_fn fn,
 			r = fn(ns, &b, arg);
 			continue;
 		}
-		size_t n = (size_t)(strchr(ns, '.') - ns);
-		if (strlen(last) == n && !strncmp(last, ns, n))
-			continue;
+		const char *dot = strchr(ns, '.');
+		size_t n = dot ? (size_t)(dot - ns) : 0;
+		if (!n || n > MDL_DB_MAX || (strlen(last) == n &&
+		                             !strncmp(last, ns, n)))
+			continue; /* not a namespace we wrote, or the same db */
 		memcpy(last, ns, n);
 		last[n] = '\0';
 		r = fn(last, &b, arg);
