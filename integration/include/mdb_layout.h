@@ -187,7 +187,8 @@ int mdl_scan_open(mdl_coll *c, mdl_cursor **out, mdl_err *err);
  * in BSON order, whatever the field's direction; NULL: open; b NULL: the
  * whole index); *_incl non-zero to include the bound. reverse 0 walks
  * the index in its own order (as hint + sort {key pattern}), 1 in the
- * other. Entries with equal keys come in RecordId order. */
+ * other. Entries with equal keys come in RecordId order (reversed with
+ * reverse). */
 struct mdl_bounds {
 	const bson_value_t *lo, *hi;
 	int lo_incl, hi_incl;

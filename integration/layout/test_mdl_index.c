@@ -10,6 +10,7 @@
  */
 #include <check.h>
 #include "check_run.h"
+#include <pthread.h>
 #include <string.h>
 
 #include "refcmp.h"
@@ -416,6 +417,86 @@ START_TEST(duplicate_report)
 }
 END_TEST
 
+/* Two threads, each its own session and handle, insert overlapping _ids
+ * and update each other's: every call ends ok, duplicate or write
+ * conflict (then retried), and afterwards the indexes still match. */
+struct writer {
+	int id, oks, dups, conflicts, fails;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	WT_SESSION *s;
+	mdl_coll *c;
+	mdl_err e;
+	if (conn->open_session(conn, NULL, "isolation=snapshot", &s) ||
+	    mdl_coll_open(st, s, NS, &c, &e)) {
+		w->fails++;
+		return NULL;
+	}
+	uint64_t r = 77 + (uint64_t)w->id;
+	for (int i = 0; i < 1000; i++) {
+		bson_t d = BSON_INITIALIZER;
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		BSON_APPEND_INT32(&d, "_id", (int)((r >> 33) % 200));
+		BSON_APPEND_INT32(&d, "x", w->id);
+		for (;;) {
+			s->begin_transaction(s, NULL);
+			int rc = mdl_insert(c, &d, NULL, &e);
+			usleep(20); /* a longer transaction, more overlap */
+			if (!rc && s->commit_transaction(s, NULL) == 0) {
+				w->oks++;
+				break;
+			}
+			if (rc)
+				s->rollback_transaction(s, NULL);
+			if (rc == MDL_EDUP_KEY) {
+				w->dups++;
+				break;
+			}
+			if (rc != MDL_EWRITE_CONFLICT && rc) {
+				w->fails++;
+				break;
+			}
+			w->conflicts++;
+		}
+		bson_destroy(&d);
+	}
+	mdl_coll_close(c);
+	s->close(s, NULL);
+	return NULL;
+}
+
+START_TEST(concurrent_writers)
+{
+	bson_t k = BSON_INITIALIZER;
+	BSON_APPEND_INT32(&k, "x", 1);
+	OK(TXN(mdl_create_collection(st, ses, NS, &err)));
+	OK(TXN(mdl_create_index(st, ses, NS, "x_1", &k, 0, &err)));
+	struct writer w[2] = {{.id = 0}, {.id = 1}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, writer_main, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	fprintf(stderr, "test_mdl_index: concurrent: %d+%d duplicates, %d+%d "
+	        "conflicts\n", w[0].dups, w[1].dups, w[0].conflicts,
+	        w[1].conflicts);
+	ck_assert_int_eq(w[0].fails + w[1].fails, 0);
+	ck_assert_int_eq(w[0].oks + w[1].oks + w[0].dups + w[1].dups, 2000);
+	mdl_coll *c;
+	int64_t n, size;
+	OK(mdl_coll_open(st, ses, NS, &c, &err));
+	OK(mdl_validate(c, &err));
+	OK(mdl_coll_stats(c, &n, &size, &err));
+	ck_assert_int_eq(n, w[0].oks + w[1].oks);
+	ck_assert_int_le(n, 200);
+	mdl_coll_close(c);
+	bson_destroy(&k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mdl_index");
@@ -425,6 +506,7 @@ static Suite *suite(void)
 	tcase_add_test(t, random_ops_vs_model);
 	tcase_add_test(t, create_index_over_documents);
 	tcase_add_test(t, duplicate_report);
+	tcase_add_test(t, concurrent_writers);
 	suite_add_tcase(s, t);
 	return s;
 }
