@@ -1,8 +1,8 @@
 /*
  * check.c: what a collection holds (stats) and whether its indexes say
- * the same as its records (MongoDB's validate): every record's key in
- * every index, naming it, and no index holding more entries than there
- * are records, so index and records match one to one.
+ * the same as its records (MongoDB's validate): every record's keys in
+ * every index, naming it, and no index holding more entries than the
+ * records have keys, so entries and keys match one to one.
  */
 #include "layout.h"
 
@@ -28,29 +28,34 @@ int mdl_coll_stats(mdl_coll *c, int64_t *count, int64_t *size, mdl_err *err)
 	return 0;
 }
 
-/* doc's entry in ix is there and names rid. */
-static int has_entry(mdl_coll *c, struct ixdef *ix, const bson_t *doc,
-                     int64_t rid, mdl_err *err)
+/* doc's entries in ix are there and name rid; *keys counts them. */
+static int has_entries(mdl_coll *c, struct ixdef *ix, const bson_t *doc,
+                       int64_t rid, int64_t *keys, mdl_err *err)
 {
-	size_t n;
-	int64_t got;
-	int rc = ix_key(ix, doc, c->ka, &n, err);
-	if (rc)
-		return rc;
-	if (!ix->unique)
-		n += ix_rid_suffix(c->ka + n, rid);
-	WT_ITEM k = {.data = c->ka, .size = n};
-	ix->c->set_key(ix->c, &k);
-	if ((rc = ix->c->search(ix->c)) == 0 &&
-	    (rc = ix->c->get_value(ix->c, &got)) == 0 && got != rid)
-		return mdl_fail(err, MDL_EINTERNAL, "%s: index %s: the key of "
-		                "RecordId %lld names %lld", c->ns, ix->name,
-		                (long long)rid, (long long)got);
-	if (rc == WT_NOTFOUND)
-		return mdl_fail(err, MDL_EINTERNAL, "%s: index %s lacks RecordId "
-		                "%lld", c->ns, ix->name, (long long)rid);
-	ix->c->reset(ix->c);
-	return rc ? mdl_wt(err, rc, ix->name) : 0;
+	struct keyset *ks = &c->ks_old;
+	int rc = ix_keys(ix, doc, ks, err);
+	for (size_t i = 0; !rc && i < ks->nk; i++) {
+		int64_t got;
+		size_t n = ks->k[i].n;
+		memcpy(c->ka, ks->buf + ks->k[i].off, n);
+		if (!ix->unique)
+			n += ix_rid_suffix(c->ka + n, rid);
+		WT_ITEM k = {.data = c->ka, .size = n};
+		ix->c->set_key(ix->c, &k);
+		if ((rc = ix->c->search(ix->c)) == 0 &&
+		    (rc = ix->c->get_value(ix->c, &got)) == 0 && got != rid)
+			return mdl_fail(err, MDL_EINTERNAL, "%s: index %s: the key of "
+			                "RecordId %lld names %lld", c->ns, ix->name,
+			                (long long)rid, (long long)got);
+		if (rc == WT_NOTFOUND)
+			return mdl_fail(err, MDL_EINTERNAL, "%s: index %s lacks "
+			                "RecordId %lld", c->ns, ix->name, (long long)rid);
+		ix->c->reset(ix->c);
+		if (rc)
+			return mdl_wt(err, rc, ix->name);
+		(*keys)++;
+	}
+	return rc;
 }
 
 static int count_entries(struct ixdef *ix, int64_t *n, mdl_err *err)
@@ -70,21 +75,19 @@ static int count_entries(struct ixdef *ix, int64_t *n, mdl_err *err)
 int mdl_validate(mdl_coll *c, mdl_err *err)
 {
 	mdl_cursor *k;
-	int64_t rid, records = 0, n = 0;
+	int64_t rid, keys[MDL_INDEXES_MAX] = {0}, n = 0;
 	bson_t doc;
 	int rc = mdl_scan_open(c, &k, err);
 	if (rc)
 		return rc;
-	while (!rc && (rc = mdl_cursor_next(k, &rid, &doc, err)) == 0 && rid) {
-		records++;
+	while (!rc && (rc = mdl_cursor_next(k, &rid, &doc, err)) == 0 && rid)
 		for (int i = 0; i < c->nix && !rc; i++)
-			rc = has_entry(c, &c->ix[i], &doc, rid, err);
-	}
+			rc = has_entries(c, &c->ix[i], &doc, rid, &keys[i], err);
 	mdl_cursor_close(k);
 	for (int i = 0; i < c->nix && !rc; i++)
-		if ((rc = count_entries(&c->ix[i], &n, err)) == 0 && n != records)
+		if ((rc = count_entries(&c->ix[i], &n, err)) == 0 && n != keys[i])
 			rc = mdl_fail(err, MDL_EINTERNAL, "%s: index %s has %lld "
-			              "entries for %lld records", c->ns, c->ix[i].name,
-			              (long long)n, (long long)records);
+			              "entries for %lld keys", c->ns, c->ix[i].name,
+			              (long long)n, (long long)keys[i]);
 	return rc;
 }

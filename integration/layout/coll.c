@@ -104,48 +104,57 @@ void mdl_coll_close(mdl_coll *c)
 		if (c->ix[i].c)
 			c->ix[i].c->close(c->ix[i].c);
 	bson_destroy(&c->entry);
+	free(c->ks_old.buf);
+	free(c->ks_old.k);
+	free(c->ks_new.buf);
+	free(c->ks_new.k);
 	free(c);
 }
 
-/* The full key of doc in ix: the key, then the RecordId if not unique. */
-static int entry_key(const struct ixdef *ix, const bson_t *doc, int64_t rid,
-                     uint8_t *buf, size_t *len, mdl_err *err)
+/* The entry's key into c->ka: the key, then the RecordId if not unique. */
+static size_t entry_key(mdl_coll *c, const struct ixdef *ix,
+                        const struct keyset *ks, size_t i, int64_t rid)
 {
-	int rc = ix_key(ix, doc, buf, len, err);
-	if (!rc && !ix->unique)
-		*len += ix_rid_suffix(buf + *len, rid);
-	return rc;
+	size_t n = ks->k[i].n;
+	memcpy(c->ka, ks->buf + ks->k[i].off, n);
+	return ix->unique ? n : n + ix_rid_suffix(c->ka + n, rid);
 }
 
-int ix_insert(mdl_coll *c, struct ixdef *ix, const bson_t *doc, int64_t rid,
-              mdl_err *err)
+static int put_key(mdl_coll *c, struct ixdef *ix, const struct keyset *ks,
+                   size_t i, const bson_t *doc, int64_t rid, mdl_err *err)
 {
-	size_t n;
-	int rc = entry_key(ix, doc, rid, c->ka, &n, err);
-	if (rc)
-		return rc;
-	WT_ITEM k = {.data = c->ka, .size = n};
+	WT_ITEM k = {.data = c->ka, .size = entry_key(c, ix, ks, i, rid)};
 	ix->c->set_key(ix->c, &k);
 	ix->c->set_value(ix->c, rid);
-	if ((rc = ix->c->insert(ix->c)) == WT_DUPLICATE_KEY) {
+	int rc = ix->c->insert(ix->c);
+	if (rc == WT_DUPLICATE_KEY) {
 		if (err)
-			ix_dupkey(ix, doc, err);
+			ix_dupkey(ix, doc, ks->multi ? &ks->k[i].v : NULL, err);
 		return mdl_fail(err, MDL_EDUP_KEY, "E11000 duplicate key error "
 		                "collection: %s index: %s", c->ns, ix->name);
 	}
 	return rc ? mdl_wt(err, rc, ix->name) : 0;
 }
 
-static int ix_remove(mdl_coll *c, struct ixdef *ix, const uint8_t *key,
-                     size_t n, mdl_err *err)
+static int del_key(mdl_coll *c, struct ixdef *ix, const struct keyset *ks,
+                   size_t i, int64_t rid, mdl_err *err)
 {
-	WT_ITEM k = {.data = key, .size = n};
+	WT_ITEM k = {.data = c->ka, .size = entry_key(c, ix, ks, i, rid)};
 	ix->c->set_key(ix->c, &k);
 	int rc = ix->c->remove(ix->c);
 	if (rc == WT_NOTFOUND)
 		return mdl_fail(err, MDL_EINTERNAL, "%s: index %s lacks an entry",
 		                c->ns, ix->name);
 	return rc ? mdl_wt(err, rc, ix->name) : 0;
+}
+
+int ix_insert(mdl_coll *c, struct ixdef *ix, const bson_t *doc, int64_t rid,
+              mdl_err *err)
+{
+	int rc = ix_keys(ix, doc, &c->ks_new, err);
+	for (size_t i = 0; !rc && i < c->ks_new.nk; i++)
+		rc = put_key(c, ix, &c->ks_new, i, doc, rid, err);
+	return rc;
 }
 
 /* Every element's length within its document, at every level (what
@@ -222,22 +231,37 @@ int mdl_get(mdl_coll *c, int64_t rid, bson_t *doc, int *found, mdl_err *err)
 	return read_doc(c->rs, rid, doc, found, err);
 }
 
-/* Index ix from old's key to doc's: nothing if it did not change. */
+static int kcmp(const struct keyset *a, size_t i, const struct keyset *b,
+                size_t j)
+{
+	const struct kref *x = &a->k[i], *y = &b->k[j];
+	int r = memcmp(a->buf + x->off, b->buf + y->off, x->n < y->n ? x->n : y->n);
+	return r ? r : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Index ix from old's keys to doc's: both sorted, so one merge finds
+ * the keys to remove and to add; nothing if none changed. */
 static int ix_move(mdl_coll *c, struct ixdef *ix, int64_t rid,
                    const bson_t *old, const bson_t *doc, mdl_err *err)
 {
-	size_t na, nb;
-	int rc = entry_key(ix, old, rid, c->ka, &na, err);
-	if (rc || (rc = entry_key(ix, doc, rid, c->kb, &nb, err)))
+	struct keyset *o = &c->ks_old, *n = &c->ks_new;
+	int rc = ix_keys(ix, old, o, err);
+	if (rc || (rc = ix_keys(ix, doc, n, err)))
 		return rc;
-	if (na == nb && !memcmp(c->ka, c->kb, na))
-		return 0;
-	if (ix == &c->ix[0])
-		return mdl_fail(err, MDL_EIMMUTABLE, "the (immutable) field '_id' "
-		                "was found to have been altered");
-	if ((rc = ix_remove(c, ix, c->ka, na, err)) != 0)
-		return rc;
-	return ix_insert(c, ix, doc, rid, err);
+	size_t i = 0, j = 0;
+	while (!rc && (i < o->nk || j < n->nk)) {
+		int r = i == o->nk ? 1 : j == n->nk ? -1 : kcmp(o, i, n, j);
+		if (r && ix == &c->ix[0])
+			return mdl_fail(err, MDL_EIMMUTABLE, "the (immutable) field "
+			                "'_id' was found to have been altered");
+		if (r < 0)
+			rc = del_key(c, ix, o, i++, rid, err);
+		else if (r > 0)
+			rc = put_key(c, ix, n, j++, doc, rid, err);
+		else
+			i++, j++;
+	}
+	return rc;
 }
 
 int mdl_update(mdl_coll *c, int64_t rid, const bson_t *old, const bson_t *doc,
@@ -278,9 +302,10 @@ int mdl_remove(mdl_coll *c, int64_t rid, mdl_err *err)
 		return mdl_fail(err, MDL_EINTERNAL, "no RecordId %lld",
 		                (long long)rid);
 	for (int i = 0; i < c->nix && !rc; i++) {
-		size_t n;
-		if ((rc = entry_key(&c->ix[i], &doc, rid, c->ka, &n, err)) == 0)
-			rc = ix_remove(c, &c->ix[i], c->ka, n, err);
+		struct keyset *ks = &c->ks_old;
+		rc = ix_keys(&c->ix[i], &doc, ks, err);
+		for (size_t j = 0; !rc && j < ks->nk; j++)
+			rc = del_key(c, &c->ix[i], ks, j, rid, err);
 	}
 	if (rc)
 		return rc;

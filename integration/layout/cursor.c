@@ -5,6 +5,10 @@
  * prefix-free and whatever follows it in a key (another field's type
  * byte, possibly inverted, or the RecordId mark) is below 0xFF: the
  * keys starting with P are exactly those in [P, P 0xFF).
+ *
+ * A document with an array in a multikey index has an entry per
+ * element: the scan gives it once, at its first entry, remembering the
+ * RecordIds of such documents only (memory: 16 bytes per one given).
  */
 #include "layout.h"
 
@@ -17,8 +21,42 @@ struct mdl_cursor {
 	int reverse, started, done;
 	size_t nlo, nhi;
 	int has_lo, has_hi;
+	const struct ixdef *x;
+	int64_t *seen;           /* open addressing, 0 free */
+	size_t nseen, cap;
 	uint8_t lo[MDL_KEY_MAX + 1], hi[MDL_KEY_MAX + 1];
 };
+
+static size_t slot(const int64_t *t, size_t cap, int64_t rid)
+{
+	size_t i = (size_t)((uint64_t)rid * 0x9E3779B97F4A7C15ull) & (cap - 1);
+	while (t[i] && t[i] != rid)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* 1 if rid was given already, else remembers it; -1: no memory. */
+static int seen_before(mdl_cursor *k, int64_t rid)
+{
+	if (2 * (k->nseen + 1) > k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 64;
+		int64_t *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return -1;
+		for (size_t i = 0; i < k->cap; i++)
+			if (k->seen[i])
+				t[slot(t, cap, k->seen[i])] = k->seen[i];
+		free(k->seen);
+		k->seen = t;
+		k->cap = cap;
+	}
+	size_t i = slot(k->seen, k->cap, rid);
+	if (k->seen[i])
+		return 1;
+	k->seen[i] = rid;
+	k->nseen++;
+	return 0;
+}
 
 static int cursor_new(mdl_coll *c, mdl_cursor **out, mdl_err *err)
 {
@@ -87,6 +125,7 @@ int mdl_index_scan_open(mdl_coll *c, const char *index,
 	int rc = cursor_new(c, &k, err);
 	if (rc)
 		return rc;
+	k->x = x;
 	if ((rc = set_bounds(k, x, b ? b : &all, err)) == 0 &&
 	    (rc = c->s->open_cursor(c->s, x->c->uri, NULL, NULL, &k->ix)) != 0)
 		rc = mdl_wt(err, rc, "open an index scan");
@@ -152,12 +191,20 @@ int mdl_cursor_next(mdl_cursor *k, int64_t *rid, bson_t *doc, mdl_err *err)
 		    (rc = k->rs->get_value(k->rs, &v)) == 0 && doc &&
 		    !bson_init_static(doc, v.data, v.size))
 			return mdl_fail(err, MDL_EINTERNAL, "bad BSON record");
-	} else if ((rc = ix_step(k, rid)) == 0) {
-		if ((rc = read_doc(k->rs, *rid, doc ? doc : &tmp, &found, err)))
-			return rc;
-		if (!found)
-			return mdl_fail(err, MDL_EINTERNAL, "an index names RecordId "
-			                "%lld, which does not exist", (long long)*rid);
+	} else {
+		bson_t *d = doc ? doc : &tmp;
+		int again = 1;
+		while (again && (rc = ix_step(k, rid)) == 0) {
+			if ((rc = read_doc(k->rs, *rid, d, &found, err)))
+				return rc;
+			if (!found)
+				return mdl_fail(err, MDL_EINTERNAL, "an index names "
+				                "RecordId %lld, which does not exist",
+				                (long long)*rid);
+			again = ix_is_multikey_doc(k->x, d) ? seen_before(k, *rid) : 0;
+			if (again < 0)
+				return mdl_fail(err, MDL_ENO_MEMORY, "no memory");
+		}
 	}
 	if (rc == WT_NOTFOUND) {
 		k->done = 1;
@@ -176,5 +223,6 @@ void mdl_cursor_close(mdl_cursor *k)
 	if (k->ix)
 		k->ix->close(k->ix);
 	k->rs->close(k->rs);
+	free(k->seen);
 	free(k);
 }

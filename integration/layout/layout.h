@@ -43,8 +43,28 @@ struct ixdef {
 /* The encoded key of doc for ix (without the RecordId). */
 int ix_key(const struct ixdef *ix, const bson_t *doc, uint8_t *out,
            size_t *len, mdl_err *err);
-/* err->dupkey: {field: value} of doc for ix. */
-void ix_dupkey(const struct ixdef *ix, const bson_t *doc, mdl_err *err);
+/* err->dupkey: {field: value} of doc for ix, or {field: elem}. */
+void ix_dupkey(const struct ixdef *ix, const bson_t *doc,
+               const bson_value_t *elem, mdl_err *err);
+
+/* All of a document's keys in one index: one, or for an array in a
+ * single-field index one per distinct element, sorted by their bytes. */
+#define KEYSET_MAX (64 << 20)
+struct kref {
+	size_t off, n;
+	bson_value_t v;             /* the element (multikey), into the doc */
+};
+struct keyset {
+	uint8_t *buf;
+	size_t len, cap;
+	struct kref *k;
+	size_t nk, kcap;
+	int multi;                  /* the keys are an array's elements */
+};
+int ix_keys(const struct ixdef *ix, const bson_t *doc, struct keyset *ks,
+            mdl_err *err);
+/* doc has an array where ix, a single-field index, looks. */
+int ix_is_multikey_doc(const struct ixdef *ix, const bson_t *doc);
 /* Checks a key pattern: MDL_EBAD_VALUE and why. */
 int ix_check_pattern(const bson_t *key, mdl_err *err);
 /* Appends the RecordId suffix of a non-unique key. */
@@ -89,6 +109,7 @@ struct mdl_coll {
 	int nix;
 	struct ixdef ix[MDL_INDEXES_MAX];
 	uint8_t ka[MDL_KEY_MAX + 16], kb[MDL_KEY_MAX + 16];
+	struct keyset ks_old, ks_new;   /* scratch, grown as needed */
 };
 /* The handle's definitions from its entry (also for catalog.c). */
 int coll_parse(mdl_coll *c, mdl_err *err);

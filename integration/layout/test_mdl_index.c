@@ -31,8 +31,11 @@ static const struct mix ixs[] = {
 	{"a_1", {"a"}, {0}, 1, 0},
 	{"b_-1_a_1", {"b", "a"}, {1, 0}, 2, 0},
 	{"cd_1", {"c.d"}, {0}, 1, 1},
+	{"m_1", {"m"}, {0}, 1, 0},     /* multikey */
+	{"u_-1", {"u"}, {1}, 1, 1},    /* multikey, unique, descending */
 };
-#define NIX 4
+#define NIX 6
+#define KEYS_MAX 8
 
 struct mdoc {
 	int64_t rid;
@@ -65,13 +68,6 @@ static int key_cmp(const struct mix *x, const bson_t *a, const bson_t *b,
 	return 0;
 }
 
-static int by_index(const void *pa, const void *pb)
-{
-	const struct mdoc *a = pa, *b = pb;
-	int r = key_cmp(sort_ix, a->doc, b->doc, sort_ix->nf);
-	return r ? r : SGN(a->rid - b->rid);
-}
-
 static void add_field(bson_t *d, const char *k)
 {
 	int p = rnd_n(100);
@@ -98,14 +94,111 @@ static bson_t *random_doc(int id)
 		BSON_APPEND_INT32(&c, "d", rnd_n(400));
 		bson_append_document_end(d, &c);
 	}
+	bson_t arr;
+	char k[4];
+	if (rnd_n(3)) { /* m: any values, nested arrays and documents too */
+		BSON_APPEND_ARRAY_BEGIN(d, "m", &arr);
+		for (int i = 0, n = rnd_n(4); i < n; i++) {
+			snprintf(k, sizeof(k), "%d", i);
+			gen_value(&arr, k, rnd_n(4) ? 3 : 1);
+		}
+		bson_append_array_end(d, &arr);
+	} else {
+		gen_value(d, "m", 3);
+	}
+	if (rnd_n(2)) { /* u: unique among all documents' elements */
+		BSON_APPEND_ARRAY_BEGIN(d, "u", &arr);
+		for (int i = 0, n = 1 + rnd_n(3); i < n; i++) {
+			snprintf(k, sizeof(k), "%d", i);
+			bson_append_int32(&arr, k, -1, rnd_n(1500));
+		}
+		bson_append_array_end(d, &arr);
+	} else {
+		BSON_APPEND_INT32(d, "u", 1500 + rnd_n(1000000));
+	}
 	return d;
 }
 
+/* Only a compound index refuses arrays (the model's dotted paths never
+ * cross one). */
 static int has_array(const struct mix *x, const bson_t *d)
 {
-	for (int i = 0; i < x->nf; i++)
+	for (int i = 0; x->nf > 1 && i < x->nf; i++)
 		if (mval(d, x->f[i]).value_type == BSON_TYPE_ARRAY)
 			return 1;
+	return 0;
+}
+
+/* A single-field index's key values for d: the distinct elements of an
+ * array (undefined for an empty one), else the value. */
+static int mkeys(const struct mix *x, const bson_t *d, bson_value_t *out)
+{
+	bson_value_t v = mval(d, x->f[0]);
+	bson_iter_t it;
+	int n = 0;
+	if (v.value_type != BSON_TYPE_ARRAY) {
+		out[0] = v;
+		return 1;
+	}
+	bson_iter_init_from_data(&it, v.value.v_doc.data, v.value.v_doc.data_len);
+	while (bson_iter_next(&it)) {
+		const bson_value_t *e = bson_iter_value(&it);
+		int dup = 0;
+		for (int i = 0; i < n; i++)
+			dup |= ref_cmp(&out[i], e) == 0;
+		if (!dup && n < KEYS_MAX)
+			out[n++] = *e;
+	}
+	if (!n)
+		out[n++].value_type = BSON_TYPE_UNDEFINED;
+	return n;
+}
+
+static int in_set(const bson_value_t *set, int n, const bson_value_t *v)
+{
+	for (int i = 0; i < n; i++)
+		if (!ref_cmp(&set[i], v))
+			return 1;
+	return 0;
+}
+
+/* Index x: the keys of d are those of e (as sets). */
+static int same_keys(const struct mix *x, const bson_t *d, const bson_t *e)
+{
+	if (x->nf > 1)
+		return key_cmp(x, d, e, x->nf) == 0;
+	bson_value_t a[KEYS_MAX], b[KEYS_MAX];
+	int na = mkeys(x, d, a), nb = mkeys(x, e, b);
+	for (int i = 0; i < na; i++)
+		if (!in_set(b, nb, &a[i]))
+			return 0;
+	for (int i = 0; i < nb; i++)
+		if (!in_set(a, na, &b[i]))
+			return 0;
+	return 1;
+}
+
+/* A key doc adds to unique index x (not one self had) that another
+ * document has. */
+static int clashes(const struct mix *x, const bson_t *doc, int self)
+{
+	bson_value_t nk[KEYS_MAX], ok[KEYS_MAX], other[KEYS_MAX];
+	if (x->nf > 1) {
+		for (int j = 0; j < nmodel; j++)
+			if (j != self && !key_cmp(x, model[j].doc, doc, x->nf))
+				return 1;
+		return 0;
+	}
+	int nn = mkeys(x, doc, nk), no = self >= 0 ? mkeys(x, model[self].doc, ok)
+	                                           : 0;
+	for (int i = 0; i < nn; i++) {
+		if (in_set(ok, no, &nk[i]))
+			continue;
+		for (int j = 0; j < nmodel; j++)
+			if (j != self && in_set(other, mkeys(x, model[j].doc, other),
+			                        &nk[i]))
+				return 1;
+	}
 	return 0;
 }
 
@@ -115,20 +208,19 @@ static int predict(const bson_t *doc, int self, int *which)
 {
 	for (int i = 0; i < NIX; i++) {
 		*which = i;
-		if (self >= 0 && key_cmp(&ixs[i], model[self].doc, doc, ixs[i].nf) == 0)
-			continue; /* unchanged key: not touched */
+		if (self >= 0 && same_keys(&ixs[i], model[self].doc, doc))
+			continue; /* unchanged keys: not touched */
 		if (i == 0 && self >= 0)
 			return MDL_EIMMUTABLE;
 		if (has_array(&ixs[i], doc))
 			return MDL_ECANNOT_INDEX;
-		for (int j = 0; ixs[i].unique && j < nmodel; j++)
-			if (j != self && !key_cmp(&ixs[i], model[j].doc, doc, ixs[i].nf))
-				return MDL_EDUP_KEY;
+		if (ixs[i].unique && clashes(&ixs[i], doc, self))
+			return MDL_EDUP_KEY;
 	}
 	return 0;
 }
 
-static int n_dup, n_array, n_immutable, n_ok;
+static int n_dup, n_array, n_immutable, n_ok, n_multi;
 
 static void check_outcome(int rc, int want, int which)
 {
@@ -149,6 +241,7 @@ static void op_insert(mdl_coll *c)
 	int64_t rid;
 	int rc = TXN(mdl_insert(c, d, &rid, &err));
 	check_outcome(rc, want, which);
+	n_multi += rc == 0 && mval(d, "u").value_type == BSON_TYPE_ARRAY;
 	if (rc == 0 && nmodel < SLOTS) {
 		model[nmodel].rid = rid;
 		model[nmodel++].doc = d;
@@ -196,44 +289,76 @@ static void op_remove(mdl_coll *c)
 	model[s] = model[--nmodel];
 }
 
-/* The leading value of slot s is within b. */
-static int in_bounds(const struct mix *x, const bson_t *doc,
-                     const struct mdl_bounds *b)
+static int in_bounds(const bson_value_t *v, const struct mdl_bounds *b)
 {
-	bson_value_t v = mval(doc, x->f[0]);
-	int lo = b->lo ? ref_cmp(&v, b->lo) : 1;
-	int hi = b->hi ? ref_cmp(&v, b->hi) : -1;
+	int lo = b->lo ? ref_cmp(v, b->lo) : 1;
+	int hi = b->hi ? ref_cmp(v, b->hi) : -1;
 	return (lo > 0 || (lo == 0 && b->lo_incl)) &&
 	       (hi < 0 || (hi == 0 && b->hi_incl));
 }
 
+/* One index entry of the model: a document and, for a single-field
+ * index, the key value (an element, for an array). */
+struct ent {
+	bson_value_t v;
+	int64_t rid;
+	const bson_t *doc;
+};
+
+static int by_entry(const void *pa, const void *pb)
+{
+	const struct ent *a = pa, *b = pb;
+	int r = sort_ix->nf > 1 ? key_cmp(sort_ix, a->doc, b->doc, sort_ix->nf)
+	                        : ref_cmp(&a->v, &b->v) * (sort_ix->desc[0] ? -1 : 1);
+	return r ? r : SGN(a->rid - b->rid);
+}
+
 static void compare_scan(mdl_coll *c, int i, const struct mdl_bounds *b)
 {
-	static struct mdoc want[SLOTS];
-	int n = 0;
-	for (int j = 0; j < nmodel; j++)
-		if (!b || in_bounds(&ixs[i], model[j].doc, b))
-			want[n++] = model[j];
-	sort_ix = &ixs[i];
-	qsort(want, (size_t)n, sizeof(*want), by_index);
+	static struct ent want[SLOTS * KEYS_MAX];
+	const struct mix *x = &ixs[i];
+	int n = 0, rev = b && b->reverse;
+	for (int j = 0; j < nmodel; j++) {
+		bson_value_t ks[KEYS_MAX];
+		int nk = x->nf > 1 ? 1 : mkeys(x, model[j].doc, ks);
+		if (x->nf > 1)
+			ks[0] = mval(model[j].doc, x->f[0]);
+		for (int k = 0; k < nk; k++)
+			if (!b || in_bounds(&ks[k], b))
+				want[n++] = (struct ent){ks[k], model[j].rid, model[j].doc};
+	}
+	sort_ix = x;
+	qsort(want, (size_t)n, sizeof(*want), by_entry);
+	if (rev)
+		for (int j = 0; j < n / 2; j++) {
+			struct ent t = want[j];
+			want[j] = want[n - 1 - j];
+			want[n - 1 - j] = t;
+		}
+	int m = 0; /* each document once, at its first entry */
+	for (int j = 0; j < n; j++) {
+		int dup = 0;
+		for (int k = 0; k < m && !dup; k++)
+			dup = want[k].rid == want[j].rid;
+		if (!dup)
+			want[m++] = want[j];
+	}
 	mdl_cursor *k;
 	int64_t rid;
 	bson_t doc;
-	int rev = b && b->reverse;
-	OK(mdl_index_scan_open(c, ixs[i].name, b, &k, &err));
+	OK(mdl_index_scan_open(c, x->name, b, &k, &err));
 	for (int j = 0;; j++) {
 		OK(mdl_cursor_next(k, &rid, &doc, &err));
 		if (!rid) {
-			ck_assert_int_eq(j, n);
+			ck_assert_int_eq(j, m);
 			break;
 		}
-		ck_assert_msg(j < n, "%s: more entries than the model's %d",
-		              ixs[i].name, n);
-		const struct mdoc *m = &want[rev ? n - 1 - j : j];
-		ck_assert_msg(rid == m->rid, "%s: entry %d is RecordId %lld, the "
-		              "model says %lld", ixs[i].name, j, (long long)rid,
-		              (long long)m->rid);
-		ck_assert(bson_equal(&doc, m->doc));
+		ck_assert_msg(j < m, "%s: more entries than the model's %d",
+		              x->name, m);
+		ck_assert_msg(rid == want[j].rid, "%s: entry %d is RecordId %lld, "
+		              "the model says %lld", x->name, j, (long long)rid,
+		              (long long)want[j].rid);
+		ck_assert(bson_equal(&doc, want[j].doc));
 	}
 	mdl_cursor_close(k);
 }
@@ -316,6 +441,7 @@ START_TEST(random_ops_vs_model)
 	        n_immutable);
 	ck_assert_int_gt(nmodel, 20);
 	ck_assert(n_dup > 50 && n_array > 20 && n_immutable > 5);
+	ck_assert(n_multi > 100);
 	check_all(c);
 	mdl_coll_close(c);
 }
