@@ -60,7 +60,8 @@ enum {
 	MDL_EINDEX_OPTS = 85,         /* IndexOptionsConflict */
 	MDL_EINDEX_KEYS = 86,         /* IndexKeySpecsConflict */
 	MDL_EIMMUTABLE = 66,          /* ImmutableField: _id changed */
-	MDL_ECANNOT_INDEX = 67,       /* CannotCreateIndex: an array value */
+	MDL_ECANNOT_INDEX = 67,       /* CannotCreateIndex: an array where
+	                                 an index cannot take one */
 	MDL_EWRITE_CONFLICT = 112,    /* WriteConflict: WT_ROLLBACK */
 	MDL_EKEY_TOO_LONG = 17280,    /* KeyTooLong: over MDL_KEY_MAX */
 	MDL_EDUP_KEY = 11000,         /* DuplicateKey: err->index, err->dupkey */
@@ -130,10 +131,13 @@ int mdl_catalog_entry(mdl_store *st, WT_SESSION *s, const char *ns,
 /* key: {path: 1 or -1, ...}, dotted paths, at most MDL_FIELDS_MAX. The
  * index is built from the collection's documents in the caller's
  * transaction (large collections need the cache for it); a duplicate on
- * a unique index returns MDL_EDUP_KEY, a document with an array on the
- * path MDL_ECANNOT_INDEX: roll back, and nothing stays but an unnamed
- * table for mdl_reap. Indexes are never multikey: writes of documents
- * with an array where an index looks are refused (MDL_ECANNOT_INDEX). */
+ * a unique index returns MDL_EDUP_KEY, a document it cannot index
+ * MDL_ECANNOT_INDEX: roll back, and nothing stays but an unnamed table
+ * for mdl_reap. Multikey: an array as the value of a single-field
+ * index's path gives an entry per distinct element (an empty array one
+ * undefined entry, ordered as null; a nested array is one element); an
+ * array in a compound index's field, or inside a dotted path (a.b with
+ * a an array), is refused, on every write (MDL_ECANNOT_INDEX). */
 int mdl_create_index(mdl_store *st, WT_SESSION *s, const char *ns,
                      const char *name, const bson_t *key, int unique,
                      mdl_err *err);
@@ -188,7 +192,8 @@ int mdl_scan_open(mdl_coll *c, mdl_cursor **out, mdl_err *err);
  * whole index); *_incl non-zero to include the bound. reverse 0 walks
  * the index in its own order (as hint + sort {key pattern}), 1 in the
  * other. Entries with equal keys come in RecordId order (reversed with
- * reverse). */
+ * reverse). A document with several elements in range (multikey) comes
+ * once, at its first. */
 struct mdl_bounds {
 	const bson_value_t *lo, *hi;
 	int lo_incl, hi_incl;

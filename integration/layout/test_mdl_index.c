@@ -520,6 +520,26 @@ START_TEST(duplicate_report)
 	ck_assert_str_eq(j, "{ \"u\" : \"x\", \"v.w\" : 2.0 }");
 	bson_free(j);
 	bson_destroy(&d);
+	/* a multikey unique index reports the element */
+	bson_t kt = BSON_INITIALIZER;
+	BSON_APPEND_INT32(&kt, "t", 1);
+	mdl_coll_close(c);
+	OK(TXN(mdl_create_index(st, ses, NS, "t_1", &kt, 1, &err)));
+	OK(mdl_coll_open(st, ses, NS, &c, &err));
+	ck_assert(bson_init_from_json(&d, "{\"_id\": 10, \"u\": 10, "
+	                              "\"t\": [1, 2, 2]}", -1, NULL));
+	OK(TXN(mdl_insert(c, &d, NULL, &err))); /* 2 twice in one: one entry */
+	bson_destroy(&d);
+	ck_assert(bson_init_from_json(&d, "{\"_id\": 11, \"u\": 11, "
+	                              "\"t\": [3, 2]}", -1, NULL));
+	ck_assert_int_eq(TXN(mdl_insert(c, &d, NULL, &err)), MDL_EDUP_KEY);
+	ck_assert_str_eq(err.index, "t_1");
+	ck_assert(bson_init_static(&got, err.dupkey, err.dupkey_len));
+	j = bson_as_relaxed_extended_json(&got, NULL);
+	ck_assert_str_eq(j, "{ \"t\" : 2 }");
+	bson_free(j);
+	bson_destroy(&d);
+	bson_destroy(&kt);
 	/* no _id, bad BSON, _id array: refused */
 	ck_assert(bson_init_from_json(&d, "{\"u\": 1}", -1, NULL));
 	ck_assert_int_eq(TXN(mdl_insert(c, &d, NULL, &err)), MDL_EBAD_VALUE);
