@@ -212,7 +212,7 @@ static void gen_doc(bson_t *p, const char *k, int depth, int array)
 {
 	static const char *names[] = {"", "a", "b", "ab"};
 	bson_t c;
-	char key[8];
+	char key[16];
 	int n = rnd_n(4);
 	if (array)
 		bson_append_array_begin(p, k, -1, &c);
@@ -230,7 +230,7 @@ static void gen_doc(bson_t *p, const char *k, int depth, int array)
 
 static void gen_value(bson_t *p, const char *k, int depth)
 {
-	char s[8];
+	char s[16];
 	size_t n;
 	uint8_t bin[3] = {(uint8_t)rnd_n(3), 0xFF, 0};
 	bson_oid_t oid;

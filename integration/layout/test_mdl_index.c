@@ -95,7 +95,7 @@ static bson_t *random_doc(int id)
 		bson_append_document_end(d, &c);
 	}
 	bson_t arr;
-	char k[4];
+	char k[16];
 	if (rnd_n(3)) { /* m: any values, nested arrays and documents too */
 		BSON_APPEND_ARRAY_BEGIN(d, "m", &arr);
 		for (int i = 0, n = rnd_n(4); i < n; i++) {
