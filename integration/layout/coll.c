@@ -22,12 +22,12 @@ static int open_cursor(WT_SESSION *s, const char *ident, const char *cfg,
 static int parse_index(mdl_coll *c, bson_iter_t *ix, mdl_err *err)
 {
 	bson_iter_t f;
-	struct ixdef *x = &c->ix[c->nix];
 	const uint8_t *data;
 	uint32_t len;
-	memset(x, 0, sizeof(*x));
 	if (c->nix >= MDL_INDEXES_MAX || !bson_iter_recurse(ix, &f))
 		return mdl_fail(err, MDL_EINTERNAL, "%s: bad catalog entry", c->ns);
+	struct ixdef *x = &c->ix[c->nix];
+	memset(x, 0, sizeof(*x));
 	while (bson_iter_next(&f)) {
 		const char *k = bson_iter_key(&f);
 		if (!strcmp(k, "name") && BSON_ITER_HOLDS_UTF8(&f))

@@ -72,7 +72,7 @@ size_t ix_rid_suffix(uint8_t *p, int64_t rid);
 
 /* ---- catalog.c ---- */
 struct rsctr {                   /* one record store's RecordId counter */
-	char ident[IDENT_MAX];
+	char ident[IDENT_MAX + 8];   /* its URI */
 	_Atomic int64_t next;
 	struct rsctr *link;
 };
