@@ -153,6 +153,7 @@ int env_close(struct env *e, char *err, size_t len)
 		e->flusher_on = 0;
 	}
 	if (e->st.conn) {
+		store_close(&e->st);
 		int r = e->st.conn->close(e->st.conn, NULL);
 		if (r && !rc)
 			snprintf(err, len, "close: %s", wiredtiger_strerror(r));

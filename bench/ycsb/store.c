@@ -15,35 +15,57 @@
 
 #define MAX_RETRIES 10000 /* write conflicts on one operation */
 
+/* An mdl_ error as the WiredTiger return the phases count on: a write
+ * conflict is WT_ROLLBACK (retried), a duplicate WT_DUPLICATE_KEY. */
+static int wt_rc(struct sess *x, int code, const mdl_err *e)
+{
+	if (!code)
+		return 0;
+	if (x)
+		snprintf(x->err, sizeof(x->err), "%s", e->msg);
+	if (code == MDL_EWRITE_CONFLICT)
+		return WT_ROLLBACK;
+	if (code == MDL_EDUP_KEY)
+		return WT_DUPLICATE_KEY;
+	return e->wt ? e->wt : EIO;
+}
+
 int store_create(struct store *st)
 {
 	WT_SESSION *s;
-	int rc = st->conn->open_session(st->conn, NULL, NULL, &s);
+	mdl_err e;
+	int rc = mdl_open(st->conn, &st->mdl, &e);
 	if (rc)
+		return wt_rc(NULL, rc, &e);
+	if ((rc = st->conn->open_session(st->conn, NULL, NULL, &s)) != 0)
 		return rc;
-	/* MongoDB: collection key_format=q,value_format=u; the _id index's
-	 * key is a KeyString, here the key itself, its value the RecordId. */
-	rc = s->create(s, COLL_URI, "key_format=q,value_format=u");
-	if (!rc)
-		rc = s->create(s, INDEX_URI, "key_format=S,value_format=q");
+	/* The layout's catalog write is ours to commit; its tables are
+	 * created at once (mdb_layout.h). */
+	if ((rc = s->begin_transaction(s, NULL)) == 0) {
+		rc = wt_rc(NULL, mdl_create_collection(st->mdl, s, YCSB_NS, &e), &e);
+		rc = rc ? (s->rollback_transaction(s, NULL), rc)
+		        : s->commit_transaction(s, NULL);
+	}
 	s->close(s, NULL);
-	atomic_store(&st->next_rid, 1);
 	return rc;
+}
+
+void store_close(struct store *st)
+{
+	mdl_close(st->mdl);
+	st->mdl = NULL;
 }
 
 int sess_open(struct store *st, struct sess *x)
 {
+	mdl_err e;
 	memset(x, 0, sizeof(*x));
 	x->st = st;
 	WT_CONNECTION *c = st->conn;
 	int rc = c->open_session(c, NULL, "isolation=snapshot", &x->s);
 	if (!rc)
-		rc = x->s->open_cursor(x->s, COLL_URI, NULL, NULL, &x->coll);
-	/* overwrite=false: a second insert of a key is WT_DUPLICATE_KEY,
-	 * as the unique _id index refuses it */
-	if (!rc)
-		rc = x->s->open_cursor(x->s, INDEX_URI, NULL, "overwrite=false",
-		                       &x->idx);
+		rc = wt_rc(x, mdl_coll_open(st->mdl, x->s, YCSB_NS, &x->coll, &e),
+		           &e);
 	if (rc)
 		sess_close(x);
 	return rc;
@@ -51,6 +73,8 @@ int sess_open(struct store *st, struct sess *x)
 
 void sess_close(struct sess *x)
 {
+	mdl_coll_close(x->coll);
+	x->coll = NULL;
 	if (x->s)
 		x->s->close(x->s, NULL);
 	x->s = NULL;
@@ -80,24 +104,25 @@ static int in_txn(struct sess *x, txn_fn fn, void *arg)
 	return WT_ROLLBACK;
 }
 
-/* The _id index lookup, then the record; item valid until the cursor
- * moves. */
-static int find(struct sess *x, const char *key, int64_t *rid, WT_ITEM *doc)
+static bson_value_t key_value(const char *key)
 {
-	int rc;
-	x->idx->set_key(x->idx, key);
-	if ((rc = x->idx->search(x->idx)) != 0 ||
-	    (rc = x->idx->get_value(x->idx, rid)) != 0) {
-		if (rc == WT_NOTFOUND)
-			snprintf(x->err, sizeof(x->err), "%s: not in the index", key);
-		return rc;
+	bson_value_t v = {.value_type = BSON_TYPE_UTF8};
+	v.value.v_utf8.str = (char *)key;
+	v.value.v_utf8.len = (uint32_t)strlen(key);
+	return v;
+}
+
+/* The _id index lookup, then the record; doc valid until the handle's
+ * next call. */
+static int find(struct sess *x, const char *key, int64_t *rid, bson_t *doc)
+{
+	mdl_err e;
+	bson_value_t v = key_value(key);
+	int rc = wt_rc(x, mdl_find_id(x->coll, &v, rid, doc, &e), &e);
+	if (!rc && !*rid) {
+		snprintf(x->err, sizeof(x->err), "%s: not in the index", key);
+		rc = WT_NOTFOUND;
 	}
-	x->coll->set_key(x->coll, *rid);
-	if ((rc = x->coll->search(x->coll)) == 0)
-		rc = x->coll->get_value(x->coll, doc);
-	if (rc == WT_NOTFOUND)
-		snprintf(x->err, sizeof(x->err), "%s: RecordId %lld missing", key,
-		         (long long)*rid);
 	return rc;
 }
 
@@ -110,17 +135,12 @@ struct ins_arg {
 static int put_doc(struct sess *x, const char *key, struct rng *r)
 {
 	bson_t b = BSON_INITIALIZER;
-	int64_t rid = atomic_fetch_add(&x->st->next_rid, 1);
+	mdl_err e;
 	int rc = doc_build(&b, key, &x->st->spec, r) ? ENOMEM : 0;
-	WT_ITEM v = {.data = bson_get_data(&b), .size = b.len};
-	x->coll->set_key(x->coll, rid);
-	x->coll->set_value(x->coll, &v);
 	if (!rc)
-		rc = x->coll->insert(x->coll);
+		rc = wt_rc(x, mdl_insert(x->coll, &b, NULL, &e), &e);
 	bson_destroy(&b);
-	x->idx->set_key(x->idx, key);
-	x->idx->set_value(x->idx, rid);
-	if (!rc && (rc = x->idx->insert(x->idx)) == WT_DUPLICATE_KEY)
+	if (rc == WT_DUPLICATE_KEY)
 		snprintf(x->err, sizeof(x->err), "%s: inserted twice", key);
 	return rc;
 }
@@ -147,10 +167,10 @@ struct key_arg {
 };
 
 static int read_one(struct sess *x, const char *key, int64_t *rid,
-                    WT_ITEM *doc)
+                    bson_t *doc)
 {
 	int rc = find(x, key, rid, doc);
-	if (!rc && doc_read(doc->data, doc->size, key) < 0) {
+	if (!rc && doc_read(bson_get_data(doc), doc->len, key) < 0) {
 		snprintf(x->err, sizeof(x->err), "%s: bad document", key);
 		rc = EIO;
 	}
@@ -161,7 +181,7 @@ static int fn_read(struct sess *x, void *arg)
 {
 	struct key_arg *a = arg;
 	int64_t rid;
-	WT_ITEM doc;
+	bson_t doc;
 	return read_one(x, a->key, &rid, &doc);
 }
 
@@ -173,20 +193,17 @@ int st_read(struct sess *x, const char *key)
 
 /* Rewrites one field of the record found (MongoDB's $set). */
 static int rewrite(struct sess *x, struct key_arg *a, int64_t rid,
-                   const WT_ITEM *doc)
+                   const bson_t *doc)
 {
 	bson_t b = BSON_INITIALIZER;
-	int rc = doc_update(doc->data, doc->size, a->key, a->field,
+	mdl_err e;
+	int rc = doc_update(bson_get_data(doc), doc->len, a->key, a->field,
 	                    x->st->spec.fieldlength, a->r, &b) ? EIO : 0;
-	if (rc) {
+	if (rc)
 		snprintf(x->err, sizeof(x->err), "%s: cannot update field%d",
 		         a->key, a->field);
-	} else {
-		WT_ITEM v = {.data = bson_get_data(&b), .size = b.len};
-		x->coll->set_key(x->coll, rid);
-		x->coll->set_value(x->coll, &v);
-		rc = x->coll->update(x->coll);
-	}
+	else /* doc is the record as found: only changed keys are rewritten */
+		rc = wt_rc(x, mdl_update(x->coll, rid, doc, &b, &e), &e);
 	bson_destroy(&b);
 	return rc;
 }
@@ -194,7 +211,7 @@ static int rewrite(struct sess *x, struct key_arg *a, int64_t rid,
 static int fn_update(struct sess *x, void *arg)
 {
 	int64_t rid;
-	WT_ITEM doc;
+	bson_t doc;
 	int rc = find(x, ((struct key_arg *)arg)->key, &rid, &doc);
 	return rc ? rc : rewrite(x, arg, rid, &doc);
 }
@@ -208,7 +225,7 @@ int st_update(struct sess *x, const char *key, int field, struct rng *r)
 static int fn_rmw(struct sess *x, void *arg)
 {
 	int64_t rid;
-	WT_ITEM doc;
+	bson_t doc;
 	int rc = read_one(x, ((struct key_arg *)arg)->key, &rid, &doc);
 	return rc ? rc : rewrite(x, arg, rid, &doc);
 }
@@ -223,27 +240,25 @@ int st_rmw(struct sess *x, const char *key, int field, struct rng *r)
 static int fn_scan(struct sess *x, void *arg)
 {
 	struct key_arg *a = arg;
-	WT_CURSOR *ix = x->idx;
-	int exact, rc;
-	ix->set_key(ix, a->key);
-	if ((rc = ix->search_near(ix, &exact)) == 0 && exact < 0)
-		rc = ix->next(ix);
+	bson_value_t lo = key_value(a->key);
+	struct mdl_bounds b = {.lo = &lo, .lo_incl = 1};
+	mdl_cursor *k = NULL;
+	mdl_err e;
+	int rc = wt_rc(x, mdl_index_scan_open(x->coll, "_id_", &b, &k, &e), &e);
 	for (int i = 0; i < a->len && !rc; i++) {
-		const char *k;
 		int64_t rid;
-		WT_ITEM doc;
-		if ((rc = ix->get_key(ix, &k)) || (rc = ix->get_value(ix, &rid)))
-			break;
-		x->coll->set_key(x->coll, rid);
-		if ((rc = x->coll->search(x->coll)) == WT_NOTFOUND)
-			rc = EIO; /* indexed, but no such record */
-		if (!rc && (rc = x->coll->get_value(x->coll, &doc)) == 0 &&
-		    doc_read(doc.data, doc.size, k) < 0)
+		bson_t doc;
+		bson_iter_t it;
+		if ((rc = wt_rc(x, mdl_cursor_next(k, &rid, &doc, &e), &e)) || !rid)
+			break; /* or the end of the index */
+		if (!bson_iter_init_find(&it, &doc, "_id") ||
+		    !BSON_ITER_HOLDS_UTF8(&it) ||
+		    doc_read(bson_get_data(&doc), doc.len,
+		             bson_iter_utf8(&it, NULL)) < 0)
 			rc = EIO;
-		if (!rc)
-			rc = ix->next(ix);
 	}
-	return rc == WT_NOTFOUND ? 0 : rc; /* the end of the index */
+	mdl_cursor_close(k);
+	return rc;
 }
 
 int st_scan(struct sess *x, const char *key, int len)

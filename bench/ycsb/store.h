@@ -1,8 +1,9 @@
 /*
  * store.h: the WiredTiger side of mojim-ycsb (doc.c, store.c, env.c,
- * phase.c, main.c). MongoDB's layout: a collection table keyed by an
- * int64 RecordId holding the BSON document, and an _id index table from
- * the key to the RecordId, so a read by key is two lookups.
+ * phase.c, main.c). MongoDB's layout, kept by the document server's
+ * library (integration/layout, mdb_layout.h): a collection table keyed
+ * by an int64 RecordId holding the BSON document, and an _id index
+ * table from the key to the RecordId, so a read by key is two lookups.
  */
 #ifndef MOJIM_YCSB_STORE_H
 #define MOJIM_YCSB_STORE_H
@@ -10,11 +11,12 @@
 #include <bson/bson.h>
 #include <wiredtiger.h>
 
+#include "mdb_layout.h"
+
 #include "bench.h" /* bench/micro: now_ns, mirror_proc, scratch dirs */
 #include "ycsb.h"
 
-#define COLL_URI "table:collection-0"
-#define INDEX_URI "table:index-0-_id"
+#define YCSB_NS "ycsb.usertable" /* YCSB's MongoDB binding's defaults */
 #define KEY_MAX 32
 #define FIELDS_MAX 100
 #define ERR_LEN 256
@@ -44,19 +46,20 @@ int doc_check(const uint8_t *data, size_t len, const char *key,
 struct store {
 	WT_CONNECTION *conn;
 	struct docspec spec;
-	_Atomic int64_t next_rid;    /* RecordIds, as MongoDB's counter */
+	mdl_store *mdl;              /* the catalog, RecordId counters */
 };
 
 /* One thread's session and cursors. */
 struct sess {
 	struct store *st;
 	WT_SESSION *s;
-	WT_CURSOR *coll, *idx;
+	mdl_coll *coll;              /* its cursors, on s */
 	int64_t retries;             /* write conflicts retried */
 	char err[ERR_LEN];
 };
 
 int store_create(struct store *st);
+void store_close(struct store *st); /* before the connection closes */
 int sess_open(struct store *st, struct sess *x);
 void sess_close(struct sess *x);
 
