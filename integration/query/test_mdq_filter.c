@@ -1,2 +1,464 @@
-#include <check.h>
-int main(void){return 0;}
+/*
+ * test_mdq_filter.c: filters, each operator with MongoDB's documented
+ * cases (arrays, missing fields, null, mixed numbers, dotted paths), the
+ * errors of malformed filters, identities between operators over random
+ * documents, and the index bounds against the documents that match.
+ */
+#include "test_mdq.h"
+#include "check_run.h"
+
+static bool match(const char *filter, const char *doc)
+{
+	struct mdq_error err = { 0 };
+	mdq_filter_t *f = mdq_filter_parse(J(filter), &err);
+	ck_assert_msg(f != NULL, "%s: %d %s", filter, err.code, err.msg);
+	bool m = mdq_filter_match(f, J(doc));
+	mdq_filter_free(f);
+	return m;
+}
+
+struct row {
+	const char *filter, *doc;
+	bool want;
+};
+
+static const struct row rows[] = {
+	{ "{}", "{'a': 1}", true },
+	{ "{'a': 5}", "{'a': 5}", true },
+	{ "{'a': 5}", "{'a': 5.0}", true },
+	{ "{'a': 5}", "{'a': {'$numberLong': '5'}}", true },
+	{ "{'a': 5}", "{'a': '5'}", false },
+	{ "{'a': 5}", "{'a': [1, 5]}", true },
+	{ "{'a': 5}", "{'a': [[5]]}", false },
+	{ "{'a': [1, 5]}", "{'a': [1, 5]}", true },
+	{ "{'a': [1, 5]}", "{'a': [5, 1]}", false },
+	{ "{'a': [1, 5]}", "{'a': [[1, 5], 2]}", true },
+	{ "{'a': 5, 'b': 1}", "{'a': 5, 'b': 2}", false },
+	{ "{'a.b': 1}", "{'a': {'b': 1}}", true },
+	{ "{'a.b': 1}", "{'a': [{'b': 1}]}", true },
+	{ "{'a.b': 1}", "{'a': [{'b': 2}, {'b': [0, 1]}]}", true },
+	{ "{'a.b': 1}", "{'a': [[{'b': 1}]]}", false },
+	{ "{'a.1': 5}", "{'a': [1, 5]}", true },
+	{ "{'a.0': 5}", "{'a': [1, 5]}", false },
+	{ "{'a.0.b': 2}", "{'a': [{'b': 2}]}", true },
+	{ "{'a.b.c': 1}", "{'a': [{'b': [{'c': 1}]}]}", true },
+	{ "{'a': {'b': 1}}", "{'a': {'b': 1}}", true },
+	{ "{'a': {'b': 1}}", "{'a': {'b': 1, 'c': 2}}", false },
+	{ "{'a': null}", "{}", true },
+	{ "{'a': null}", "{'a': null}", true },
+	{ "{'a': null}", "{'a': {'$undefined': true}}", true },
+	{ "{'a': null}", "{'a': 0}", false },
+	{ "{'a': null}", "{'a': [1, null]}", true },
+	{ "{'a.b': null}", "{'a': [{'b': 1}, {'c': 1}]}", true },
+	{ "{'a.b': null}", "{'a': [{'b': 1}]}", false },
+	{ "{'a.b': null}", "{'a': 5}", true },
+	{ "{'a': {'$eq': 5}}", "{'a': [5]}", true },
+	{ "{'a': {'$gt': 1}}", "{'a': 2}", true },
+	{ "{'a': {'$gt': 1}}", "{'a': 'x'}", false },
+	{ "{'a': {'$gt': 1}}", "{'a': [0, 3]}", true },
+	{ "{'a': {'$gt': 1}}", "{'a': [0, 1]}", false },
+	{ "{'a': {'$gt': 1}}", "{}", false },
+	{ "{'a': {'$gt': 1.5}}", "{'a': {'$numberLong': '2'}}", true },
+	{ "{'a': {'$gte': 2, '$lt': 3}}", "{'a': [1, 5]}", true }, /* 5, 1 */
+	{ "{'a': {'$gte': 2, '$lt': 3}}", "{'a': [1]}", false },
+	{ "{'a': {'$gt': 2, '$lt': 3}}", "{'a': [1, 5]}", true },
+	{ "{'a': {'$lt': 'b'}}", "{'a': 'a'}", true },
+	{ "{'a': {'$lt': 'b'}}", "{'a': 1}", false },
+	{ "{'a': {'$lt': 5}}", "{'a': {'$numberDouble': 'NaN'}}", false },
+	{ "{'a': {'$gte': {'$numberDouble': 'NaN'}}}",
+	  "{'a': {'$numberDouble': 'NaN'}}", true },
+	{ "{'a': {'$gt': [1]}}", "{'a': [2]}", true },
+	{ "{'a': {'$gte': null}}", "{}", true },
+	{ "{'a': {'$gt': null}}", "{'a': null}", false },
+	{ "{'a': {'$lte': null}}", "{'a': 1}", false },
+	{ "{'a': {'$gt': {'$minKey': 1}}}", "{'a': 'x'}", true },
+	{ "{'a': {'$ne': 5}}", "{'a': 4}", true },
+	{ "{'a': {'$ne': 5}}", "{'a': [4, 5]}", false },
+	{ "{'a': {'$ne': 5}}", "{}", true },
+	{ "{'a': {'$ne': null}}", "{}", false },
+	{ "{'a': {'$in': [1, 2]}}", "{'a': 2.0}", true },
+	{ "{'a': {'$in': [1, 2]}}", "{'a': [3, 1]}", true },
+	{ "{'a': {'$in': [1, 2]}}", "{'a': 3}", false },
+	{ "{'a': {'$in': [null]}}", "{}", true },
+	{ "{'a': {'$in': [[1, 2]]}}", "{'a': [1, 2]}", true },
+	{ "{'a': {'$in': []}}", "{'a': 1}", false },
+	{ "{'a': {'$nin': [1, 2]}}", "{'a': 3}", true },
+	{ "{'a': {'$nin': [1, 2]}}", "{}", true },
+	{ "{'a': {'$nin': [1, 2]}}", "{'a': [3, 2]}", false },
+	{ "{'a': {'$exists': true}}", "{'a': null}", true },
+	{ "{'a': {'$exists': true}}", "{}", false },
+	{ "{'a': {'$exists': false}}", "{}", true },
+	{ "{'a': {'$exists': 0}}", "{'a': 1}", false },
+	{ "{'a.b': {'$exists': true}}", "{'a': [{'c': 1}, {'b': 1}]}", true },
+	{ "{'a.b': {'$exists': true}}", "{'a': [1]}", false },
+	{ "{'a': {'$exists': true}}", "{'a': []}", true },
+	{ "{'a': {'$not': {'$gt': 5}}}", "{'a': 3}", true },
+	{ "{'a': {'$not': {'$gt': 5}}}", "{'a': 7}", false },
+	{ "{'a': {'$not': {'$gt': 5}}}", "{}", true },
+	{ "{'a': {'$not': {'$gt': 5}}}", "{'a': 'x'}", true },
+	{ "{'$and': [{'a': 1}, {'b': 2}]}", "{'a': 1, 'b': 2}", true },
+	{ "{'$and': [{'a': 1}, {'b': 2}]}", "{'a': 1}", false },
+	{ "{'$or': [{'a': 1}, {'b': 2}]}", "{'b': 2}", true },
+	{ "{'$or': [{'a': 1}, {'b': 2}]}", "{'b': 3}", false },
+	{ "{'$nor': [{'a': 1}, {'b': 2}]}", "{'b': 3}", true },
+	{ "{'$nor': [{'a': 1}, {'b': 2}]}", "{'a': 1}", false },
+	{ "{'a': 1, '$or': [{'b': 1}, {'c': 1}]}", "{'a': 1, 'c': 1}", true },
+	{ "{'a': {'$regularExpression': {'pattern': 'x', 'options': ''}}}",
+	  "{'a': {'$regularExpression': {'pattern': 'x', 'options': ''}}}", true },
+	{ "{'$comment': 'hi', 'a': 1}", "{'a': 1}", true },
+};
+
+START_TEST(documented)
+{
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_msg(match(rows[i].filter, rows[i].doc) == rows[i].want,
+		              "%s on %s: want %d", rows[i].filter, rows[i].doc,
+		              rows[i].want);
+	pool_free();
+}
+END_TEST
+
+static void refused(const char *filter, int code, const char *msg)
+{
+	struct mdq_error err = { 0 };
+	ck_assert_msg(mdq_filter_parse(J(filter), &err) == NULL, "%s", filter);
+	ck_assert_msg(err.code == code, "%s: code %d (%s)", filter, err.code,
+	              err.msg);
+	if (msg)
+		ck_assert_msg(strstr(err.msg, msg), "%s: %s", filter, err.msg);
+}
+
+START_TEST(malformed)
+{
+	refused("{'a': {'$foo': 1}}", 2, "unknown operator: $foo");
+	refused("{'$foo': 1}", 2, "unknown top level operator: $foo");
+	refused("{'a': {'$in': 1}}", 2, "$in needs an array");
+	refused("{'a': {'$nin': {'x': 1}}}", 2, "$nin needs an array");
+	refused("{'$and': []}", 2, "non-empty");
+	refused("{'$or': {'a': 1}}", 2, "must be an array");
+	refused("{'$nor': [1]}", 2, "must be objects");
+	refused("{'a': {'$not': 5}}", 2, "$not needs a regex or a document");
+	refused("{'a': {'$not': {}}}", 2, "$not cannot be empty");
+	refused("{'a': {'$gt': 1, 'b': 2}}", 2, "unknown operator: b");
+	refused("{'a..b': 1}", 2, "empty field name");
+	refused("{'$or': [{'a': {'$bad': 1}}]}", 2, "unknown operator: $bad");
+	/* nesting past the limit is refused, not recursed into */
+	bson_t *deep = bson_new();
+	for (int i = 0; i < 120; i++) {
+		bson_t *outer = bson_new(), arr;
+		bson_append_array_begin(outer, "$and", 4, &arr);
+		bson_append_document(&arr, "0", 1, deep);
+		bson_append_array_end(outer, &arr);
+		bson_destroy(deep);
+		deep = outer;
+	}
+	struct mdq_error derr = { 0 };
+	ck_assert_ptr_null(mdq_filter_parse(deep, &derr));
+	ck_assert_int_eq(derr.code, 2);
+	ck_assert_ptr_nonnull(strstr(derr.msg, "depth"));
+	bson_destroy(deep);
+	refused("{'a': {'$gt': {'$regularExpression': {'pattern': 'a', "
+	        "'options': ''}}}}", 2, "regex");
+	/* not BSON at all */
+	uint8_t junk[] = { 12, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0 };
+	bson_t b;
+	struct mdq_error err = { 0 };
+	junk[4] = 0x7f; /* an unknown element type */
+	if (bson_init_static(&b, junk, sizeof(junk)))
+		ck_assert_ptr_null(mdq_filter_parse(&b, &err));
+	pool_free();
+}
+END_TEST
+
+/* Random documents over a small pool of values for field a. */
+static bson_t *rand_doc(void)
+{
+	bson_t *d = bson_new();
+	bson_append_int32(d, "_id", 3, 1);
+	switch (rnd() % 4) {
+	case 0: break; /* missing */
+	case 1: case 2: rand_value(d, "a", 1); break;
+	default: {
+		bson_t arr;
+		bson_append_array_begin(d, "a", 1, &arr);
+		int n = (int)(rnd() % 4);
+		for (int i = 0; i < n; i++) {
+			char k[4];
+			snprintf(k, sizeof(k), "%d", i);
+			rand_value(&arr, k, 1);
+		}
+		bson_append_array_end(d, &arr);
+	}
+	}
+	return d;
+}
+
+/* {a: {op: x}}, {a: {op: [x, y]}} (y given), or {a: x} (op "="). */
+static mdq_filter_t *op_filter(const char *op, const bson_value_t *x,
+                               const bson_value_t *y)
+{
+	bson_t f = BSON_INITIALIZER, a, arr;
+	struct mdq_error err;
+	if (!strcmp(op, "=")) {
+		bson_append_value(&f, "a", 1, x);
+	} else {
+		bson_append_document_begin(&f, "a", 1, &a);
+		if (y) {
+			bson_append_array_begin(&a, op, -1, &arr);
+			bson_append_value(&arr, "0", 1, x);
+			if (y != x)
+				bson_append_value(&arr, "1", 1, y);
+			bson_append_array_end(&a, &arr);
+		} else {
+			bson_append_value(&a, op, -1, x);
+		}
+		bson_append_document_end(&f, &a);
+	}
+	mdq_filter_t *flt = mdq_filter_parse(&f, &err);
+	ck_assert_msg(flt != NULL, "%s: %s", S(&f), err.msg);
+	bson_destroy(&f);
+	return flt;
+}
+
+static bool doc_has_array(const bson_t *d)
+{
+	bson_iter_t it;
+	return bson_iter_init_find(&it, d, "a") && BSON_ITER_HOLDS_ARRAY(&it);
+}
+
+static bool m(mdq_filter_t *f, const bson_t *d)
+{
+	return mdq_filter_match(f, d);
+}
+
+START_TEST(identities_random)
+{
+	seed(11 + (uint64_t)_i);
+	for (int t = 0; t < 3000; t++) {
+		bson_t *xd = bson_new(), *doc = rand_doc();
+		rand_value(xd, "x", 1);
+		rand_value(xd, "y", 1);
+		bson_value_t x = V(xd, "x"), y = V(xd, "y");
+		bool is_op = false;
+		if (x.value_type == BSON_TYPE_REGEX) { /* refused by $gt etc. */
+			bson_destroy(xd);
+			bson_destroy(doc);
+			continue;
+		}
+		bson_iter_t xi;
+		if (bson_iter_init_find(&xi, xd, "x") &&
+		    BSON_ITER_HOLDS_DOCUMENT(&xi)) {
+			bson_iter_t sub;
+			bson_iter_recurse(&xi, &sub);
+			is_op = bson_iter_next(&sub) && bson_iter_key(&sub)[0] == '$';
+		}
+		mdq_filter_t *eq = op_filter("$eq", &x, NULL);
+		mdq_filter_t *in1 = op_filter("$in", &x, &x);
+		mdq_filter_t *in2 = op_filter("$in", &x, &y);
+		mdq_filter_t *eqy = op_filter("$eq", &y, NULL);
+		mdq_filter_t *nin = op_filter("$nin", &x, &y);
+		mdq_filter_t *ne = op_filter("$ne", &x, NULL);
+		mdq_filter_t *gt = op_filter("$gt", &x, NULL);
+		mdq_filter_t *gte = op_filter("$gte", &x, NULL);
+		mdq_filter_t *lt = op_filter("$lt", &x, NULL);
+		mdq_filter_t *lte = op_filter("$lte", &x, NULL);
+		bson_t nf = BSON_INITIALIZER, a, n;
+		bson_append_document_begin(&nf, "a", 1, &a);
+		bson_append_document_begin(&a, "$not", 4, &n);
+		bson_append_value(&n, "$gt", 3, &x);
+		bson_append_document_end(&a, &n);
+		bson_append_document_end(&nf, &a);
+		mdq_filter_t *notgt = mdq_filter_parse(&nf, NULL);
+		ck_assert_ptr_nonnull(notgt);
+		const char *ctx = S(doc);
+		ck_assert_msg(m(in1, doc) == m(eq, doc), "$in [x] vs $eq x: %s", ctx);
+		ck_assert_msg(m(in2, doc) == (m(eq, doc) || m(eqy, doc)), "%s", ctx);
+		ck_assert_msg(m(nin, doc) == !m(in2, doc), "%s", ctx);
+		ck_assert_msg(m(ne, doc) == !m(eq, doc), "%s", ctx);
+		ck_assert_msg(m(notgt, doc) == !m(gt, doc), "%s", ctx);
+		ck_assert_msg(m(gte, doc) == (m(gt, doc) || m(eq, doc)), "%s", ctx);
+		ck_assert_msg(m(lte, doc) == (m(lt, doc) || m(eq, doc)), "%s", ctx);
+		ck_assert_msg(!(m(gt, doc) && m(lt, doc)) || doc_has_array(doc),
+		              "%s", ctx);
+		if (!is_op) { /* a literal x: the equality form is the same */
+			mdq_filter_t *lit = op_filter("=", &x, NULL);
+			ck_assert_msg(m(lit, doc) == m(eq, doc), "%s", ctx);
+			mdq_filter_free(lit);
+		}
+		mdq_filter_t *fs[] = { eq, in1, in2, eqy, nin, ne, gt, gte, lt,
+		                       lte, notgt };
+		for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+			mdq_filter_free(fs[i]);
+		bson_destroy(&nf);
+		bson_destroy(xd);
+		bson_destroy(doc);
+	}
+}
+END_TEST
+
+/* {a: [v1, ..]} matches a comparison iff some {a: vi} does (no nesting). */
+START_TEST(any_element_random)
+{
+	static const char *ops[] = { "$eq", "$gt", "$gte", "$lt", "$lte", "$ne" };
+	seed(21 + (uint64_t)_i);
+	for (int t = 0; t < 3000; t++) {
+		bson_t *xd = bson_new(), *doc = rand_doc();
+		bson_iter_t it, el;
+		rand_value(xd, "x", 2); /* depth 2: no containers */
+		bson_value_t x = V(xd, "x");
+		int xr = mdq_type_rank(x.value_type);
+		/* MinKey and MaxKey bound every type, the whole array too */
+		if (!bson_iter_init_find(&it, doc, "a") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+		    x.value_type == BSON_TYPE_REGEX || xr == 1 || xr == 16) {
+			bson_destroy(xd);
+			bson_destroy(doc);
+			continue;
+		}
+		const char *op = ops[rnd() % 6];
+		mdq_filter_t *f = op_filter(op, &x, NULL);
+		bool any = false, neg = !strcmp(op, "$ne"), nested = false;
+		bson_iter_recurse(&it, &el);
+		while (bson_iter_next(&el)) {
+			bson_t one = BSON_INITIALIZER;
+			nested |= BSON_ITER_HOLDS_ARRAY(&el);
+			bson_append_value(&one, "a", 1, bson_iter_value(&el));
+			any |= neg ? !m(f, &one) : m(f, &one);
+			bson_destroy(&one);
+		}
+		if (!nested)
+			ck_assert_msg(m(f, doc) == (neg ? !any : any), "%s %s on %s",
+			              op, S(xd), S(doc));
+		mdq_filter_free(f);
+		bson_destroy(xd);
+		bson_destroy(doc);
+	}
+}
+END_TEST
+
+/* A key of doc on a lies in b (missing: null; an array: each element). */
+static bool in_bounds(const bson_value_t *k, const struct mdq_bounds *b)
+{
+	int lo = mdq_compare(k, &b->lo), hi = mdq_compare(k, &b->hi);
+	return (lo > 0 || (lo == 0 && b->lo_incl)) &&
+	       (hi < 0 || (hi == 0 && b->hi_incl));
+}
+
+static bool some_key_in(const bson_t *doc, const struct mdq_bounds *b)
+{
+	bson_iter_t it, el;
+	bson_value_t null = { .value_type = BSON_TYPE_NULL };
+	if (!bson_iter_init_find(&it, doc, "a"))
+		return in_bounds(&null, b);
+	if (!BSON_ITER_HOLDS_ARRAY(&it))
+		return in_bounds(bson_iter_value(&it), b);
+	bson_iter_recurse(&it, &el);
+	bool any = false, empty = true;
+	while (bson_iter_next(&el)) {
+		empty = false;
+		any |= in_bounds(bson_iter_value(&el), b);
+	}
+	return any || (empty && in_bounds(&null, b)) ||
+	       in_bounds(bson_iter_value(&it), b);
+}
+
+/* Random conjunctions on a: a matching document has a key in the bounds. */
+START_TEST(bounds_random)
+{
+	static const char *ops[] = { "$eq", "$gt", "$gte", "$lt", "$lte", "$in",
+	                             "$ne", "$exists" };
+	seed(31 + (uint64_t)_i);
+	int restricted = 0;
+	for (int t = 0; t < 2000; t++) {
+		bson_t *fd = bson_new(), a, arr;
+		bson_append_document_begin(fd, "a", 1, &a);
+		int n = 1 + (int)(rnd() % 3);
+		for (int i = 0; i < n; i++) {
+			const char *op = ops[rnd() % 8];
+			if (!strcmp(op, "$in")) {
+				bson_append_array_begin(&a, op, -1, &arr);
+				rand_value(&arr, "0", 2);
+				rand_value(&arr, "1", 2);
+				bson_append_array_end(&a, &arr);
+			} else {
+				rand_value(&a, op, 2);
+			}
+		}
+		bson_append_document_end(fd, &a);
+		if (rnd() % 3 == 0)
+			bson_append_int32(fd, "b", 1, 1);
+		struct mdq_error err;
+		mdq_filter_t *f = mdq_filter_parse(fd, &err);
+		if (!f) { /* duplicate operator names are fine in BSON, not here */
+			bson_destroy(fd);
+			continue;
+		}
+		bool multikey = rnd() % 2;
+		struct mdq_bounds b;
+		if (mdq_filter_bounds(f, "a", multikey, &b)) {
+			restricted++;
+			for (int d = 0; d < 50; d++) {
+				bson_t *doc = rand_doc();
+				if (!multikey && doc_has_array(doc)) {
+					bson_destroy(doc);
+					continue;
+				}
+				bson_append_int32(doc, "b", 1, 1);
+				if (m(f, doc))
+					ck_assert_msg(some_key_in(doc, &b), "%s matches %s",
+					              S(fd), S(doc));
+				bson_destroy(doc);
+			}
+		}
+		mdq_filter_free(f);
+		bson_destroy(fd);
+	}
+	ck_assert_int_gt(restricted, 200);
+}
+END_TEST
+
+START_TEST(bounds_documented)
+{
+	struct mdq_bounds b;
+	mdq_filter_t *f = mdq_filter_parse(J("{'a': {'$gt': 5, '$lte': 9}, 'b': 1}"),
+	                                   NULL);
+	ck_assert(mdq_filter_bounds(f, "a", false, &b));
+	ck_assert_int_eq(b.lo.value_type, BSON_TYPE_INT32);
+	ck_assert_int_eq(b.lo.value.v_int32, 5);
+	ck_assert(!b.lo_incl && b.hi_incl);
+	ck_assert_int_eq(b.hi.value.v_int32, 9);
+	ck_assert(mdq_filter_bounds(f, "a", true, &b)); /* one condition only */
+	ck_assert(b.hi.value_type == BSON_TYPE_DOUBLE && isinf(b.hi.value.v_double));
+	ck_assert(mdq_filter_bounds(f, "b", false, &b));
+	ck_assert(b.lo_incl && b.hi_incl && b.lo.value.v_int32 == 1);
+	ck_assert(!mdq_filter_bounds(f, "c", false, &b));
+	mdq_filter_free(f);
+	f = mdq_filter_parse(J("{'$or': [{'a': 1}, {'a': 2}]}"), NULL);
+	ck_assert(!mdq_filter_bounds(f, "a", false, &b));
+	mdq_filter_free(f);
+	f = mdq_filter_parse(J("{'a': {'$lt': 'm'}}"), NULL);
+	ck_assert(mdq_filter_bounds(f, "a", false, &b));
+	ck_assert_int_eq(b.lo.value_type, BSON_TYPE_UTF8);
+	ck_assert_int_eq(b.lo.value.v_utf8.len, 0);
+	mdq_filter_free(f);
+	pool_free();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("mdq_filter");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, documented);
+	tcase_add_test(tc, malformed);
+	tcase_add_loop_test(tc, identities_random, 0, 4);
+	tcase_add_loop_test(tc, any_element_random, 0, 4);
+	tcase_add_loop_test(tc, bounds_random, 0, 4);
+	tcase_add_test(tc, bounds_documented);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(suite());
+}
