@@ -17,14 +17,14 @@
 static bson_t *pool[8192];
 static int npool;
 
-static bson_t *keep(bson_t *b)
+static inline bson_t *keep(bson_t *b)
 {
 	ck_assert_int_lt(npool, 8192);
 	return pool[npool++] = b;
 }
 
 /* {'a': 1} as a document: single quotes stand for double ones. */
-static bson_t *J(const char *json)
+static inline bson_t *J(const char *json)
 {
 	char buf[4096];
 	bson_error_t e;
@@ -38,14 +38,14 @@ static bson_t *J(const char *json)
 	return keep(b);
 }
 
-static void pool_free(void)
+static inline void pool_free(void)
 {
 	while (npool > 0)
 		bson_destroy(pool[--npool]);
 }
 
 /* The document's text, for messages (static, overwritten). */
-static const char *S(const bson_t *b)
+static inline const char *S(const bson_t *b)
 {
 	static char out[4][1024];
 	static int n;
@@ -57,7 +57,7 @@ static const char *S(const bson_t *b)
 }
 
 /* The value of field k of doc (which must have it). */
-static bson_value_t V(const bson_t *doc, const char *k)
+static inline bson_value_t V(const bson_t *doc, const char *k)
 {
 	bson_iter_t it;
 	ck_assert_msg(bson_iter_init_find(&it, doc, k), "no %s in %s", k, S(doc));
@@ -66,7 +66,7 @@ static bson_value_t V(const bson_t *doc, const char *k)
 
 static uint64_t rng_state;
 
-static uint64_t rnd(void)
+static inline uint64_t rnd(void)
 {
 	rng_state ^= rng_state << 13;
 	rng_state ^= rng_state >> 7;
@@ -74,13 +74,13 @@ static uint64_t rnd(void)
 	return rng_state;
 }
 
-static void seed(uint64_t s)
+static inline void seed(uint64_t s)
 {
 	rng_state = s * 2654435761u + 88172645463325252ull;
 }
 
 /* A random number of a random numeric type, biased to collide. */
-static void rand_number(bson_t *out, const char *k)
+static inline void rand_number(bson_t *out, const char *k)
 {
 	static const double edge[] = { 0.0, -0.0, 1.0, -1.0, 0.5, 2.5,
 	                               9007199254740992.0, 9223372036854775808.0,
@@ -109,9 +109,9 @@ static void rand_number(bson_t *out, const char *k)
 	}
 }
 
-static void rand_value(bson_t *out, const char *k, int depth);
+static inline void rand_value(bson_t *out, const char *k, int depth);
 
-static void rand_container(bson_t *out, const char *k, int depth, bool arr)
+static inline void rand_container(bson_t *out, const char *k, int depth, bool arr)
 {
 	bson_t sub;
 	int n = (int)(rnd() % 3);
@@ -134,7 +134,7 @@ static void rand_container(bson_t *out, const char *k, int depth, bool arr)
 }
 
 /* A random value of any type, with few distinct values per type. */
-static void rand_value(bson_t *out, const char *k, int depth)
+static inline void rand_value(bson_t *out, const char *k, int depth)
 {
 	static const char *strs[] = { "", "a", "ab", "b", "a\0b" };
 	uint8_t bin[3] = { 1, 2, (uint8_t)(rnd() % 2) };
