@@ -131,7 +131,7 @@ typedef struct mdq_sort mdq_sort_t;
 /* {a: 1, "b.c": -1}: 1 or -1 only (BadValue). {} sorts nothing. */
 mdq_sort_t *mdq_sort_parse(const bson_t *spec, struct mdq_error *err);
 /* Missing sorts as null; an array as its smallest element ascending, its
- * largest descending; an empty array before null. */
+ * largest descending; an empty array after MinKey, before null. */
 int mdq_sort_compare(const mdq_sort_t *s, const bson_t *a, const bson_t *b);
 size_t mdq_sort_nkeys(const mdq_sort_t *s);
 void mdq_sort_free(mdq_sort_t *s);

@@ -2,7 +2,8 @@
  * sort.c: sort orders. A document's key on a path is, of the values the
  * path reaches (array elements, not the arrays), the smallest for an
  * ascending key and the largest for a descending one; a missing field is
- * null, and a path that reaches only empty arrays sorts before null.
+ * null, and a path that reaches only empty arrays sorts after MinKey and
+ * before null (MongoDB keys it as undefined).
  */
 #include "mdq_int.h"
 
@@ -92,6 +93,12 @@ static bool pick_one(const bson_value_t *v, void *ctx)
 	return false;
 }
 
+/* An empty array's key (MongoDB's undefined) against a value v. */
+static int empty_vs(const bson_value_t *v)
+{
+	return v->value_type == BSON_TYPE_MINKEY ? 1 : -1;
+}
+
 int mdq_sort_compare(const mdq_sort_t *s, const bson_t *a, const bson_t *b)
 {
 	for (size_t i = 0; i < s->n; i++) {
@@ -100,8 +107,12 @@ int mdq_sort_compare(const mdq_sort_t *s, const bson_t *a, const bson_t *b)
 		mdq_path_visit(a, s->keys[i].path, false, pick_one, &pa);
 		mdq_path_visit(b, s->keys[i].path, false, pick_one, &pb);
 		int c;
-		if (!pa.any || !pb.any)
-			c = (int)pa.any - (int)pb.any; /* only empty arrays: first */
+		if (!pa.any && !pb.any)
+			c = 0;
+		else if (!pa.any)
+			c = empty_vs(&pb.best);
+		else if (!pb.any)
+			c = -empty_vs(&pa.best);
 		else
 			c = mdq_compare(&pa.best, &pb.best);
 		if (c)
