@@ -10,7 +10,7 @@
  * may be applied to many documents, from several threads at once.
  *
  * Documents given to match/apply/compare must be valid BSON (the storage
- * layer's, or checked with bson_validate by the caller): libbson's
+ * layer's, or checked with mdq_validate by the caller): libbson's
  * iterators bound every read, but an invalid document may match oddly.
  * Nesting deeper than MDQ_MAX_DEPTH is refused in specs; in documents it is
  * compared by raw bytes below that depth.
@@ -46,6 +46,14 @@ struct mdq_error {
 	int code;      /* 0: no error */
 	char msg[256]; /* MongoDB's wording where it matters */
 };
+
+/*
+ * bson_validate (structure only), made safe: nesting deeper than max_depth
+ * (documents, arrays, code-with-scope) is refused before libbson's own
+ * validation, which recurses without a bound. 0, or -1 with FailedToParse.
+ * The *_parse functions below use it with MDQ_MAX_DEPTH on their specs.
+ */
+int mdq_validate(const bson_t *doc, int max_depth, struct mdq_error *err);
 
 /* ---- The BSON order (MongoDB's, see the spec in the project notes) ---- */
 

@@ -139,9 +139,10 @@ void mdq_projection_free(mdq_projection_t *p)
 static void apply_doc(const struct pnode *n, bool inc, const bson_t *doc,
                       bson_t *out, const mdq_projection_t *top);
 
-/* An array under a path that goes on: its documents (and arrays). */
+/* An array under a path that goes on: its documents (and arrays, nested
+ * up to MDQ_MAX_DEPTH, past which they are dropped or kept whole). */
 static void apply_array(const struct pnode *n, bool inc, const bson_t *arr,
-                        bson_t *out)
+                        bson_t *out, int depth)
 {
 	bson_iter_t it;
 	uint32_t i = 0;
@@ -153,7 +154,7 @@ static void apply_array(const struct pnode *n, bool inc, const bson_t *arr,
 		char buf[16];
 		bson_t sub, child;
 		bool is_doc = v->value_type == BSON_TYPE_DOCUMENT;
-		if (!mdq_value_doc(v, &sub)) {
+		if (!mdq_value_doc(v, &sub) || (!is_doc && depth > MDQ_MAX_DEPTH)) {
 			if (!inc) {
 				bson_uint32_to_string(i++, &key, buf, sizeof(buf));
 				bson_append_value(out, key, -1, v);
@@ -167,7 +168,7 @@ static void apply_array(const struct pnode *n, bool inc, const bson_t *arr,
 			bson_append_document_end(out, &child);
 		} else {
 			bson_append_array_begin(out, key, -1, &child);
-			apply_array(n, inc, &sub, &child);
+			apply_array(n, inc, &sub, &child, depth + 1);
 			bson_append_array_end(out, &child);
 		}
 	}
@@ -202,7 +203,7 @@ static void apply_field(const struct pnode *n, bool inc, bson_iter_t *it,
 		bson_append_document_end(out, &child);
 	} else {
 		bson_append_array_begin(out, key, -1, &child);
-		apply_array(k, inc, &sub, &child);
+		apply_array(k, inc, &sub, &child, 1);
 		bson_append_array_end(out, &child);
 	}
 }

@@ -154,8 +154,8 @@ START_TEST(malformed)
 	}
 	struct mdq_error derr = { 0 };
 	ck_assert_ptr_null(mdq_filter_parse(deep, &derr));
-	ck_assert_int_eq(derr.code, 2);
-	ck_assert_ptr_nonnull(strstr(derr.msg, "depth"));
+	ck_assert_int_eq(derr.code, MDQ_FAILED_TO_PARSE);
+	ck_assert_ptr_nonnull(strstr(derr.msg, "deeper"));
 	bson_destroy(deep);
 	refused("{'a': {'$gt': {'$regularExpression': {'pattern': 'a', "
 	        "'options': ''}}}}", 2, "regex");
@@ -444,6 +444,64 @@ START_TEST(bounds_documented)
 }
 END_TEST
 
+/* {a: [[[...]]]} nested n deep, written in place (libbson's own
+ * appends would recurse as deep to copy). */
+static uint8_t *nested(int n, size_t *size)
+{
+	size_t total = 5 + 8 * (size_t)n;
+	uint8_t *b = calloc(1, total);
+	for (size_t i = 0; i <= (size_t)n; i++) {
+		size_t off = 7 * i;
+		uint32_t le = (uint32_t)(total - 8 * i);
+		memcpy(b + off, &le, 4); /* little-endian host */
+		if (i < (size_t)n) {
+			b[off + 4] = 0x04;
+			b[off + 5] = i ? '0' : 'a';
+		}
+	}
+	*size = total;
+	return b;
+}
+
+/* Hostile nesting: refused by the parsers, no recursion without a bound
+ * in matching, projecting or comparing (libbson's bson_validate alone
+ * overflows the stack on this). */
+START_TEST(deep_documents)
+{
+	size_t sz;
+	uint8_t *raw = nested(200000, &sz);
+	bson_t d, out = BSON_INITIALIZER;
+	struct mdq_error err = { 0 };
+	ck_assert(bson_init_static(&d, raw, sz));
+	ck_assert_int_eq(mdq_validate(&d, MDQ_MAX_DEPTH, &err), -1);
+	ck_assert_ptr_null(mdq_filter_parse(&d, &err));
+	ck_assert_int_eq(err.code, MDQ_FAILED_TO_PARSE);
+	ck_assert_ptr_null(mdq_projection_parse(&d, &err));
+	ck_assert_ptr_null(mdq_update_parse(&d, &err));
+	ck_assert_ptr_null(mdq_sort_parse(&d, &err));
+	mdq_filter_t *f = mdq_filter_parse(J("{'a.0.0': {'$exists': true}}"), &err);
+	ck_assert(mdq_filter_match(f, &d));
+	mdq_filter_free(f);
+	mdq_projection_t *p = mdq_projection_parse(J("{'a.x': 1}"), &err);
+	mdq_projection_apply(p, &d, &out);
+	mdq_projection_free(p);
+	ck_assert_int_eq(mdq_compare_docs(&d, &d), 0);
+	uint8_t *raw2 = nested(199999, &sz);
+	bson_t d2;
+	ck_assert(bson_init_static(&d2, raw2, sz));
+	ck_assert_int_ne(mdq_compare_docs(&d, &d2), 0);
+	uint8_t *ok = nested(MDQ_MAX_DEPTH - 1, &sz);
+	bson_t d3;
+	ck_assert(bson_init_static(&d3, ok, sz));
+	ck_assert_int_eq(mdq_validate(&d3, MDQ_MAX_DEPTH, &err), 0);
+	bson_destroy(&out);
+	free(raw);
+	free(raw2);
+	free(ok);
+	pool_free();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("mdq_filter");
@@ -454,6 +512,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, any_element_random, 0, 4);
 	tcase_add_loop_test(tc, bounds_random, 0, 4);
 	tcase_add_test(tc, bounds_documented);
+	tcase_add_test(tc, deep_documents);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -19,12 +19,54 @@ int mdq_fail(struct mdq_error *err, int code, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * Nesting first, by bson_iter (each length checked), because libbson's
+ * bson_validate recurses without a bound: some 200,000 nested arrays, well
+ * under 16 MiB, overflow the stack inside it.
+ */
+static int nesting_ok(bson_iter_t *it, int depth, int max)
+{
+	while (bson_iter_next(it)) {
+		bson_iter_t sub;
+		bson_t scope;
+		const uint8_t *data;
+		uint32_t len, clen;
+		bool container = BSON_ITER_HOLDS_DOCUMENT(it) ||
+		                 BSON_ITER_HOLDS_ARRAY(it);
+		if (BSON_ITER_HOLDS_CODEWSCOPE(it)) {
+			bson_iter_codewscope(it, &clen, &len, &data);
+			if (!bson_init_static(&scope, data, len) ||
+			    !bson_iter_init(&sub, &scope))
+				return 0;
+			container = true;
+		} else if (container && !bson_iter_recurse(it, &sub)) {
+			return 0;
+		}
+		if (container && (depth >= max || !nesting_ok(&sub, depth + 1, max)))
+			return 0;
+	}
+	return it->err_off == 0;
+}
+
+int mdq_validate(const bson_t *doc, int max_depth, struct mdq_error *err)
+{
+	bson_iter_t it;
+	size_t off;
+	if (!doc || !bson_iter_init(&it, doc) || !nesting_ok(&it, 1, max_depth))
+		return mdq_fail(err, MDQ_FAILED_TO_PARSE, "invalid BSON or nesting "
+		                "deeper than %d levels", max_depth);
+	if (!bson_validate(doc, BSON_VALIDATE_NONE, &off))
+		return mdq_fail(err, MDQ_FAILED_TO_PARSE, "invalid BSON at offset "
+		                "%zu", off);
+	return 0;
+}
+
 int mdq_check_bson(const bson_t *b, const char *what, struct mdq_error *err)
 {
-	size_t off;
-	if (!b || !bson_validate(b, BSON_VALIDATE_NONE, &off))
-		return mdq_fail(err, MDQ_FAILED_TO_PARSE,
-		                "%s is not valid BSON", what);
+	if (mdq_validate(b, MDQ_MAX_DEPTH, err))
+		return mdq_fail(err, MDQ_FAILED_TO_PARSE, "%s is not valid BSON "
+		                "(or nests deeper than %d levels)", what,
+		                MDQ_MAX_DEPTH);
 	return 0;
 }
 
