@@ -115,7 +115,7 @@ static inline void rand_container(bson_t *out, const char *k, int depth, bool ar
 {
 	bson_t sub;
 	int n = (int)(rnd() % 3);
-	char key[8];
+	char key[16];
 	if (arr)
 		bson_append_array_begin(out, k, -1, &sub);
 	else

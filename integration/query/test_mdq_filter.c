@@ -183,7 +183,7 @@ static bson_t *rand_doc(void)
 		bson_append_array_begin(d, "a", 1, &arr);
 		int n = (int)(rnd() % 4);
 		for (int i = 0; i < n; i++) {
-			char k[4];
+			char k[16];
 			snprintf(k, sizeof(k), "%d", i);
 			rand_value(&arr, k, 1);
 		}

@@ -110,7 +110,7 @@ START_TEST(arrays_random)
 			bson_append_array_begin(d[k], "a", 1, &arr);
 			int n = 1 + (int)(rnd() % 4);
 			for (int i = 0; i < n; i++) {
-				char key[4];
+				char key[16];
 				snprintf(key, sizeof(key), "%d", i);
 				rand_value(&arr, key, 2);
 			}

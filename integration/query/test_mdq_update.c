@@ -252,8 +252,9 @@ START_TEST(inc_random)
 	seed(51);
 	for (int t = 0; t < 20000; t++) {
 		bson_t doc = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, out;
-		int64_t x = edge[rnd() % 8] + (int64_t)(rnd() % 3) - 1;
-		int64_t y = edge[rnd() % 8] + (int64_t)(rnd() % 3) - 1;
+		/* wrapping on purpose: INT64_MAX + 1 is INT64_MIN */
+		int64_t x = (int64_t)((uint64_t)edge[rnd() % 8] + rnd() % 3 - 1);
+		int64_t y = (int64_t)((uint64_t)edge[rnd() % 8] + rnd() % 3 - 1);
 		int tx = (int)(rnd() % 3), ty = (int)(rnd() % 3);
 		if (tx == 0) x = (int32_t)x;
 		if (ty == 0) y = (int32_t)y;

@@ -201,7 +201,8 @@ static bool finish(struct unode *n)
 	if (n->op != U_NONE)
 		return n->creates = n->op == U_SET || n->op == U_INC ||
 		                    n->op == U_PUSH;
-	qsort(n->kids, n->nkids, sizeof(*n->kids), kid_cmp);
+	if (n->nkids > 1)
+		qsort(n->kids, n->nkids, sizeof(*n->kids), kid_cmp);
 	for (size_t i = 0; i < n->nkids; i++)
 		n->creates |= finish(&n->kids[i]);
 	return n->creates;
