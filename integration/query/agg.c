@@ -163,9 +163,15 @@ mdq_pipeline_t *mdq_pipeline_parse(const bson_t *pipeline, size_t mem_limit,
 
 /* ---- running ---- */
 
+/* A document $sort holds, with its place in the input for ties. */
+struct held {
+	bson_t *doc;
+	size_t seq;
+};
+
 struct sstate {
 	int64_t seen;
-	bson_t **docs;   /* $sort */
+	struct held *docs; /* $sort */
 	size_t ndocs, cap;
 	size_t mem;
 	struct group_state *g;
@@ -185,21 +191,22 @@ static int push(struct run *r, size_t i, const bson_t *doc);
 
 static int sort_hold(struct run *r, struct sstate *ss, const bson_t *doc)
 {
-	ss->mem += doc->len + sizeof(bson_t) + sizeof(bson_t *);
+	ss->mem += doc->len + sizeof(bson_t) + sizeof(struct held);
 	if (ss->mem > r->p->mem_limit)
 		return mdq_fail(r->err, MDQ_MEMORY_LIMIT, "Sort exceeded memory "
 		                "limit of %zu bytes, but did not opt in to "
 		                "external sorting.", r->p->mem_limit);
 	if (ss->ndocs == ss->cap) {
 		size_t cap = ss->cap ? 2 * ss->cap : 64;
-		bson_t **nd = realloc(ss->docs, cap * sizeof(*nd));
+		struct held *nd = realloc(ss->docs, cap * sizeof(*nd));
 		if (!nd)
 			return mdq_fail(r->err, MDQ_BAD_VALUE, "out of memory");
 		ss->docs = nd;
 		ss->cap = cap;
 	}
-	if (!(ss->docs[ss->ndocs] = bson_copy(doc)))
+	if (!(ss->docs[ss->ndocs].doc = bson_copy(doc)))
 		return mdq_fail(r->err, MDQ_BAD_VALUE, "out of memory");
+	ss->docs[ss->ndocs].seq = ss->ndocs;
 	ss->ndocs++;
 	return GO;
 }
@@ -242,10 +249,10 @@ static int push(struct run *r, size_t i, const bson_t *doc)
 
 static int cmp_docs(const void *a, const void *b, void *sort)
 {
-	const bson_t *const *da = a, *const *db = b;
-	int c = mdq_sort_compare(sort, *da, *db);
+	const struct held *da = a, *db = b;
+	int c = mdq_sort_compare(sort, da->doc, db->doc);
 	/* Ties keep the input order, so a result does not depend on qsort. */
-	return c ? c : (*da > *db) - (*da < *db);
+	return c ? c : (da->seq > db->seq) - (da->seq < db->seq);
 }
 
 /* The source has ended: stage i pushes what it held, then downstream. */
@@ -259,7 +266,7 @@ static int finish(struct run *r, size_t i)
 	if (s->kind == S_SORT) {
 		qsort_r(ss->docs, ss->ndocs, sizeof(*ss->docs), cmp_docs, s->sort);
 		for (size_t j = 0; rc == GO && j < ss->ndocs; j++)
-			rc = push(r, i + 1, ss->docs[j]);
+			rc = push(r, i + 1, ss->docs[j].doc);
 	} else if (s->kind == S_GROUP) {
 		for (size_t j = 0; rc == GO && j < mdq_group_count(ss->g); j++) {
 			bson_t out = BSON_INITIALIZER;
@@ -283,7 +290,7 @@ static void run_end(struct run *r)
 {
 	for (size_t i = 0; i < r->p->n; i++) {
 		for (size_t j = 0; j < r->ss[i].ndocs; j++)
-			bson_destroy(r->ss[i].docs[j]);
+			bson_destroy(r->ss[i].docs[j].doc);
 		free(r->ss[i].docs);
 		mdq_group_end(r->ss[i].g);
 	}

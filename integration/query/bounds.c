@@ -107,7 +107,9 @@ static bool leaf_bounds(const struct mdq_node *n, struct mdq_bounds *b)
 	case OP_IN:
 		return in_hull(v, b);
 	case OP_GT: case OP_GTE: case OP_LT: case OP_LTE:
-		if (r == 1 || r == 16 || is_nan(v))
+		/* an array operand compares with whole arrays, which an index
+		 * keys by element: no interval of keys holds them */
+		if (r == 1 || r == 16 || r == 6 || is_nan(v))
 			return false;
 		if (r == 2) { /* only $gte/$lte: null match (null or missing) */
 			if (n->op == OP_GT || n->op == OP_LT)

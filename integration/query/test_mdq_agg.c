@@ -163,6 +163,13 @@ START_TEST(stages)
 	                        "{'_id': 5}", "{'_id': 2}" };
 	for (int i = 0; i < 5; i++)
 		want(&k, i, order[i]);
+	/* ties keep the input order */
+	ck_assert_int_eq(run("{'p': [{'$sort': {'k': -1}}, {'$project': {'_id': 1}}]}",
+	                     docs, n, &k, 0, &err, NULL), 0);
+	const char *ties[] = { "{'_id': 2}", "{'_id': 5}", "{'_id': 1}",
+	                       "{'_id': 3}", "{'_id': 4}" };
+	for (int i = 0; i < 5; i++)
+		want(&k, i, ties[i]);
 	ck_assert_int_eq(run("{'p': []}", docs, n, &k, 0, &err, NULL), 0);
 	ck_assert_int_eq(k.n, 5);
 	pool_free();

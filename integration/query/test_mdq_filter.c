@@ -435,6 +435,10 @@ START_TEST(bounds_documented)
 	f = mdq_filter_parse(J("{'$or': [{'a': 1}, {'a': 2}]}"), NULL);
 	ck_assert(!mdq_filter_bounds(f, "a", false, &b));
 	mdq_filter_free(f);
+	f = mdq_filter_parse(J("{'a': {'$gt': [1]}}"), NULL);
+	ck_assert(!mdq_filter_bounds(f, "a", true, &b)); /* [2] keys as 2 */
+	ck_assert(mdq_filter_match(f, J("{'a': [2]}")));
+	mdq_filter_free(f);
 	f = mdq_filter_parse(J("{'a': {'$lt': 'm'}}"), NULL);
 	ck_assert(mdq_filter_bounds(f, "a", false, &b));
 	ck_assert_int_eq(b.lo.value_type, BSON_TYPE_UTF8);
