@@ -144,76 +144,82 @@ static int cmp_raw_docs(const uint8_t *a, uint32_t al, const uint8_t *b,
 
 static int cmp_depth(const bson_value_t *a, const bson_value_t *b, int depth);
 
+static int cmp_string(const bson_value_t *a, const bson_value_t *b)
+{
+	bool au = a->value_type == BSON_TYPE_UTF8;
+	bool bu = b->value_type == BSON_TYPE_UTF8;
+	return cmp_bytes(au ? a->value.v_utf8.str : a->value.v_symbol.symbol,
+	                 au ? a->value.v_utf8.len : a->value.v_symbol.len,
+	                 bu ? b->value.v_utf8.str : b->value.v_symbol.symbol,
+	                 bu ? b->value.v_utf8.len : b->value.v_symbol.len);
+}
+
+/* BinData: the length, then the subtype, then the bytes. */
+static int cmp_binary(const bson_value_t *a, const bson_value_t *b)
+{
+	int c = cmp_int(a->value.v_binary.data_len, b->value.v_binary.data_len);
+	if (!c)
+		c = cmp_int(a->value.v_binary.subtype, b->value.v_binary.subtype);
+	if (!c)
+		c = cmp_bytes(a->value.v_binary.data, a->value.v_binary.data_len,
+		              b->value.v_binary.data, b->value.v_binary.data_len);
+	return c;
+}
+
+/* Regex, DBPointer, code with scope: two parts each. */
+static int cmp_pairs(const bson_value_t *a, const bson_value_t *b, int rank,
+                     int depth)
+{
+	int c;
+	if (rank == 12) {
+		c = cmp_str(a->value.v_regex.regex, b->value.v_regex.regex);
+		return c ? c : cmp_str(a->value.v_regex.options,
+		                       b->value.v_regex.options);
+	}
+	if (rank == 13) {
+		c = cmp_bytes(a->value.v_dbpointer.collection,
+		              a->value.v_dbpointer.collection_len,
+		              b->value.v_dbpointer.collection,
+		              b->value.v_dbpointer.collection_len);
+		return c ? c : cmp_bytes(&a->value.v_dbpointer.oid, 12,
+		                         &b->value.v_dbpointer.oid, 12);
+	}
+	c = cmp_bytes(a->value.v_codewscope.code, a->value.v_codewscope.code_len,
+	              b->value.v_codewscope.code, b->value.v_codewscope.code_len);
+	return c ? c : cmp_raw_docs(a->value.v_codewscope.scope_data,
+	                            a->value.v_codewscope.scope_len,
+	                            b->value.v_codewscope.scope_data,
+	                            b->value.v_codewscope.scope_len, true,
+	                            depth + 1);
+}
+
 static int cmp_same_rank(const bson_value_t *a, const bson_value_t *b,
                          int rank, int depth)
 {
+	int c;
 	switch (rank) {
 	case 3: return cmp_number(a, b);
-	case 4: {
-		const char *as = a->value_type == BSON_TYPE_UTF8 ?
-			a->value.v_utf8.str : a->value.v_symbol.symbol;
-		size_t al = a->value_type == BSON_TYPE_UTF8 ?
-			a->value.v_utf8.len : a->value.v_symbol.len;
-		const char *bs = b->value_type == BSON_TYPE_UTF8 ?
-			b->value.v_utf8.str : b->value.v_symbol.symbol;
-		size_t bl = b->value_type == BSON_TYPE_UTF8 ?
-			b->value.v_utf8.len : b->value.v_symbol.len;
-		return cmp_bytes(as, al, bs, bl);
-	}
+	case 4: return cmp_string(a, b);
 	case 5:
 	case 6:
 		return cmp_raw_docs(a->value.v_doc.data, a->value.v_doc.data_len,
 		                    b->value.v_doc.data, b->value.v_doc.data_len,
 		                    rank == 5, depth + 1);
-	case 7: {
-		int c = cmp_int(a->value.v_binary.data_len,
-		                b->value.v_binary.data_len);
-		if (!c)
-			c = cmp_int(a->value.v_binary.subtype,
-			            b->value.v_binary.subtype);
-		if (!c)
-			c = cmp_bytes(a->value.v_binary.data,
-			              a->value.v_binary.data_len,
-			              b->value.v_binary.data,
-			              b->value.v_binary.data_len);
-		return c;
-	}
+	case 7: return cmp_binary(a, b);
 	case 8: return cmp_bytes(&a->value.v_oid, 12, &b->value.v_oid, 12);
 	case 9: return cmp_int(a->value.v_bool, b->value.v_bool);
 	case 10: return cmp_int(a->value.v_datetime, b->value.v_datetime);
-	case 11: {
-		int c = cmp_int(a->value.v_timestamp.timestamp,
-		                b->value.v_timestamp.timestamp);
+	case 11:
+		c = cmp_int(a->value.v_timestamp.timestamp,
+		            b->value.v_timestamp.timestamp);
 		return c ? c : cmp_int(a->value.v_timestamp.increment,
 		                       b->value.v_timestamp.increment);
-	}
-	case 12: {
-		int c = cmp_str(a->value.v_regex.regex, b->value.v_regex.regex);
-		return c ? c : cmp_str(a->value.v_regex.options,
-		                       b->value.v_regex.options);
-	}
-	case 13: {
-		int c = cmp_bytes(a->value.v_dbpointer.collection,
-		                  a->value.v_dbpointer.collection_len,
-		                  b->value.v_dbpointer.collection,
-		                  b->value.v_dbpointer.collection_len);
-		return c ? c : cmp_bytes(&a->value.v_dbpointer.oid, 12,
-		                         &b->value.v_dbpointer.oid, 12);
-	}
+	case 12:
+	case 13:
+	case 15: return cmp_pairs(a, b, rank, depth);
 	case 14:
 		return cmp_bytes(a->value.v_code.code, a->value.v_code.code_len,
 		                 b->value.v_code.code, b->value.v_code.code_len);
-	case 15: {
-		int c = cmp_bytes(a->value.v_codewscope.code,
-		                  a->value.v_codewscope.code_len,
-		                  b->value.v_codewscope.code,
-		                  b->value.v_codewscope.code_len);
-		return c ? c : cmp_raw_docs(a->value.v_codewscope.scope_data,
-		                            a->value.v_codewscope.scope_len,
-		                            b->value.v_codewscope.scope_data,
-		                            b->value.v_codewscope.scope_len,
-		                            true, depth + 1);
-	}
 	default: return 0; /* MinKey, Null, MaxKey: one value each */
 	}
 }
