@@ -70,7 +70,15 @@ int mdq_type_rank(bson_type_t t);
 
 typedef struct mdq_filter mdq_filter_t;
 
-/* The filter is copied: the caller's bson_t may go away. */
+/*
+ * Equality ({a: 5}, {"a.b": 1}), $eq $ne $gt $gte $lt $lte $in $nin $exists
+ * $not $and $or $nor $size $type $all $elemMatch, $comment; paths through
+ * embedded documents and arrays as MongoDB's matcher walks them; $gt etc.
+ * within the operand's type only. Not supported: $regex and regular
+ * expressions as patterns (a regex operand matches an equal regex only),
+ * $expr, $where, $text, $mod, geo and bit operators: BadValue "unknown
+ * operator". The filter is copied: the caller's bson_t may go away.
+ */
 mdq_filter_t *mdq_filter_parse(const bson_t *filter, struct mdq_error *err);
 bool mdq_filter_match(const mdq_filter_t *f, const bson_t *doc);
 void mdq_filter_free(mdq_filter_t *f);

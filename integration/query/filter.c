@@ -11,17 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void node_free(struct mdq_node *n)
+void mdq_node_free(struct mdq_node *n)
 {
 	if (!n)
 		return;
 	for (size_t i = 0; i < n->nkids; i++)
-		node_free(n->kids[i]);
+		mdq_node_free(n->kids[i]);
+	mdq_filter_free(n->sub);
 	free(n->kids);
 	free(n);
 }
 
-static struct mdq_node *node_new(enum mdq_op op, const char *path)
+struct mdq_node *mdq_node_new(enum mdq_op op, const char *path)
 {
 	struct mdq_node *n = calloc(1, sizeof(*n));
 	if (n) {
@@ -31,15 +32,15 @@ static struct mdq_node *node_new(enum mdq_op op, const char *path)
 	return n;
 }
 
-static int add_kid(struct mdq_node *n, struct mdq_node *kid,
-                   struct mdq_error *err)
+int mdq_node_add(struct mdq_node *n, struct mdq_node *kid,
+                 struct mdq_error *err)
 {
 	struct mdq_node **k;
 	if (!kid)
 		return -1;
 	k = realloc(n->kids, (n->nkids + 1) * sizeof(*k));
 	if (!k) {
-		node_free(kid);
+		mdq_node_free(kid);
 		return mdq_fail(err, MDQ_BAD_VALUE, "out of memory");
 	}
 	n->kids = k;
@@ -79,11 +80,11 @@ static bool is_op_doc(const bson_value_t *v)
 
 static struct mdq_node *negate(struct mdq_node *kid, struct mdq_error *err)
 {
-	struct mdq_node *n = node_new(OP_NOT, NULL);
-	if (!kid || !n || add_kid(n, kid, err)) {
+	struct mdq_node *n = mdq_node_new(OP_NOT, NULL);
+	if (!kid || !n || mdq_node_add(n, kid, err)) {
 		if (!n)
-			node_free(kid);
-		node_free(n);
+			mdq_node_free(kid);
+		mdq_node_free(n);
 		return NULL;
 	}
 	return n;
@@ -123,6 +124,8 @@ static struct mdq_node *parse_op(const char *path, bson_iter_t *it, int depth,
 	const bson_value_t *v = bson_iter_value(it);
 	if (!strcmp(k, "$not"))
 		return parse_not(path, it, depth, err);
+	if (mdq_is_array_op(k))
+		return mdq_parse_array_op(path, it, err);
 	for (size_t i = 0; i < sizeof(cmp) / sizeof(cmp[0]); i++) {
 		if (strcmp(k, cmp[i].name))
 			continue;
@@ -135,7 +138,7 @@ static struct mdq_node *parse_op(const char *path, bson_iter_t *it, int depth,
 			mdq_fail(err, MDQ_BAD_VALUE, "Can't have regex as arg to %s", k);
 			return NULL;
 		}
-		struct mdq_node *n = node_new(cmp[i].op, path);
+		struct mdq_node *n = mdq_node_new(cmp[i].op, path);
 		if (!n) {
 			mdq_fail(err, MDQ_BAD_VALUE, "out of memory");
 			return NULL;
@@ -152,20 +155,20 @@ static struct mdq_node *parse_op(const char *path, bson_iter_t *it, int depth,
 static struct mdq_node *parse_ops(const char *path, bson_iter_t *it,
                                   int depth, struct mdq_error *err)
 {
-	struct mdq_node *and = node_new(OP_AND, NULL);
+	struct mdq_node *and = mdq_node_new(OP_AND, NULL);
 	if (!and) {
 		mdq_fail(err, MDQ_BAD_VALUE, "out of memory");
 		return NULL;
 	}
 	if (depth > MDQ_MAX_DEPTH) {
-		node_free(and);
+		mdq_node_free(and);
 		mdq_fail(err, MDQ_BAD_VALUE, "exceeded depth limit of %d",
 		         MDQ_MAX_DEPTH);
 		return NULL;
 	}
 	while (bson_iter_next(it)) {
-		if (add_kid(and, parse_op(path, it, depth, err), err)) {
-			node_free(and);
+		if (mdq_node_add(and, parse_op(path, it, depth, err), err)) {
+			mdq_node_free(and);
 			return NULL;
 		}
 	}
@@ -183,7 +186,7 @@ static struct mdq_node *parse_list(enum mdq_op op, bson_iter_t *it, int depth,
 		mdq_fail(err, MDQ_BAD_VALUE, "%s must be an array", k);
 		return NULL;
 	}
-	if (!(n = node_new(op, NULL))) {
+	if (!(n = mdq_node_new(op, NULL))) {
 		mdq_fail(err, MDQ_BAD_VALUE, "out of memory");
 		return NULL;
 	}
@@ -192,18 +195,18 @@ static struct mdq_node *parse_list(enum mdq_op op, bson_iter_t *it, int depth,
 		    !bson_iter_recurse(&arr, &sub)) {
 			mdq_fail(err, MDQ_BAD_VALUE,
 			         "%s argument's entries must be objects", k);
-			node_free(n);
+			mdq_node_free(n);
 			return NULL;
 		}
-		if (add_kid(n, parse_doc(&sub, depth + 1, err), err)) {
-			node_free(n);
+		if (mdq_node_add(n, parse_doc(&sub, depth + 1, err), err)) {
+			mdq_node_free(n);
 			return NULL;
 		}
 	}
 	if (n->nkids == 0) {
 		mdq_fail(err, MDQ_BAD_VALUE,
 		         "%s argument must be a non-empty array", k);
-		node_free(n);
+		mdq_node_free(n);
 		return NULL;
 	}
 	return n;
@@ -222,7 +225,7 @@ static struct mdq_node *parse_field(bson_iter_t *it, int depth,
 			if (!strcmp(k, lists[i].name))
 				return parse_list(lists[i].op, it, depth, err);
 		if (!strcmp(k, "$comment"))
-			return node_new(OP_AND, NULL);
+			return mdq_node_new(OP_AND, NULL);
 		mdq_fail(err, MDQ_BAD_VALUE, "unknown top level operator: %.200s",
 		         k);
 		return NULL;
@@ -234,7 +237,7 @@ static struct mdq_node *parse_field(bson_iter_t *it, int depth,
 		bson_iter_recurse(it, &sub);
 		return parse_ops(k, &sub, depth + 1, err);
 	}
-	struct mdq_node *n = node_new(OP_EQ, k);
+	struct mdq_node *n = mdq_node_new(OP_EQ, k);
 	if (n)
 		n->val = *v;
 	else
@@ -245,20 +248,20 @@ static struct mdq_node *parse_field(bson_iter_t *it, int depth,
 static struct mdq_node *parse_doc(bson_iter_t *it, int depth,
                                   struct mdq_error *err)
 {
-	struct mdq_node *and = node_new(OP_AND, NULL);
+	struct mdq_node *and = mdq_node_new(OP_AND, NULL);
 	if (!and) {
 		mdq_fail(err, MDQ_BAD_VALUE, "out of memory");
 		return NULL;
 	}
 	if (depth > MDQ_MAX_DEPTH) {
-		node_free(and);
+		mdq_node_free(and);
 		mdq_fail(err, MDQ_BAD_VALUE, "exceeded depth limit of %d",
 		         MDQ_MAX_DEPTH);
 		return NULL;
 	}
 	while (bson_iter_next(it)) {
-		if (add_kid(and, parse_field(it, depth, err), err)) {
-			node_free(and);
+		if (mdq_node_add(and, parse_field(it, depth, err), err)) {
+			mdq_node_free(and);
 			return NULL;
 		}
 	}
@@ -288,7 +291,7 @@ void mdq_filter_free(mdq_filter_t *f)
 {
 	if (!f)
 		return;
-	node_free(f->root);
+	mdq_node_free(f->root);
 	bson_destroy(f->copy);
 	free(f);
 }
@@ -344,6 +347,8 @@ static bool visit_leaf(const bson_value_t *v, void *ctx)
 	switch (n->op) {
 	case OP_IN: return in_one(v, &n->val);
 	case OP_EXISTS: return v != NULL;
+	case OP_SIZE: case OP_TYPE: case OP_ELEMMATCH:
+		return mdq_match_array_op(n, v);
 	default: return cmp_one(n->op, v, &n->val);
 	}
 }
@@ -366,10 +371,15 @@ static bool match_node(const struct mdq_node *n, const bson_t *doc)
 	case OP_NOT:
 		return !match_node(n->kids[0], doc);
 	case OP_EXISTS:
-		return mdq_path_visit(doc, n->path, true, visit_leaf,
+		return mdq_path_visit(doc, n->path, MDQ_VISIT_BOTH, visit_leaf,
 		                      (void *)n) == n->want;
+	case OP_SIZE:
+	case OP_ELEMMATCH: /* the arrays themselves, not their elements */
+		return mdq_path_visit(doc, n->path, MDQ_VISIT_WHOLE, visit_leaf,
+		                      (void *)n);
 	default:
-		return mdq_path_visit(doc, n->path, true, visit_leaf, (void *)n);
+		return mdq_path_visit(doc, n->path, MDQ_VISIT_BOTH, visit_leaf,
+		                      (void *)n);
 	}
 }
 

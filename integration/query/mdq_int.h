@@ -28,13 +28,14 @@ bool mdq_to_int64(const bson_value_t *v, int64_t *out);
 /*
  * Visits the values at a dotted path as MongoDB's matcher sees them:
  * through embedded documents, through one level of arrays at each step
- * (and by position when the component is a number); at the end, an
- * array's elements and then (if whole) the array itself. A missing field
- * is visited as NULL. fn returns true to stop; the visit returns true if
- * fn did.
+ * (and by position when the component is a number); at the end, per mode,
+ * an array's elements and the array itself, its elements only, or the
+ * array only. A missing field is visited as NULL. fn returns true to
+ * stop; the visit returns true if fn did.
  */
+enum mdq_visit { MDQ_VISIT_BOTH, MDQ_VISIT_ELEMENTS, MDQ_VISIT_WHOLE };
 typedef bool (*mdq_visit_fn)(const bson_value_t *v, void *ctx);
-bool mdq_path_visit(const bson_t *doc, const char *path, bool whole,
+bool mdq_path_visit(const bson_t *doc, const char *path, enum mdq_visit mode,
                     mdq_visit_fn fn, void *ctx);
 
 /* A value of doc or array as a bson_t view (false if not one). */

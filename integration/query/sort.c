@@ -104,8 +104,8 @@ int mdq_sort_compare(const mdq_sort_t *s, const bson_t *a, const bson_t *b)
 	for (size_t i = 0; i < s->n; i++) {
 		struct pick pa = { s->keys[i].dir, false, { 0 } };
 		struct pick pb = pa;
-		mdq_path_visit(a, s->keys[i].path, false, pick_one, &pa);
-		mdq_path_visit(b, s->keys[i].path, false, pick_one, &pb);
+		mdq_path_visit(a, s->keys[i].path, MDQ_VISIT_ELEMENTS, pick_one, &pa);
+		mdq_path_visit(b, s->keys[i].path, MDQ_VISIT_ELEMENTS, pick_one, &pb);
 		int c;
 		if (!pa.any && !pb.any)
 			c = 0;

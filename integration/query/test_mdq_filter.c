@@ -106,6 +106,37 @@ static const struct row rows[] = {
 	{ "{'a': {'$regularExpression': {'pattern': 'x', 'options': ''}}}",
 	  "{'a': {'$regularExpression': {'pattern': 'x', 'options': ''}}}", true },
 	{ "{'$comment': 'hi', 'a': 1}", "{'a': 1}", true },
+	{ "{'a': {'$size': 2}}", "{'a': [1, [2, 3]]}", true },
+	{ "{'a': {'$size': 2}}", "{'a': [[1, 2]]}", false },
+	{ "{'a': {'$size': 0}}", "{'a': []}", true },
+	{ "{'a': {'$size': 0}}", "{}", false },
+	{ "{'a.b': {'$size': 1}}", "{'a': [{'b': [1]}, {'b': 2}]}", true },
+	{ "{'a': {'$all': [1, 2]}}", "{'a': [2, 3, 1]}", true },
+	{ "{'a': {'$all': [1, 2]}}", "{'a': [2, 3]}", false },
+	{ "{'a': {'$all': [1]}}", "{'a': 1}", true },
+	{ "{'a': {'$all': []}}", "{'a': []}", false },
+	{ "{'a': {'$all': [[1, 2]]}}", "{'a': [1, 2]}", true },
+	{ "{'a': {'$exists': true, '$type': 'string'}}", "{'a': 'x'}", true },
+	/* libbson's JSON reads {$type: 2} as legacy binary: $exists first */
+	{ "{'a': {'$exists': true, '$type': 2}}", "{'a': ['x']}", true },
+	{ "{'a': {'$exists': true, '$type': 16}}", "{'a': 1.0}", false },
+	{ "{'a': {'$exists': true, '$type': 'number'}}", "{'a': {'$numberLong': '1'}}", true },
+	{ "{'a': {'$exists': true, '$type': ['bool', 'null']}}", "{'a': null}", true },
+	{ "{'a': {'$exists': true, '$type': 'null'}}", "{}", false },
+	{ "{'a': {'$exists': true, '$type': 'array'}}", "{'a': []}", true },
+	{ "{'a': {'$exists': true, '$type': 'int'}}", "{'a': 1.0}", false },
+	{ "{'a': {'$exists': true, '$type': 'minKey'}}", "{'a': {'$minKey': 1}}", true },
+	{ "{'a': {'$elemMatch': {'$gte': 80, '$lt': 85}}}", "{'a': [82, 90]}", true },
+	{ "{'a': {'$elemMatch': {'$gte': 80, '$lt': 85}}}", "{'a': [79, 90]}", false },
+	{ "{'a': {'$gte': 80, '$lt': 85}}", "{'a': [79, 90]}", true },
+	{ "{'a': {'$elemMatch': {'p': 'x', 's': {'$gte': 8}}}}",
+	  "{'a': [{'p': 'x', 's': 5}, {'p': 'y', 's': 9}]}", false },
+	{ "{'a': {'$elemMatch': {'p': 'x', 's': {'$gte': 8}}}}",
+	  "{'a': [{'p': 'x', 's': 5}, {'p': 'x', 's': 9}]}", true },
+	{ "{'a': {'$elemMatch': {'p': 'x'}}}", "{'a': {'p': 'x'}}", false },
+	{ "{'a': {'$elemMatch': {'$or': [{'p': 1}, {'q': 1}]}}}",
+	  "{'a': [{'q': 1}]}", true },
+	{ "{'a': {'$not': {'$size': 1}}}", "{'a': 5}", true },
 };
 
 START_TEST(documented)
@@ -157,6 +188,15 @@ START_TEST(malformed)
 	ck_assert_int_eq(derr.code, MDQ_FAILED_TO_PARSE);
 	ck_assert_ptr_nonnull(strstr(derr.msg, "deeper"));
 	bson_destroy(deep);
+	refused("{'a': {'$size': -1}}", 2, "$size");
+	refused("{'a': {'$size': 1.5}}", 2, "$size");
+	refused("{'a': {'$size': 'x'}}", 2, "$size");
+	refused("{'a': {'$all': 1}}", 2, "$all needs an array");
+	refused("{'a': {'$exists': true, '$type': 'nope'}}", 2, "$type");
+	refused("{'a': {'$exists': true, '$type': 20}}", 2, "$type");
+	refused("{'a': {'$exists': true, '$type': [2, {}]}}", 2, "$type");
+	refused("{'a': {'$elemMatch': 1}}", 2, "$elemMatch needs an Object");
+	refused("{'a': {'$elemMatch': {'$bad': 1}}}", 2, "unknown operator");
 	refused("{'a': {'$gt': {'$regularExpression': {'pattern': 'a', "
 	        "'options': ''}}}}", 2, "regex");
 	/* not BSON at all */

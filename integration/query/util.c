@@ -114,7 +114,7 @@ static bool is_index(const char *c, size_t n)
 struct walk {
 	mdq_visit_fn fn;
 	void *ctx;
-	bool whole;
+	enum mdq_visit mode;
 };
 
 static bool walk_value(const struct walk *w, const bson_value_t *v,
@@ -125,12 +125,12 @@ static bool leaf(const struct walk *w, const bson_value_t *v)
 {
 	bson_t arr;
 	bson_iter_t it;
-	if (v->value_type == BSON_TYPE_ARRAY && mdq_value_doc(v, &arr) &&
-	    bson_iter_init(&it, &arr)) {
+	if (v->value_type == BSON_TYPE_ARRAY && w->mode != MDQ_VISIT_WHOLE &&
+	    mdq_value_doc(v, &arr) && bson_iter_init(&it, &arr)) {
 		while (bson_iter_next(&it))
 			if (w->fn(bson_iter_value(&it), w->ctx))
 				return true;
-		if (!w->whole)
+		if (w->mode == MDQ_VISIT_ELEMENTS)
 			return false;
 	}
 	return w->fn(v, w->ctx);
@@ -173,7 +173,7 @@ static bool walk_array(const struct walk *w, const bson_t *arr,
 	const char *rest;
 	size_t n = component(path, &rest);
 	struct seen s = { w, false };
-	struct walk inner = { note, &s, w->whole };
+	struct walk inner = { note, &s, w->mode };
 	bson_iter_t it;
 	if (!bson_iter_init(&it, arr))
 		return w->fn(NULL, w->ctx);
@@ -202,10 +202,10 @@ static bool walk_value(const struct walk *w, const bson_value_t *v,
 	return walk_array(w, &sub, path);
 }
 
-bool mdq_path_visit(const bson_t *doc, const char *path, bool whole,
+bool mdq_path_visit(const bson_t *doc, const char *path, enum mdq_visit mode,
                     mdq_visit_fn fn, void *ctx)
 {
-	struct walk w = { fn, ctx, whole };
+	struct walk w = { fn, ctx, mode };
 	return walk_doc(&w, doc, path);
 }
 
