@@ -167,7 +167,8 @@ typedef int (*mdq_sink_fn)(void *ctx, const bson_t *doc, struct mdq_error *err);
 
 /*
  * pipeline: a BSON array of stages: $match, $group (_id: "$path", a
- * constant, or an object of those; $sum, $avg, $min, $max, $count),
+ * constant, or an object of those, one level; "$a.b" through documents
+ * only; $sum, $avg, $min, $max, $count),
  * $sort, $limit, $skip, $project, $count. mem_limit: the bytes $group and
  * $sort may hold each (0: MDQ_DEFAULT_MEM_LIMIT), past which the run fails
  * with MDQ_MEMORY_LIMIT.
