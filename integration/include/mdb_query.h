@@ -50,7 +50,9 @@ struct mdq_error {
 /*
  * bson_validate (structure only), made safe: nesting deeper than max_depth
  * (documents, arrays, code-with-scope) is refused before libbson's own
- * validation, which recurses without a bound. 0, or -1 with FailedToParse.
+ * validation, which recurses without a bound; so are arrays whose keys are
+ * not "0", "1", ... (libbson will not append them: a copy would lose the
+ * field). 0, or -1 with FailedToParse.
  * The *_parse functions below use it with MDQ_MAX_DEPTH on their specs.
  */
 int mdq_validate(const bson_t *doc, int max_depth, struct mdq_error *err);

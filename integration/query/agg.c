@@ -264,7 +264,9 @@ static int finish(struct run *r, size_t i)
 	const struct stage *s = &r->p->st[i];
 	struct sstate *ss = &r->ss[i];
 	if (s->kind == S_SORT) {
-		qsort_r(ss->docs, ss->ndocs, sizeof(*ss->docs), cmp_docs, s->sort);
+		if (ss->ndocs > 1)
+			qsort_r(ss->docs, ss->ndocs, sizeof(*ss->docs), cmp_docs,
+			        s->sort);
 		for (size_t j = 0; rc == GO && j < ss->ndocs; j++)
 			rc = push(r, i + 1, ss->docs[j].doc);
 	} else if (s->kind == S_GROUP) {

@@ -75,8 +75,8 @@ static struct mdq_node *parse_type(const char *path, const bson_value_t *v,
 			                 "name (or an array of them)");
 		return n;
 	}
-	mdq_value_doc(v, &arr);
-	bson_iter_init(&it, &arr);
+	if (!mdq_value_doc(v, &arr) || !bson_iter_init(&it, &arr))
+		return fail_free(n, err, "%s", "$type: a bad array");
 	while (bson_iter_next(&it))
 		if (type_arg(n, bson_iter_value(&it)))
 			return fail_free(n, err, "%s", "$type needs a type code or "

@@ -82,7 +82,8 @@ static int parse_id(struct group_spec *g, const bson_value_t *v,
 	bson_iter_t it;
 	if (v->value_type != BSON_TYPE_DOCUMENT)
 		return parse_expr(v, &g->id, err);
-	mdq_value_doc(v, &d);
+	if (!mdq_value_doc(v, &d))
+		return mdq_fail(err, MDQ_BAD_VALUE, "a bad _id document");
 	g->idf = calloc(bson_count_keys(&d) + 1, sizeof(*g->idf));
 	if (!g->idf)
 		return mdq_fail(err, MDQ_BAD_VALUE, "out of memory");

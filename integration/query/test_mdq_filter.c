@@ -199,6 +199,22 @@ START_TEST(malformed)
 	refused("{'a': {'$elemMatch': {'$bad': 1}}}", 2, "unknown operator");
 	refused("{'a': {'$gt': {'$regularExpression': {'pattern': 'a', "
 	        "'options': ''}}}}", 2, "regex");
+	/* an array keyed "x": bson_validate takes it, libbson's appends do
+	 * not, so it is refused */
+	bson_t *arrdoc = J("{'a': {'$in': {'x': 1}}}");
+	uint8_t *raw = malloc(arrdoc->len);
+	memcpy(raw, bson_get_data(arrdoc), arrdoc->len);
+	for (uint32_t i = 0; i + 3 < arrdoc->len; i++)
+		if (raw[i] == 0x03 && !memcmp(raw + i + 1, "$in", 4))
+			raw[i] = 0x04;
+	bson_t bad;
+	ck_assert(bson_init_static(&bad, raw, arrdoc->len));
+	size_t off;
+	ck_assert(bson_validate(&bad, BSON_VALIDATE_NONE, &off));
+	struct mdq_error aerr = { 0 };
+	ck_assert_ptr_null(mdq_filter_parse(&bad, &aerr));
+	ck_assert_int_eq(aerr.code, MDQ_FAILED_TO_PARSE);
+	free(raw);
 	/* not BSON at all */
 	uint8_t junk[] = { 12, 0, 0, 0, 0x10, 'a', 0, 1, 0, 0, 0, 0 };
 	bson_t b;

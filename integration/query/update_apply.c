@@ -63,8 +63,8 @@ static void push_values(const struct unode *k, bson_t *arr, uint32_t i)
 		bson_append_value(arr, key, -1, &k->arg);
 		return;
 	}
-	mdq_value_doc(&k->arg, &each);
-	bson_iter_init(&it, &each);
+	if (!mdq_value_doc(&k->arg, &each) || !bson_iter_init(&it, &each))
+		return;
 	while (bson_iter_next(&it)) {
 		bson_uint32_to_string(i++, &key, buf, sizeof(buf));
 		bson_append_value(arr, key, -1, bson_iter_value(&it));

@@ -20,19 +20,30 @@ int mdq_fail(struct mdq_error *err, int code, const char *fmt, ...)
 }
 
 /*
- * Nesting first, by bson_iter (each length checked), because libbson's
+ * Nesting and array keys first, by bson_iter (each length checked), because libbson's
  * bson_validate recurses without a bound: some 200,000 nested arrays, well
  * under 16 MiB, overflow the stack inside it.
  */
-static int nesting_ok(bson_iter_t *it, int depth, int max)
+/* An array's keys are "0", "1", ... (libbson refuses to append others). */
+static bool key_is(const bson_iter_t *it, uint32_t idx)
 {
-	while (bson_iter_next(it)) {
+	char buf[16];
+	const char *key;
+	size_t n = bson_uint32_to_string(idx, &key, buf, sizeof(buf));
+	return bson_iter_key_len(it) == n && !memcmp(bson_iter_key(it), key, n);
+}
+
+static int nesting_ok(bson_iter_t *it, bool array, int depth, int max)
+{
+	for (uint32_t i = 0; bson_iter_next(it); i++) {
 		bson_iter_t sub;
 		bson_t scope;
 		const uint8_t *data;
 		uint32_t len, clen;
-		bool container = BSON_ITER_HOLDS_DOCUMENT(it) ||
-		                 BSON_ITER_HOLDS_ARRAY(it);
+		bool is_array = BSON_ITER_HOLDS_ARRAY(it);
+		bool container = is_array || BSON_ITER_HOLDS_DOCUMENT(it);
+		if (array && !key_is(it, i))
+			return 0;
 		if (BSON_ITER_HOLDS_CODEWSCOPE(it)) {
 			bson_iter_codewscope(it, &clen, &len, &data);
 			if (!bson_init_static(&scope, data, len) ||
@@ -42,7 +53,8 @@ static int nesting_ok(bson_iter_t *it, int depth, int max)
 		} else if (container && !bson_iter_recurse(it, &sub)) {
 			return 0;
 		}
-		if (container && (depth >= max || !nesting_ok(&sub, depth + 1, max)))
+		if (container && (depth >= max ||
+		                  !nesting_ok(&sub, is_array, depth + 1, max)))
 			return 0;
 	}
 	return it->err_off == 0;
@@ -52,9 +64,10 @@ int mdq_validate(const bson_t *doc, int max_depth, struct mdq_error *err)
 {
 	bson_iter_t it;
 	size_t off;
-	if (!doc || !bson_iter_init(&it, doc) || !nesting_ok(&it, 1, max_depth))
-		return mdq_fail(err, MDQ_FAILED_TO_PARSE, "invalid BSON or nesting "
-		                "deeper than %d levels", max_depth);
+	if (!doc || !bson_iter_init(&it, doc) || !nesting_ok(&it, false, 1, max_depth))
+		return mdq_fail(err, MDQ_FAILED_TO_PARSE, "invalid BSON, an array "
+		                "keyed other than 0, 1, ..., or nesting deeper "
+		                "than %d levels", max_depth);
 	if (!bson_validate(doc, BSON_VALIDATE_NONE, &off))
 		return mdq_fail(err, MDQ_FAILED_TO_PARSE, "invalid BSON at offset "
 		                "%zu", off);
@@ -231,9 +244,10 @@ bool mdq_path_get(const bson_t *doc, const char *path, bson_value_t *out)
 			*out = *v;
 			return true;
 		}
-		if (v->value_type != BSON_TYPE_DOCUMENT || !mdq_value_doc(v, &sub))
+		/* a static bson_t points into itself: made again, not copied */
+		if (v->value_type != BSON_TYPE_DOCUMENT || !mdq_value_doc(v, &sub) ||
+		    !bson_init_static(&cur, bson_get_data(&sub), sub.len))
 			return false;
-		cur = sub;
 		path = rest;
 	}
 }
