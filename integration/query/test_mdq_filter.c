@@ -52,6 +52,10 @@ static const struct row rows[] = {
 	{ "{'a.b': null}", "{'a': [{'b': 1}, {'c': 1}]}", true },
 	{ "{'a.b': null}", "{'a': [{'b': 1}]}", false },
 	{ "{'a.b': null}", "{'a': 5}", true },
+	{ "{'a.b': null}", "{'a': [1, 2]}", true }, /* no b anywhere: missing */
+	{ "{'a.b': null}", "{'a': []}", true },
+	{ "{'a.b': {'$ne': null}}", "{'a': [1]}", false },
+	{ "{'a.b': {'$exists': false}}", "{'a': [1, 2]}", true },
 	{ "{'a': {'$eq': 5}}", "{'a': [5]}", true },
 	{ "{'a': {'$gt': 1}}", "{'a': 2}", true },
 	{ "{'a': {'$gt': 1}}", "{'a': 'x'}", false },
