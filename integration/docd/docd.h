@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <wiredtiger.h>
 
+#include "mdb_layout.h"
+#include "mdb_query.h"
 #include "mdb_wire.h"
 
 #define DOCD_VERSION "4.4.0"      /* the MongoDB version it answers as */
@@ -48,9 +50,17 @@ struct docd_config {
 	char **argv;
 };
 
+struct docd_cursors; /* cursors.c */
+
 struct docd {
 	struct docd_config cfg;
 	WT_CONNECTION *conn;
+	mdl_store *store;           /* the layout (mdb_layout.h) */
+	/* Schema changes (create, drop, rename, indexes) hold it for writing,
+	 * every other command that touches a collection for reading: an
+	 * mdl_coll's snapshot of the catalog stays true while it is used. */
+	pthread_rwlock_t schema_lock;
+	struct docd_cursors *cursors;
 	uint64_t start_ns;
 	/* the journal flusher (engine.c) */
 	pthread_t flusher, checkpointer;
@@ -117,5 +127,124 @@ void cmd_serverstatus(struct docd_req *r, bson_t *out);
 void cmd_endsessions(struct docd_req *r, bson_t *out);
 
 uint64_t docd_now_ns(void);
+
+/* ns.c: names, write concerns, transactions */
+/* The collection named by the command's first field, as "db.coll" in ns
+ * (at least MDL_NS_MAX + 1 bytes): 0, or -1 with the error in out. */
+int ns_of(struct docd_req *r, const char *field, char *ns, bson_t *out);
+/* The write concern asks for durability (j:true, w:"majority", w>=2). */
+int wc_durable(const bson_t *cmd);
+/* After the writes of a command: waits for durability when asked and
+ * adds writeConcernError to out if it could not be had. */
+void wc_finish(struct docd_req *r, bson_t *out);
+/* Runs fn in a transaction on r->session, retrying write conflicts;
+ * returns fn's MDL code or the commit's (MDL_EINTERNAL). */
+typedef int (*txn_fn)(struct docd_req *r, void *arg, mdl_err *err);
+int txn_run(struct docd_req *r, txn_fn fn, void *arg, mdl_err *err);
+/* An mdl error as a command error in out. */
+void reply_mdl(bson_t *out, const mdl_err *e);
+/* A document's _id made first (an ObjectId added if it has none). */
+void doc_with_id(const bson_t *in, bson_t *out);
+/* The optional document/int/bool field of a command (NULL/def if absent),
+ * -1 and an error in out if it has the wrong type. */
+int opt_doc(const bson_t *cmd, const char *name, bson_t *doc, int *present,
+            bson_t *out);
+int opt_int64(const bson_t *cmd, const char *name, int64_t def,
+              int64_t *v, bson_t *out);
+int opt_bool(const bson_t *cmd, const char *name, int def);
+
+/* plan.c: how a filter's documents are read */
+struct plan {
+	mdl_coll *coll;
+	mdl_cursor *cur;
+	const mdq_filter_t *filter; /* NULL: every document */
+	char index[MDL_NAME_MAX + 1]; /* the index read, "" for a scan */
+	int empty;                  /* the bounds hold no key */
+};
+/* Opens a read of the documents of c (namespace ns) that may match f. */
+int plan_open(struct docd_req *r, const char *ns, mdl_coll *c,
+              const mdq_filter_t *f, struct plan *p, mdl_err *err);
+/* The next matching document: 1 (rid, doc valid until the next call),
+ * 0 at the end, or minus an MDL code. */
+int plan_next(struct plan *p, int64_t *rid, bson_t *doc, mdl_err *err);
+void plan_close(struct plan *p);
+
+/* Opens collection ns for a command under the schema lock (read): 0, 1 if
+ * it does not exist (nothing held), or -1 with the error in out. Close
+ * with coll_done, which releases the lock. */
+int coll_begin(struct docd_req *r, const char *ns, mdl_coll **c, bson_t *out);
+void coll_done(struct docd_req *r, mdl_coll *c);
+
+/* cursors.c: results kept for getMore (as materialized batches) */
+struct docd_results;                 /* documents in order, owned copies */
+struct docd_results *results_new(void);
+/* Appends a copy; -1 when the cursor memory limit is passed. */
+int results_add(struct docd_results *rs, const bson_t *doc);
+size_t results_count(const struct docd_results *rs);
+const bson_t *results_at(const struct docd_results *rs, size_t i);
+/* Sorted by s (MongoDB's sort order). */
+void results_sort(struct docd_results *rs, const mdq_sort_t *s);
+void results_free(struct docd_results *rs);
+int cursors_init(struct docd *d);
+void cursors_free(struct docd *d);
+/* The reply of a find/aggregate/listX: firstBatch of up to batch docs
+ * (0: 101) and, if more remain, a cursor that keeps them (rs is taken). */
+void cursor_reply(struct docd_req *r, const char *ns,
+                  struct docd_results *rs, int64_t batch, int single,
+                  bson_t *out);
+void cmd_getmore(struct docd_req *r, bson_t *out);
+void cmd_killcursors(struct docd_req *r, bson_t *out);
+
+/* cmd_write.c: what the write commands share */
+struct write_errors {
+	bson_t arr;     /* writeErrors, as an array document */
+	int n;
+	const char *ns;
+};
+void write_errors_add(struct write_errors *we, int64_t index,
+                      const mdl_err *e);
+/* writeErrors if any, the write concern, ok. */
+void write_errors_finish(struct docd_req *r, struct write_errors *we,
+                         bson_t *out);
+/* coll_begin, creating ns first if it does not exist. */
+int coll_begin_create(struct docd_req *r, const char *ns, mdl_coll **c,
+                      bson_t *out);
+int array_field(const bson_t *cmd, const char *name, bson_iter_t *arr,
+                bson_t *out);
+/* A statement of an update or delete (it at it), its filter field, a
+ * bounded integer field: 0, or -1 with e set. */
+int stmt_doc(const bson_iter_t *it, bson_t *st, mdl_err *e);
+int stmt_filter(const bson_t *st, const char *field, const mdq_filter_t **f,
+                mdl_err *e);
+int stmt_int(const bson_t *st, const char *field, int64_t lo, int64_t hi,
+             int64_t *v, mdl_err *e);
+void cmd_insert(struct docd_req *r, bson_t *out);
+void cmd_update(struct docd_req *r, bson_t *out);
+void cmd_delete(struct docd_req *r, bson_t *out);
+void cmd_findandmodify(struct docd_req *r, bson_t *out);
+/* cmd_read.c */
+void cmd_find(struct docd_req *r, bson_t *out);
+void cmd_count(struct docd_req *r, bson_t *out);
+void cmd_distinct(struct docd_req *r, bson_t *out);
+void cmd_aggregate(struct docd_req *r, bson_t *out);
+/* cmd_catalog.c */
+/* Runs fn under the schema lock (write) in one transaction, then drops
+ * the tables nothing names any more: 0 or fn's (or the commit's) code. */
+typedef int (*schema_fn)(struct docd_req *r, void *arg, mdl_err *e);
+int schema_change(struct docd_req *r, schema_fn fn, void *arg, mdl_err *e);
+void cmd_create(struct docd_req *r, bson_t *out);
+void cmd_drop(struct docd_req *r, bson_t *out);
+void cmd_dropdatabase(struct docd_req *r, bson_t *out);
+void cmd_listdatabases(struct docd_req *r, bson_t *out);
+void cmd_listcollections(struct docd_req *r, bson_t *out);
+void cmd_renamecollection(struct docd_req *r, bson_t *out);
+void cmd_createindexes(struct docd_req *r, bson_t *out);
+void cmd_listindexes(struct docd_req *r, bson_t *out);
+void cmd_dropindexes(struct docd_req *r, bson_t *out);
+void cmd_collstats(struct docd_req *r, bson_t *out);
+void cmd_dbstats(struct docd_req *r, bson_t *out);
+/* Creates ns if it does not exist (an insert's or an upsert's implicit
+ * create), under the schema lock for writing: 0 or an MDL code. */
+int coll_ensure(struct docd_req *r, const char *ns, mdl_err *err);
 
 #endif

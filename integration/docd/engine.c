@@ -152,6 +152,20 @@ int engine_open(struct docd *d, char *err, size_t len)
 		d->conn = NULL;
 		return -1;
 	}
+	mdl_err me = {0};
+	if ((rc = mdl_open(d->conn, &d->store, &me)) != 0) {
+		snprintf(err, len, "opening the catalog: %s", me.msg);
+		return -1;
+	}
+	/* Writer-preferring: a schema change is not starved by readers. */
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+	        PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&d->schema_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	if (cursors_init(d))
+		return snprintf(err, len, "no memory"), -1;
 	pthread_mutex_init(&d->flush_lock, NULL);
 	pthread_cond_init(&d->flush_cond, NULL);
 	if (pthread_create(&d->flusher, NULL, flusher_main, d)) {
@@ -181,6 +195,11 @@ void engine_close(struct docd *d)
 		pthread_join(d->flusher, NULL);
 		pthread_join(d->checkpointer, NULL);
 		d->threads_on = 0;
+	}
+	cursors_free(d);
+	if (d->store) {
+		mdl_close(d->store);
+		d->store = NULL;
 	}
 	if (d->conn) {
 		/* A clean close checkpoints everything. */
