@@ -1,0 +1,22 @@
+# The Node driver (npm mongodb 7.x), unmodified, against mojim-docd:
+# js/node_crud.js's checks (CRUD, a 10,000-document cursor over getMore,
+# bulkWrite, duplicate keys raising 11000, write concerns w:1, j:true and
+# majority, an unknown command raising 59), in mode unreplicated and in
+# mode sync with a mirror.
+. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+run_checks() { # NAME
+	node_run "$here/js/node_crud.js" "$DOCD_URI" >"$T/$1.out" 2>&1 ||
+		fail "$1: $(tail -20 "$T/$1.out")"
+	[ "$(grep -c '^ok ' "$T/$1.out")" -eq 10 ] ||
+		fail "$1: $(grep -c '^ok ' "$T/$1.out") of 10 checks: $(cat "$T/$1.out")"
+}
+start_docd "$T/u" --mode unreplicated
+run_checks unreplicated
+stop_docd
+start_mirror "$T/m" 0
+start_docd "$T/s" --mode sync --mirror "$MIRROR_ADDR"
+run_checks sync
+stop_docd
+stop_mirror
+echo "node driver: 10 checks passed in unreplicated and in sync"
