@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+bash scripts/js-deps.sh
 export PMEM_IS_PMEM_FORCE=1
 status=0
 run() { # NAME BUILD-DIR CTEST-ARGS -- CMAKE-ARGS
