@@ -108,15 +108,22 @@ static int apply_one(struct mirror *m, const struct ring_batch *b,
 static int apply_batch(struct mirror *m, const struct ring *r,
                        const struct ring_batch *b, char *err, size_t len)
 {
-	uint64_t pos = b->start, flen, idx = 0, skip = 0;
+	uint64_t flen, idx = 0, skip = 0;
 	struct state_disk *sd = m->state.d;
 	if (sd->partial_seq == b->seq && sd->applied_seq + 1 == b->seq)
 		skip = sd->partial_recs;
 	const void *f;
 	const char *why;
-	int rc;
-	while ((rc = log_copy_next(&m->apply_copy, r, b, &pos, &f, &flen,
-	                           &why)) == 1) {
+	size_t off = 0;
+	/* Every frame checked before any record is applied (logcopy.h). */
+	int rc = log_copy_batch(&m->apply_copy, r, b, m->max_file_size, &why);
+	if (rc) {
+		snprintf(err, len, "batch %llu no longer reads as it was "
+		         "acknowledged (%s); not applied",
+		         (unsigned long long)b->seq, why);
+		return rc;
+	}
+	while (log_copy_frame(&m->apply_copy, &off, &f, &flen)) {
 		uint64_t rp = 0;
 		struct mjw_rec_view v;
 		for (; mjw_rec_next(f, &rp, &v); idx++) {
@@ -126,11 +133,7 @@ static int apply_batch(struct mirror *m, const struct ring *r,
 				return rc;
 		}
 	}
-	if (rc < 0)
-		snprintf(err, len, "batch %llu no longer reads as it was "
-		         "acknowledged (%s); not applied",
-		         (unsigned long long)b->seq, why);
-	return rc;
+	return 0;
 }
 
 /* (L) Publishes applied_seq and frees the ring space behind every reader. */

@@ -88,18 +88,8 @@ int conn_check_current(struct conn *c)
  */
 int conn_check_extents(struct conn *c, const void *frame)
 {
-	uint64_t max = c->m->max_file_size, pos = 0;
-	struct mjw_rec_view v;
-	while (mjw_rec_next(frame, &pos, &v)) {
-		uint64_t end = v.type == MJW_REC_SETSIZE ? v.len :
-		               v.type == MJW_REC_WRITE ? v.off + v.len : 0;
-		if (end > max) {
-			snprintf(c->whybuf, sizeof(c->whybuf), "%s %.*s to %llu bytes: "
-			         "over --max-file-size %llu", mjw_rec_type_name(v.type),
-			         (int)(v.name_len > 64 ? 64 : v.name_len), v.name,
-			         (unsigned long long)end, (unsigned long long)max);
-			return conn_bad(c, c->whybuf);
-		}
-	}
+	if (log_frame_extents(frame, c->m->max_file_size, c->whybuf,
+	                      sizeof(c->whybuf)))
+		return conn_bad(c, c->whybuf);
 	return END_OK;
 }

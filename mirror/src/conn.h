@@ -61,6 +61,7 @@ struct conn {
 	unsigned char *copybuf; /* (C) a COPY frame, slot_size bytes */
 	const char *why;     /* (E) why it ends */
 	char whybuf[512];    /* (E) */
+	struct log_copy placed_copy; /* (E) a placed frame, checked there */
 	uint64_t code;       /* (E) MJW_REFUSE_* for END_REFUSE */
 };
 

@@ -288,24 +288,24 @@ static void copy_to_backup(struct backup *b)
 static int send_batch(struct backup *b, const struct ring *r,
                       const struct ring_batch *rb, char *msg, size_t len)
 {
-	uint64_t pos = rb->start, flen;
+	uint64_t flen;
 	const void *f;
 	const char *why;
-	int rc;
+	size_t off = 0;
 	msg[0] = '\0';
-	while ((rc = log_copy_next(&b->copy, r, rb, &pos, &f, &flen, &why)) ==
-	       1) {
+	int rc = log_copy_batch(&b->copy, r, rb, b->m->max_file_size, &why);
+	if (rc) {
+		snprintf(msg, len, "batch %llu no longer reads as it was "
+		         "acknowledged (%s); not forwarded",
+		         (unsigned long long)rb->seq, why);
+		return -1;
+	}
+	while (log_copy_frame(&b->copy, &off, &f, &flen)) {
 		if ((rc = mjl_send(b->link, f, flen))) {
 			snprintf(msg, len, "sending batch %llu: %s",
 			         (unsigned long long)rb->seq, strerror(-rc));
 			return -1;
 		}
-	}
-	if (rc < 0) {
-		snprintf(msg, len, "batch %llu no longer reads as it was "
-		         "acknowledged (%s); not forwarded",
-		         (unsigned long long)rb->seq, why);
-		return -1;
 	}
 	rc = mjl_wait_ack(b->link, rb->seq, msg, len);
 	if (rc && !msg[0])

@@ -546,9 +546,17 @@ static int conn_batch(struct conn *c, const struct mjw_hdr *h)
 	rc = conn_read(c, dst + MJW_HDR_SIZE, (size_t)(h->len - MJW_HDR_SIZE));
 	if (rc)
 		return rc;
-	if (mjw_check_frame(dst, h->len, &why))
+	/* A placed frame's bytes stay writable by the primary: they are
+	 * checked in a copy of our own, read once (logcopy.h). */
+	const unsigned char *chk = dst;
+	if (placed) {
+		if (log_copy_one(&c->placed_copy, dst, h->len))
+			return conn_bad(c, "no memory to check a placed frame");
+		chk = c->placed_copy.buf;
+	}
+	if (mjw_check_frame(chk, h->len, &why))
 		return conn_bad(c, why);
-	if ((rc = conn_check_extents(c, dst)))
+	if ((rc = conn_check_extents(c, chk)))
 		return rc;
 	__atomic_fetch_add(&m->bytes_received, h->len, __ATOMIC_RELAXED);
 	if (placed)

@@ -60,6 +60,7 @@ static void conn_free(struct conn *c)
 	else
 		mjl_peer_drop(&c->in);
 	free(c->copybuf);
+	log_copy_free(&c->placed_copy);
 	free(c);
 }
 

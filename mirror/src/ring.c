@@ -331,6 +331,33 @@ int ring_step(const struct ring *r, uint64_t *pos, uint64_t end,
 	return 0;
 }
 
+int ring_step_batch(const struct ring *r, uint64_t *pos, uint64_t end,
+                    uint64_t seq, const void **frame, uint64_t *len)
+{
+	while (*pos < end) {
+		const struct ring_ehdr *e = ehdr_at(r, *pos);
+		uint64_t p = *pos % r->dsize, at = *pos;
+		uint64_t commit = __atomic_load_n(&e->commit, __ATOMIC_RELAXED);
+		uint64_t elen = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
+		if (commit == wrap_mark(at)) {
+			*pos += r->dsize - p;
+			continue;
+		}
+		/* Inside a batch only its own frames: no PAD (those lie between
+		 * batches), no mark of another seq or place. */
+		if (commit != entry_mark(seq, at) || elen < MJW_OVERHEAD ||
+		    elen > r->dsize - p - RING_EHDR_SIZE)
+			return -EBADMSG;
+		*pos += ring_entry_size(elen);
+		if (*pos > end)
+			return -EBADMSG;
+		*len = elen;
+		*frame = (const unsigned char *)e + RING_EHDR_SIZE;
+		return 1;
+	}
+	return 0;
+}
+
 const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
                             uint64_t *len)
 {

@@ -201,6 +201,13 @@ const void *ring_next_frame(const struct ring *r, uint64_t *pos, uint64_t end,
  */
 int ring_step(const struct ring *r, uint64_t *pos, uint64_t end,
               const void **frame, uint64_t *len);
+/*
+ * The same for the frames of batch seq, strictly: each entry must carry
+ * seq's commit mark for its place (no PAD, no other batch's entry) and
+ * end at or before end; -EBADMSG otherwise.
+ */
+int ring_step_batch(const struct ring *r, uint64_t *pos, uint64_t end,
+                    uint64_t seq, const void **frame, uint64_t *len);
 
 /* Where the frame of the entry at logical position pos lives. */
 static inline unsigned char *ring_frame_ptr(const struct ring *r, uint64_t pos)

@@ -42,12 +42,17 @@ static void print_rec(const struct mjw_rec_view *v)
 static int print_batch(const struct ring *r, const struct ring_batch *b,
                        struct log_copy *c)
 {
-	uint64_t pos = b->start, len;
+	uint64_t len;
 	const void *f;
 	const char *why;
 	int rc;
 	printf("batch %" PRIu64 "\n", b->seq);
-	while ((rc = log_copy_next(c, r, b, &pos, &f, &len, &why)) == 1) {
+	size_t off = 0;
+	if ((rc = log_copy_batch(c, r, b, UINT64_MAX, &why)) != 0) {
+		fprintf(stderr, "mj_logdump: batch %" PRIu64 ": %s\n", b->seq, why);
+		return -1;
+	}
+	while (log_copy_frame(c, &off, &f, &len)) {
 		printf(" frame len %" PRIu64 " crc %08x\n", len,
 		       mjw_crc32c(0, f, (size_t)len));
 		uint64_t rp = 0;
@@ -55,9 +60,7 @@ static int print_batch(const struct ring *r, const struct ring_batch *b,
 		while (mjw_rec_next(f, &rp, &v))
 			print_rec(&v);
 	}
-	if (rc < 0)
-		fprintf(stderr, "mj_logdump: batch %" PRIu64 ": %s\n", b->seq, why);
-	return rc < 0 ? -1 : 0;
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -335,16 +335,23 @@ START_TEST(test_rewritten_entries_are_refused)
 {
 	struct ring r;
 	unsigned char buf[16384], orig[16384];
-	uint64_t pos[6], len = 0, flen;
+	uint64_t pos[9], len = 0, flen;
 	const void *f;
 	const char *why;
 	struct log_copy c = {0};
 	open_ring(&r, 64 << 10);
-	for (uint64_t s = 1; s <= 6; s++) {
+	for (uint64_t s = 1; s <= 8; s++) {
 		len = frame(buf, s, 0, 1, 300, (unsigned char)s);
 		ck_assert_int_eq(ring_append(&r, buf, len, &pos[s - 1]), 0);
 	}
-	memcpy(orig, buf, len); /* batch 6's frame */
+	/* 9: three fragments, the middle one rewritten below. */
+	uint64_t fl[3];
+	for (uint32_t k = 0; k < 3; k++) {
+		fl[k] = frame(buf, 9, k, k == 2, 200, 9);
+		ck_assert_int_eq(ring_append(&r, buf, fl[k], k == 1 ? &pos[8] : NULL),
+		                 0);
+	}
+	len = frame(orig, 8, 0, 1, 300, 8); /* batch 8's frame */
 	/* 1: one data byte changed. */
 	ring_frame_ptr(&r, pos[0])[MJW_HDR_SIZE + MJW_REC_SIZE + 40] ^= 1;
 	/* 2: the entry's length made to run past the log's end. */
@@ -357,33 +364,51 @@ START_TEST(test_rewritten_entries_are_refused)
 	rec.len = 1ull << 40;
 	memcpy(f3 + MJW_HDR_SIZE, &rec, sizeof(rec));
 	mjw_seal(f3);
-	/* 4: replaced by batch 6's frame, valid but of another batch. */
+	/* 4: replaced by batch 8's frame, valid but of another batch. */
 	memcpy(ring_frame_ptr(&r, pos[3]), orig, len);
 	/* 5: its end mark gone. */
 	ring_frame_ptr(&r, pos[4])[len - 8] ^= 0xff; /* in the end mark */
+	/* 6: its commit mark replaced by another entry's (here: batch 7's). */
+	((struct ring_ehdr *)(ring_frame_ptr(&r, pos[5]) - RING_EHDR_SIZE))
+		->commit = ((struct ring_ehdr *)(ring_frame_ptr(&r, pos[6]) -
+		                                 RING_EHDR_SIZE))->commit;
+	/* 7: an extent past the reader's bound, the frame resealed. */
+	unsigned char *f7 = ring_frame_ptr(&r, pos[6]);
+	memcpy(&rec, f7 + MJW_HDR_SIZE, sizeof(rec));
+	rec.off = 1ull << 30; /* + len: past the bound the reader gives */
+	memcpy(f7 + MJW_HDR_SIZE, &rec, sizeof(rec));
+	mjw_seal(f7);
+	/* 9: its middle fragment's data changed: the whole batch goes. */
+	ring_frame_ptr(&r, pos[8])[MJW_HDR_SIZE + MJW_REC_SIZE + 8] ^= 4;
 	static const char *const want[] = {
-		"CRC32C mismatch", "an entry's length no longer fits the log",
+		"CRC32C mismatch",
+		"an entry no longer carries the batch's mark or length",
 		NULL, "a frame of another batch", "missing end mark",
+		"an entry no longer carries the batch's mark or length",
+		NULL, NULL, "CRC32C mismatch",
 	};
-	ck_assert_uint_eq(r.q_len, 6);
-	for (size_t i = 0; i < 6; i++) {
+	ck_assert_uint_eq(r.q_len, 9);
+	for (size_t i = 0; i < 9; i++) {
 		const struct ring_batch *b = ring_batch_at(&r, i);
-		uint64_t p = b->start;
 		why = NULL;
-		int rc = log_copy_next(&c, &r, b, &p, &f, &flen, &why);
-		if (i == 5) { /* untouched: the same bytes, then the end */
-			ck_assert_int_eq(rc, 1);
+		int rc = log_copy_batch(&c, &r, b, 1ull << 30, &why);
+		if (i == 7) { /* untouched: the same bytes, then the end */
+			size_t off = 0;
+			ck_assert_int_eq(rc, 0);
+			ck_assert_int_eq(log_copy_frame(&c, &off, &f, &flen), 1);
 			ck_assert_uint_eq(flen, len);
 			ck_assert_int_eq(memcmp(f, orig, len), 0);
-			ck_assert_ptr_ne(f, ring_frame_ptr(&r, pos[5]));
-			ck_assert_int_eq(log_copy_next(&c, &r, b, &p, &f, &flen,
-			                               &why), 0);
+			ck_assert_ptr_ne(f, ring_frame_ptr(&r, pos[7]));
+			ck_assert_int_eq(log_copy_frame(&c, &off, &f, &flen), 0);
 			continue;
 		}
-		ck_assert_int_eq(rc, -EBADMSG);
+		ck_assert_msg(rc == -EBADMSG, "batch %zu: %d", i + 1, rc);
 		ck_assert_ptr_nonnull(why);
 		if (want[i])
 			ck_assert_str_eq(why, want[i]);
+		if (i == 6)
+			ck_assert_msg(strstr(why, "over --max-file-size") != NULL,
+			              "batch 7: %s", why);
 	}
 	log_copy_free(&c);
 	ring_close(&r);
