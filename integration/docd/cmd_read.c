@@ -270,27 +270,56 @@ struct distinct {
 	size_t n, cap, bytes;
 };
 
+/* Bytes a value takes in the reply, about. */
+static size_t value_size(const bson_value_t *v)
+{
+	switch (v->value_type) {
+	case BSON_TYPE_UTF8: return 16 + v->value.v_utf8.len;
+	case BSON_TYPE_DOCUMENT:
+	case BSON_TYPE_ARRAY: return 16 + v->value.v_doc.data_len;
+	case BSON_TYPE_BINARY: return 16 + v->value.v_binary.data_len;
+	default: return 24;
+	}
+}
+
+/* Keeps every value (duplicates too, sorted out at the end: n log n). */
 static int distinct_add(struct distinct *k, const bson_value_t *v, mdl_err *e)
 {
-	for (size_t i = 0; i < k->n; i++)
-		if (mdq_compare(&k->vals[i], v) == 0)
-			return 0;
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 32;
-		bson_value_t *p = bson_realloc(k->vals, cap * sizeof(*p));
-		k->vals = p;
-		k->cap = cap;
-	}
-	bson_value_copy(v, &k->vals[k->n++]);
-	k->bytes += 32; /* an estimate per value, for the 16 MiB bound */
-	if (v->value_type == BSON_TYPE_UTF8)
-		k->bytes += v->value.v_utf8.len;
-	if (k->bytes > DISTINCT_MAX_BYTES) {
+	k->bytes += value_size(v) + sizeof(*v);
+	if (k->bytes > 4 * DISTINCT_MAX_BYTES) {
 		e->code = 17217;
 		snprintf(e->msg, sizeof(e->msg), "distinct too big, 16mb cap");
 		return -1;
 	}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 32;
+		k->vals = bson_realloc(k->vals, cap * sizeof(*k->vals));
+		k->cap = cap;
+	}
+	bson_value_copy(v, &k->vals[k->n++]);
 	return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	return mdq_compare(a, b);
+}
+
+/* Sorts and drops duplicates; -1 if the distinct values pass 16 MiB. */
+static int distinct_finish(struct distinct *k)
+{
+	qsort(k->vals, k->n, sizeof(*k->vals), by_value);
+	size_t w = 0, bytes = 0;
+	for (size_t i = 0; i < k->n; i++) {
+		if (w && mdq_compare(&k->vals[w - 1], &k->vals[i]) == 0) {
+			bson_value_destroy(&k->vals[i]);
+			continue;
+		}
+		bytes += value_size(&k->vals[i]);
+		k->vals[w++] = k->vals[i];
+	}
+	k->n = w;
+	return bytes > DISTINCT_MAX_BYTES ? -1 : 0;
 }
 
 static int distinct_one(void *arg, const bson_t *doc, mdl_err *e)
@@ -333,6 +362,10 @@ void cmd_distinct(struct docd_req *r, bson_t *out)
 		coll_done(r, c);
 	}
 	mdq_filter_free(f);
+	if (rc >= 0 && distinct_finish(&k)) {
+		reply_error(out, 17217, "distinct too big, 16mb cap");
+		rc = -1;
+	}
 	if (rc >= 0) {
 		bson_t arr;
 		char key[24];

@@ -78,6 +78,13 @@ static int modify(mdl_coll *c, int64_t rid, const mdq_update_t *u,
 		return e->code;
 	}
 	*changed = ch;
+	if (ch && out.len > MDW_MAX_BSON) {
+		bson_destroy(&out);
+		e->code = 17419;
+		snprintf(e->msg, sizeof(e->msg), "Resulting document after update "
+		         "is larger than %d", MDW_MAX_BSON);
+		return e->code;
+	}
 	if (ch && (rc = mdl_update(c, rid, NULL, &out, e)) != 0) {
 		bson_destroy(&out);
 		return rc;
@@ -103,7 +110,12 @@ static int upsert(mdl_coll *c, const mdq_update_t *u, const bson_t *q,
 	}
 	doc_with_id(&made, &doc);
 	bson_destroy(&made);
-	int rc = mdl_insert(c, &doc, NULL, e);
+	int rc = doc.len > MDW_MAX_BSON ? (e->code = 17419) : 0;
+	if (rc)
+		snprintf(e->msg, sizeof(e->msg), "the document to upsert is larger "
+		         "than %d", MDW_MAX_BSON);
+	else
+		rc = mdl_insert(c, &doc, NULL, e);
 	if (!rc && bson_iter_init_find(&it, &doc, "_id"))
 		bson_value_copy(bson_iter_value(&it), id);
 	if (!rc && inserted)
@@ -314,13 +326,10 @@ static int fam_txn(struct docd_req *r, void *arg, mdl_err *e)
 		if (rc)
 			return rc;
 		a->n = a->updated = 1;
-		if (a->want_new) {
-			bson_destroy(&before);
-			a->value = after;
-		} else {
-			bson_destroy(&after);
-			a->value = before;
-		}
+		/* bson_steal: a bson_t is never copied by value (a copy of a
+		 * heap one points into the struct it was copied from). */
+		bson_steal(&a->value, a->want_new ? &after : &before);
+		bson_destroy(a->want_new ? &before : &after);
 		a->has_value = 1;
 		return 0;
 	}
@@ -331,7 +340,7 @@ static int fam_txn(struct docd_req *r, void *arg, mdl_err *e)
 		return rc;
 	a->n = a->upserted = 1;
 	if (a->want_new) {
-		a->value = ins;
+		bson_steal(&a->value, &ins);
 		a->has_value = 1;
 	} else {
 		bson_destroy(&ins);

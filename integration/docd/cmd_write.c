@@ -165,6 +165,11 @@ struct insert_one {
 static int insert_txn(struct docd_req *r, void *arg, mdl_err *e)
 {
 	struct insert_one *a = arg;
+	if (a->doc->len > MDW_MAX_BSON) {
+		snprintf(e->msg, sizeof(e->msg), "object to insert too large: "
+		         "%u bytes, the limit is %d", a->doc->len, MDW_MAX_BSON);
+		return e->code = 10334;
+	}
 	return mdl_insert(a->c, a->doc, NULL, e);
 }
 

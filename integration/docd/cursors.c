@@ -50,9 +50,15 @@ struct docd_results *results_new(void)
 	return calloc(1, sizeof(struct docd_results));
 }
 
+/* What keeping doc costs: its bytes, its bson_t, its slot, malloc's. */
+static size_t kept_size(const bson_t *doc)
+{
+	return doc->len + sizeof(bson_t) + sizeof(bson_t *) + 32;
+}
+
 int results_add(struct docd_results *rs, const bson_t *doc)
 {
-	if (rs->bytes + doc->len > RESULTS_MAX_BYTES)
+	if (rs->bytes + kept_size(doc) > RESULTS_MAX_BYTES)
 		return -1;
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
@@ -65,7 +71,7 @@ int results_add(struct docd_results *rs, const bson_t *doc)
 	if (!(rs->docs[rs->n] = bson_copy(doc)))
 		return -1;
 	rs->n++;
-	rs->bytes += doc->len;
+	rs->bytes += kept_size(doc);
 	return 0;
 }
 

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #define IDLE_BUF_MAX (1u << 20) /* a larger read buffer is freed after use */
+#define BODY_TIMEOUT_S 30      /* a message's bytes after its header */
 
 struct conn {
 	struct docd *d;
@@ -59,10 +60,19 @@ static void track(int fd, int add)
 	pthread_mutex_unlock(&conns_lock);
 }
 
-static int read_full(int fd, void *p, size_t n)
+/* Reads n bytes; deadline_ns 0 waits as long as it takes (an idle
+ * client), else the bytes must all come by then. */
+static int read_full(int fd, void *p, size_t n, uint64_t deadline_ns)
 {
 	uint8_t *b = p;
 	while (n) {
+		if (deadline_ns) {
+			uint64_t now = docd_now_ns();
+			struct pollfd pf = {.fd = fd, .events = POLLIN};
+			if (now >= deadline_ns ||
+			    poll(&pf, 1, (int)((deadline_ns - now) / 1000000 + 1)) == 0)
+				return -1;
+		}
 		ssize_t r = read(fd, b, n);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -188,7 +198,7 @@ static int one_message(struct conn *c)
 	uint8_t hb[MDW_HEADER_SIZE];
 	struct mdw_header h;
 	const char *why;
-	if (read_full(c->fd, hb, sizeof(hb)))
+	if (read_full(c->fd, hb, sizeof(hb), 0))
 		return -1; /* closed by the client, or a socket error */
 	if (mdw_header_parse(hb, sizeof(hb), &h, &why))
 		return on_bad(c, &(struct mdw_header){.opcode = 0}, MDW_E_LENGTH,
@@ -211,8 +221,16 @@ static int one_message(struct conn *c)
 		c->cap = len;
 	}
 	memcpy(c->buf, hb, sizeof(hb));
-	if (read_full(c->fd, c->buf + sizeof(hb), len - sizeof(hb)))
+	/* The rest of a message must follow its header: a client that
+	 * promises bytes and sends none holds the budget BODY_TIMEOUT_S at
+	 * most. */
+	if (read_full(c->fd, c->buf + sizeof(hb), len - sizeof(hb),
+	              docd_now_ns() + BODY_TIMEOUT_S * 1000000000ull)) {
+		fprintf(stderr, "mojim-docd: conn %lld from %s: a message of %zu "
+		        "bytes did not arrive whole within %d s; closed\n", c->id,
+		        c->peer, len, BODY_TIMEOUT_S);
 		goto out;
+	}
 	struct mdw_request req;
 	int err = mdw_parse(c->buf, len, &req, &why);
 	if (err)
@@ -232,7 +250,11 @@ out:
 static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
-	int rc = c->d->conn->open_session(c->d->conn, NULL, NULL, &c->session);
+	/* Snapshot isolation: WiredTiger detects write-write conflicts only
+	 * there (its default, read-committed, lets concurrent updates of a
+	 * document overwrite each other and _id checks race). */
+	int rc = c->d->conn->open_session(c->d->conn, NULL, "isolation=snapshot",
+	                                  &c->session);
 	if (rc)
 		fprintf(stderr, "mojim-docd: conn %lld: no WiredTiger session: "
 		        "%s\n", c->id, wiredtiger_strerror(rc));
@@ -281,6 +303,7 @@ static void start_conn(struct docd *d, int fd, const struct sockaddr *sa)
 	pthread_attr_destroy(&attr);
 	if (!rc)
 		return;
+	errno = rc;
 	track(fd, 0);
 fail:
 	fprintf(stderr, "mojim-docd: connection from %s:%s: %s; closed\n", host,
@@ -332,8 +355,16 @@ static void drain(struct docd *d)
 		if (conn_fds[i] >= 0)
 			shutdown(conn_fds[i], SHUT_RDWR);
 	pthread_mutex_unlock(&conns_lock);
-	for (int i = 0; i < 1000 && atomic_load(&d->conns_open) > 0; i++)
+	/* Every connection thread must be gone before WiredTiger closes: a
+	 * command still running (a long scan, a write waiting for the mirror
+	 * under policy block) is waited for, however long it takes. */
+	for (long i = 1; atomic_load(&d->conns_open) > 0; i++) {
 		usleep(10000);
+		if (i % 1000 == 0)
+			fprintf(stderr, "mojim-docd: stopping: waiting for %d "
+			        "connections to finish their commands\n",
+			        atomic_load(&d->conns_open));
+	}
 }
 
 int server_run(struct docd *d, volatile int *stop, char *err, size_t len)

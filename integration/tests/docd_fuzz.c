@@ -59,7 +59,7 @@ static void odd_value(bson_t *b, const char *key, int depth)
 	case 0: BSON_APPEND_INT32(b, key, (int32_t)rnd()); break;
 	case 1: BSON_APPEND_INT64(b, key, (int64_t)rnd()); break;
 	case 2: BSON_APPEND_DOUBLE(b, key, (double)(int64_t)rnd() / 7.0); break;
-	case 3: BSON_APPEND_UTF8(b, key, "$set"); break;
+	case 3: BSON_APPEND_UTF8(b, key, "$set"); break; /* constants only */
 	case 4: BSON_APPEND_NULL(b, key); break;
 	case 5: BSON_APPEND_BOOL(b, key, rnd() & 1); break;
 	case 6: BSON_APPEND_UTF8(b, key, "$nope"); break;
@@ -114,15 +114,15 @@ static void command(bson_t *b)
 	if (!strcmp(name, "getMore"))
 		BSON_APPEND_INT64(b, name, (int64_t)(rnd() & INT64_MAX));
 	else if (!strcmp(name, "renameCollection"))
-		BSON_APPEND_UTF8(b, name, rnd() & 1 ? "fz.c" : "fz");
-	else if (rnd() % 4)
-		BSON_APPEND_UTF8(b, name, rnd() & 1 ? "c" : "d.e");
+		bson_append_utf8(b, name, -1, rnd() & 1 ? "fz.c" : "fz", -1);
+	else if (rnd() % 4) /* not BSON_APPEND_UTF8: it reads its value twice */
+		bson_append_utf8(b, name, -1, rnd() & 1 ? "c" : "d.e", -1);
 	else
 		odd_value(b, name, 0);
 	int n = (int)(rnd() % 5);
 	for (int i = 0; i < n; i++)
 		odd_value(b, fields[rnd() % (sizeof(fields) / sizeof(*fields))], 0);
-	BSON_APPEND_UTF8(b, "$db", rnd() % 16 ? "fz" : "bad.db");
+	bson_append_utf8(b, "$db", -1, rnd() % 16 ? "fz" : "bad.db", -1);
 }
 
 /* One message into out: a command, maybe with a sequence, or OP_QUERY. */
@@ -243,6 +243,7 @@ int main(int argc, char **argv)
 		if (fd < 0 && (fd = dial(port)) < 0) {
 			fprintf(stderr, "docd_fuzz: the daemon stopped accepting "
 			        "(iteration %ld)\n", i);
+			mdw_buf_free(&out);
 			return 1;
 		}
 		mdw_buf_reset(&out);
@@ -261,8 +262,10 @@ int main(int argc, char **argv)
 		int whole = declared >= 0 && (size_t)declared <= len;
 		int r = send(fd, msg, len, MSG_NOSIGNAL) == (ssize_t)len && whole ?
 		        read_reply(fd) : 0;
-		if (r < 0)
+		if (r < 0) {
+			mdw_buf_free(&out);
 			return 1;
+		}
 		if (r == 1) {
 			replies++;
 		} else {

@@ -8,10 +8,12 @@
 here=$(cd "$(dirname "$0")" && pwd)
 : "${MOJIM_DOCD_FUZZ:?MOJIM_DOCD_FUZZ must name the docd_fuzz binary}"
 ITER=${MOJIM_DOCD_FUZZ_ITER:-4000}
+SEED=${MOJIM_DOCD_FUZZ_SEED:-1} # the clients' seeds are SEED and SEED+1
+FAIL_NOTE="replay: MOJIM_DOCD_FUZZ_SEED=$SEED"
 start_docd "$T/db" --max-conns 8
-"$MOJIM_DOCD_FUZZ" "$DOCD_PORT" 1 "$ITER" 60 >"$T/f1.out" 2>"$T/f1.log" &
+"$MOJIM_DOCD_FUZZ" "$DOCD_PORT" "$SEED" "$ITER" 60 >"$T/f1.out" 2>"$T/f1.log" &
 f1=$!
-"$MOJIM_DOCD_FUZZ" "$DOCD_PORT" 2 "$ITER" 60 >"$T/f2.out" 2>"$T/f2.log" || 
+"$MOJIM_DOCD_FUZZ" "$DOCD_PORT" "$((SEED + 1))" "$ITER" 60 >"$T/f2.out" 2>"$T/f2.log" || 
 	fail "docd_fuzz 2: $(tail -3 "$T/f2.log")"
 wait "$f1" || fail "docd_fuzz 1: $(tail -3 "$T/f1.log")"
 kill -0 "$DOCD_PID" 2>/dev/null || fail "mojim-docd died under the fuzz"
