@@ -30,6 +30,34 @@ static void must(int rc, const char *why)
 	}
 }
 
+/* Seeds for the command layer: a filter, an update, a pipeline. */
+static void commands(const char *dir, struct mdw_buf *b)
+{
+	const char *why = "";
+	bson_t *cmds[] = {
+		BCON_NEW("find", "c", "filter", "{", "a", "{", "$gt", BCON_INT32(1),
+		         "$in", "[", BCON_INT32(5), "x", "]", "}", "b.c",
+		         BCON_NULL, "}", "sort", "{", "a", BCON_INT32(-1), "}",
+		         "projection", "{", "a", BCON_INT32(1), "}", "$db", "t"),
+		BCON_NEW("update", "c", "updates", "[", "{", "q", "{", "$or", "[",
+		         "{", "a", BCON_INT32(1), "}", "{", "a", "{", "$exists",
+		         BCON_BOOL(false), "}", "}", "]", "}", "u", "{", "$inc",
+		         "{", "n", BCON_INT32(1), "}", "$push", "{", "t", "x", "}",
+		         "}", "upsert", BCON_BOOL(true), "}", "]", "$db", "t"),
+		BCON_NEW("aggregate", "c", "pipeline", "[", "{", "$match", "{",
+		         "a", "{", "$ne", BCON_INT32(3), "}", "}", "}", "{",
+		         "$group", "{", "_id", "$a", "n", "{", "$sum", BCON_INT32(1),
+		         "}", "}", "}", "{", "$sort", "{", "n", BCON_INT32(1), "}",
+		         "}", "{", "$limit", BCON_INT32(2), "}", "]", "cursor", "{",
+		         "}", "$db", "t"),
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		must(mdw_build_msg(b, 30 + (int)i, 0, 0, cmds[i], NULL, 0, &why), why);
+		save(dir, b);
+		bson_destroy(cmds[i]);
+	}
+}
+
 static void msgs(const char *dir, struct mdw_buf *b)
 {
 	const char *why = "";
@@ -67,6 +95,7 @@ static void msgs(const char *dir, struct mdw_buf *b)
 	bson_destroy(d2);
 	bson_destroy(wrapped);
 	bson_destroy(fields);
+	commands(dir, b);
 }
 
 int main(int argc, char **argv)
