@@ -18,6 +18,7 @@ PKGS=(
 	kmod cpio                          # RDMA tests: the guest's modules, its initramfs
 	libbson-dev                        # MongoDB documents for the benchmarks
 	clang libclang-rt-14-dev           # integration/wire's fuzzer: clang and its libFuzzer runtime
+	python3-pymongo libmongoc-dev      # integration/tests: pymongo and a libmongoc client against mojim-docd
 	gnuplot-nox                        # bench/ycsb plots (PNG, no X)
 	iproute2 procps diffutils          # process tests: namespaces, kill, diff
 	prometheus curl                    # proc_metrics: promtool check metrics, HTTP
