@@ -112,6 +112,20 @@ static int open_wt(struct env *e, const struct env_opts *o, char *err,
 	return 0;
 }
 
+/* --target: the user's server, its ycsb.usertable dropped for a load;
+ * no home, no WiredTiger, no mirror here. */
+static int open_wire(struct env *e, const struct env_opts *o, char *err,
+                     size_t len)
+{
+	if (ackctr_init(&e->seq, 0)) {
+		snprintf(err, len, "no memory for the key sequence");
+		return -1;
+	}
+	if (wire_open(&e->st, o->target, e->m->ext_mode, err, len))
+		return -1;
+	return wire_fresh(&e->st, err, len);
+}
+
 int env_open(struct env *e, const struct mode_def *m,
              const struct env_opts *o, const struct docspec *spec,
              char *err, size_t len)
@@ -119,6 +133,8 @@ int env_open(struct env *e, const struct mode_def *m,
 	memset(e, 0, sizeof(*e));
 	e->m = m;
 	e->st.spec = *spec;
+	if (m->kind == K_WIRE)
+		return open_wire(e, o, err, len);
 	struct bench_opts b = {.mirror_bin = o->mirror_bin, .spin_us = m->spin_us,
 	                       .ckpt_thresh = -1};
 	int on_disk = m->kind == K_JOURNALED || m->kind == K_BUFFERED;
@@ -160,6 +176,8 @@ int env_close(struct env *e, char *err, size_t len)
 		rc = rc ? rc : r;
 		e->st.conn = NULL;
 	}
+	if (e->st.pool)
+		wire_close(&e->st);
 	mirror_stop(&e->mirror);
 	scratch_remove(e->scratch);
 	e->scratch[0] = '\0';

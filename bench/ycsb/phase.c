@@ -108,6 +108,8 @@ static void *worker_main(void *arg)
 	if (bench_wait_go(&t->sh->go, START_WAIT_MS) && !t->rc)
 		op_loop(t);
 	sess_close(&t->x);
+	if (!t->rc && t->x.close_rc) /* --target, w0: the ping failed */
+		t->rc = t->x.close_rc;
 	return NULL;
 }
 

@@ -59,6 +59,8 @@ void store_close(struct store *st)
 int sess_open(struct store *st, struct sess *x)
 {
 	mdl_err e;
+	if (st->pool)
+		return wire_sess_open(st, x);
 	memset(x, 0, sizeof(*x));
 	x->st = st;
 	WT_CONNECTION *c = st->conn;
@@ -73,6 +75,10 @@ int sess_open(struct store *st, struct sess *x)
 
 void sess_close(struct sess *x)
 {
+	if (x->st && x->st->pool) {
+		wire_sess_close(x);
+		return;
+	}
 	mdl_coll_close(x->coll);
 	x->coll = NULL;
 	if (x->s)
@@ -156,6 +162,8 @@ static int fn_insert(struct sess *x, void *arg)
 
 int st_insert(struct sess *x, char keys[][KEY_MAX], int n, struct rng *r)
 {
+	if (x->st->pool)
+		return wire_insert(x, keys, n, r);
 	struct ins_arg a = {keys, n, r};
 	return in_txn(x, fn_insert, &a);
 }
@@ -187,6 +195,8 @@ static int fn_read(struct sess *x, void *arg)
 
 int st_read(struct sess *x, const char *key)
 {
+	if (x->st->pool)
+		return wire_read(x, key);
 	struct key_arg a = {.key = key};
 	return in_txn(x, fn_read, &a);
 }
@@ -218,6 +228,8 @@ static int fn_update(struct sess *x, void *arg)
 
 int st_update(struct sess *x, const char *key, int field, struct rng *r)
 {
+	if (x->st->pool)
+		return wire_update(x, key, field, r);
 	struct key_arg a = {.key = key, .field = field, .r = r};
 	return in_txn(x, fn_update, &a);
 }
@@ -232,6 +244,8 @@ static int fn_rmw(struct sess *x, void *arg)
 
 int st_rmw(struct sess *x, const char *key, int field, struct rng *r)
 {
+	if (x->st->pool)
+		return wire_rmw(x, key, field, r);
 	struct key_arg a = {.key = key, .field = field, .r = r};
 	return in_txn(x, fn_rmw, &a);
 }
@@ -263,6 +277,8 @@ static int fn_scan(struct sess *x, void *arg)
 
 int st_scan(struct sess *x, const char *key, int len)
 {
+	if (x->st->pool)
+		return wire_scan(x, key, len);
 	struct key_arg a = {.key = key, .len = len};
 	return in_txn(x, fn_scan, &a);
 }

@@ -9,6 +9,7 @@
 #define MOJIM_YCSB_STORE_H
 
 #include <bson/bson.h>
+#include <mongoc/mongoc.h>
 #include <wiredtiger.h>
 
 #include "mdb_layout.h"
@@ -47,6 +48,8 @@ struct store {
 	WT_CONNECTION *conn;
 	struct docspec spec;
 	mdl_store *mdl;              /* the catalog, RecordId counters */
+	mongoc_client_pool_t *pool;  /* --target: the wire backend (wire.c) */
+	mongoc_write_concern_t *wc;
 };
 
 /* One thread's session and cursors. */
@@ -55,6 +58,9 @@ struct sess {
 	WT_SESSION *s;
 	mdl_coll *coll;              /* its cursors, on s */
 	int64_t retries;             /* write conflicts retried */
+	mongoc_client_t *cli;        /* --target: from the pool, and */
+	mongoc_collection_t *mc;     /* ycsb.usertable at the write concern */
+	int close_rc;                /* -1: the last writes were not answered */
 	char err[ERR_LEN];
 };
 
@@ -75,9 +81,27 @@ int st_rmw(struct sess *x, const char *key, int field, struct rng *r);
  * are exactly `expect` of them (-1: any). */
 int store_verify(struct store *st, int64_t expect, char *err, size_t len);
 
+/* ---- wire.c, wire_ops.c: --target mongodb://HOST:PORT ---- */
+
+/* The wire "modes": one per write concern (w0 w1 journal majority). */
+const struct mode_def *wire_mode(const char *wc);
+int wire_open(struct store *st, const char *target, const char *wc,
+              char *err, size_t len);
+int wire_fresh(struct store *st, char *err, size_t len); /* drops it */
+void wire_close(struct store *st);
+int wire_sess_open(struct store *st, struct sess *x);
+void wire_sess_close(struct sess *x);
+/* 0 or -1, x->err says why (a libmongoc error: its bson_error_t) */
+int wire_insert(struct sess *x, char keys[][KEY_MAX], int n, struct rng *r);
+int wire_read(struct sess *x, const char *key);
+int wire_update(struct sess *x, const char *key, int field, struct rng *r);
+int wire_scan(struct sess *x, const char *key, int len);
+int wire_rmw(struct sess *x, const char *key, int field, struct rng *r);
+int wire_verify(struct store *st, int64_t expect, char *err, size_t len);
+
 /* ---- env.c ---- */
 
-enum kind { K_JOURNALED, K_BUFFERED, K_NONE, K_MOJIM };
+enum kind { K_JOURNALED, K_BUFFERED, K_NONE, K_MOJIM, K_WIRE };
 
 struct mode_def {
 	const char *name;
@@ -94,6 +118,7 @@ const struct mode_def *mode_find(const char *name);
 
 struct env_opts {
 	const char *ext, *mirror_bin, *disk_tmp, *cache;
+	const char *target;          /* mongodb://...: the wire backend */
 };
 
 struct env {
