@@ -75,6 +75,10 @@ int wire_read(struct sess *x, const char *key)
 	int got, rc = find_docs(x, f, o, key, &got);
 	bson_destroy(f);
 	bson_destroy(o);
+	if (!rc && !got && !mongoc_write_concern_is_acknowledged(x->st->wc)) {
+		x->retries++; /* {w: 0}: another connection's insert, unapplied */
+		return 0;
+	}
 	if (!rc && got != 1) {
 		snprintf(x->err, sizeof(x->err), "%s: not found", key);
 		rc = -1;
