@@ -11,6 +11,9 @@
  *   store.c  a collection + _id index in WiredTiger, one transaction per
  *            operation, and the correctness pass
  *   env.c    one database home per durability mode (and its mirror)
+ *   wire.c   --target: a MongoDB server over libmongoc, its client pool
+ *   wire_ops.c  YCSB's MongoDB binding's operations and the wire's
+ *            correctness pass
  *   phase.c  the load, run and insert phases on N threads
  *   main.c   flags, the order of phases, the report (table and CSV)
  *
