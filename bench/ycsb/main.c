@@ -378,6 +378,8 @@ int main(int argc, char **argv)
 	/* before the extension first loads libpmem: /dev/shm is not pmem */
 	if (!o.env.target)
 		setenv("PMEM_IS_PMEM_FORCE", "1", 1);
+	else
+		wire_init();
 	bench_stop_on_signals(&ycsb_stop);
 	struct state s = {.r = malloc(sizeof(struct phase_result))};
 	if (!s.r || (o.csv && open_csv(o.csv)))
@@ -385,6 +387,8 @@ int main(int argc, char **argv)
 	print_header(&o);
 	int rc = run_steps(&o, &s);
 	free(s.r);
+	if (o.env.target)
+		mongoc_cleanup();
 	if (csv && fclose(csv)) {
 		fprintf(stderr, "mojim-ycsb: writing %s failed\n", o.csv);
 		rc = -1;

@@ -85,6 +85,7 @@ int store_verify(struct store *st, int64_t expect, char *err, size_t len);
 
 /* The wire "modes": one per write concern (w0 w1 journal majority). */
 const struct mode_def *wire_mode(const char *wc);
+void wire_init(void);           /* once, before wire_open; then mongoc_cleanup */
 int wire_open(struct store *st, const char *target, const char *wc,
               char *err, size_t len);
 int wire_fresh(struct store *st, char *err, size_t len); /* drops it */

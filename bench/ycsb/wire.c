@@ -103,7 +103,6 @@ int wire_open(struct store *st, const char *target, const char *wc,
               char *err, size_t len)
 {
 	bson_error_t e;
-	mongoc_init();
 	mongoc_uri_t *uri = mongoc_uri_new_with_error(target, &e);
 	if (!uri) {
 		wire_fail(err, len, target, &e);
@@ -147,5 +146,19 @@ void wire_close(struct store *st)
 		mongoc_write_concern_destroy(st->wc);
 	st->pool = NULL;
 	st->wc = NULL;
-	mongoc_cleanup();
+}
+
+/* libmongoc's warnings and errors to stderr, not its debug chatter (the
+ * reason of a failure comes back in its bson_error_t anyway). */
+static void wire_log(mongoc_log_level_t level, const char *domain,
+                     const char *msg, void *arg)
+{
+	if (level <= MONGOC_LOG_LEVEL_WARNING)
+		mongoc_log_default_handler(level, domain, msg, arg);
+}
+
+void wire_init(void)
+{
+	mongoc_init();
+	mongoc_log_set_handler(wire_log, NULL);
 }
