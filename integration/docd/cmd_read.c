@@ -13,6 +13,7 @@ struct read_spec {
 	const mdq_filter_t *filter;
 	const mdq_projection_t *proj; /* applied while reading, or NULL */
 	int64_t skip, limit;          /* limit 0: no limit */
+	int by_id;                    /* read in _id order (1, -1) or any */
 };
 
 /* Per matching document: 0 to go on, 1 to stop, -1 with e set. */
@@ -23,8 +24,8 @@ typedef int (*each_fn)(void *arg, const bson_t *doc, mdl_err *e);
  * snapshot: 0, or -1 with the error in out.
  */
 static int read_each(struct docd_req *r, const char *ns, mdl_coll *c,
-                     const mdq_filter_t *f, each_fn fn, void *arg,
-                     bson_t *out)
+                     const mdq_filter_t *f, int by_id, each_fn fn,
+                     void *arg, bson_t *out)
 {
 	WT_SESSION *s = r->session;
 	struct plan p;
@@ -36,7 +37,7 @@ static int read_each(struct docd_req *r, const char *ns, mdl_coll *c,
 		reply_error(out, 1, "begin_transaction: %s", wiredtiger_strerror(rc));
 		return -1;
 	}
-	int failed = plan_open(r, ns, c, f, &p, &e) != 0;
+	int failed = plan_open(r, ns, c, f, by_id, &p, &e) != 0;
 	if (!failed) {
 		while ((rc = plan_next(&p, &rid, &doc, &e)) == 1) {
 			int k = fn(arg, &doc, &e);
@@ -88,7 +89,8 @@ static int collect(struct docd_req *r, const char *ns, mdl_coll *c,
                    bson_t *out)
 {
 	struct collector k = {.spec = spec, .rs = rs};
-	return read_each(r, ns, c, spec->filter, collect_one, &k, out);
+	return read_each(r, ns, c, spec->filter, spec->by_id, collect_one, &k,
+	                 out);
 }
 
 /* Parses the optional document field name with parse_fn-like checks. */
@@ -139,6 +141,7 @@ struct find_args {
 	mdq_projection_t *proj;
 	int64_t skip, limit, batch;
 	int single;
+	int by_id; /* the sort is {_id: 1} or {_id: -1}: the _id_ index's order */
 };
 
 static void find_args_free(struct find_args *a)
@@ -172,6 +175,10 @@ static int parse_find(struct docd_req *r, struct find_args *a, bson_t *out)
 		reply_error(out, qe.code ? qe.code : 2, "%s", qe.msg);
 		return -1;
 	}
+	bson_iter_t it;
+	if (a->sort && bson_count_keys(&doc) == 1 &&
+	    bson_iter_init_find(&it, &doc, "_id") && BSON_ITER_HOLDS_NUMBER(&it))
+		a->by_id = bson_iter_as_int64(&it) < 0 ? -1 : 1;
 	if (opt_doc(r->cmd, "projection", &doc, &present, out))
 		return -1;
 	if (present && !bson_empty(&doc) &&
@@ -194,8 +201,8 @@ void cmd_find(struct docd_req *r, bson_t *out)
 	struct docd_results *rs = results_new();
 	int rc = rs ? coll_begin(r, ns, &c, out) : -1;
 	if (rc == 0) {
-		struct read_spec spec = {.filter = a.filter};
-		if (!a.sort) {
+		struct read_spec spec = {.filter = a.filter, .by_id = a.by_id};
+		if (!a.sort || a.by_id) { /* read in the order asked for */
 			spec.proj = a.proj;
 			spec.skip = a.skip;
 			spec.limit = a.limit;
@@ -210,7 +217,7 @@ void cmd_find(struct docd_req *r, bson_t *out)
 		find_args_free(&a);
 		return;
 	}
-	if (a.sort) {
+	if (a.sort && !a.by_id) {
 		results_sort(rs, a.sort);
 		if (!(rs = window(rs, a.skip, a.limit, a.proj))) {
 			reply_error(out, MDQ_MEMORY_LIMIT, "the sorted results pass "
@@ -252,7 +259,7 @@ void cmd_count(struct docd_req *r, bson_t *out)
 		k.limit = -k.limit;
 	int rc = coll_begin(r, ns, &c, out);
 	if (rc == 0) {
-		rc = read_each(r, ns, c, f, count_one, &k, out);
+		rc = read_each(r, ns, c, f, 0, count_one, &k, out);
 		coll_done(r, c);
 	}
 	mdq_filter_free(f);
@@ -358,7 +365,7 @@ void cmd_distinct(struct docd_req *r, bson_t *out)
 		return;
 	int rc = coll_begin(r, ns, &c, out);
 	if (rc == 0) {
-		rc = read_each(r, ns, c, f, distinct_one, &k, out);
+		rc = read_each(r, ns, c, f, 0, distinct_one, &k, out);
 		coll_done(r, c);
 	}
 	mdq_filter_free(f);
@@ -425,7 +432,7 @@ static int agg_run(struct docd_req *r, const char *ns, mdl_coll *c,
 		reply_error(out, 1, "begin_transaction: %s", wiredtiger_strerror(rc));
 		return -1;
 	}
-	if ((rc = plan_open(r, ns, c, NULL, &a.p, &a.e)) != 0) {
+	if ((rc = plan_open(r, ns, c, NULL, 0, &a.p, &a.e)) != 0) {
 		s->rollback_transaction(s, NULL);
 		reply_mdl(out, &a.e);
 		return -1;

@@ -45,7 +45,7 @@ static int match(struct docd_req *r, const char *ns, mdl_coll *c,
 	struct plan p;
 	int64_t rid;
 	bson_t doc;
-	int rc = plan_open(r, ns, c, f, &p, e), k = 0;
+	int rc = plan_open(r, ns, c, f, 0, &p, e), k = 0;
 	out->n = 0;
 	while (!rc && (!max || out->n < max) &&
 	       (k = plan_next(&p, &rid, &doc, e)) == 1)
@@ -279,7 +279,7 @@ static int fam_pick(struct docd_req *r, struct fam *a, int64_t *rid,
 	struct plan p;
 	int64_t id;
 	bson_t doc, best = BSON_INITIALIZER;
-	int rc = plan_open(r, a->ns, a->c, a->f, &p, e), k = 0;
+	int rc = plan_open(r, a->ns, a->c, a->f, 0, &p, e), k = 0;
 	*rid = 0;
 	while (!rc && (k = plan_next(&p, &id, &doc, e)) == 1) {
 		if (*rid && (!a->sort || mdq_sort_compare(a->sort, &doc, &best) >= 0))

@@ -231,7 +231,7 @@ static int delete_txn(struct docd_req *r, void *arg, mdl_err *e)
 	struct plan p;
 	int64_t rid;
 	bson_t doc;
-	int rc = plan_open(r, a->ns, a->c, a->f, &p, e), k = 0;
+	int rc = plan_open(r, a->ns, a->c, a->f, 0, &p, e), k = 0;
 	a->n = 0;
 	while (!rc && (k = plan_next(&p, &rid, &doc, e)) == 1) {
 		if ((rc = mdl_remove(a->c, rid, e)) != 0)

@@ -161,9 +161,11 @@ struct plan {
 	char index[MDL_NAME_MAX + 1]; /* the index read, "" for a scan */
 	int empty;                  /* the bounds hold no key */
 };
-/* Opens a read of the documents of c (namespace ns) that may match f. */
+/* Opens a read of the documents of c (namespace ns) that may match f;
+ * by_id 1 or -1: in ascending or descending _id order (through _id_). */
 int plan_open(struct docd_req *r, const char *ns, mdl_coll *c,
-              const mdq_filter_t *f, struct plan *p, mdl_err *err);
+              const mdq_filter_t *f, int by_id, struct plan *p,
+              mdl_err *err);
 /* The next matching document: 1 (rid, doc valid until the next call),
  * 0 at the end, or minus an MDL code. */
 int plan_next(struct plan *p, int64_t *rid, bson_t *doc, mdl_err *err);

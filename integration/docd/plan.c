@@ -56,7 +56,7 @@ static int pick(const bson_t *entry, const mdq_filter_t *f, char *name,
 }
 
 int plan_open(struct docd_req *r, const char *ns, mdl_coll *c,
-              const mdq_filter_t *f, struct plan *p, mdl_err *err)
+              const mdq_filter_t *f, int by_id, struct plan *p, mdl_err *err)
 {
 	bson_t entry;
 	struct mdq_bounds b;
@@ -66,6 +66,13 @@ int plan_open(struct docd_req *r, const char *ns, mdl_coll *c,
 		return rc;
 	int use = f && pick(&entry, f, p->index, sizeof(p->index), &b);
 	bson_destroy(&entry);
+	if (by_id && (!use || strcmp(p->index, "_id_"))) {
+		/* In _id order, the whole _id_ index (a bound on another
+		 * field's index would give another order). */
+		struct mdl_bounds all = {.reverse = by_id < 0};
+		strcpy(p->index, "_id_");
+		return mdl_index_scan_open(c, p->index, &all, &p->cur, err);
+	}
 	if (!use)
 		return mdl_scan_open(c, &p->cur, err);
 	if (b.lo.value_type != BSON_TYPE_MINKEY &&
@@ -78,6 +85,7 @@ int plan_open(struct docd_req *r, const char *ns, mdl_coll *c,
 		.lo = b.lo.value_type == BSON_TYPE_MINKEY ? NULL : &b.lo,
 		.hi = b.hi.value_type == BSON_TYPE_MAXKEY ? NULL : &b.hi,
 		.lo_incl = b.lo_incl, .hi_incl = b.hi_incl,
+		.reverse = by_id < 0,
 	};
 	return mdl_index_scan_open(c, p->index, &mb, &p->cur, err);
 }

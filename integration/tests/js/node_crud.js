@@ -37,7 +37,13 @@ async function main() {
 		n++;
 	}
 	assert.strictEqual(n, 10000);
-	console.log('ok cursor 10000 over getMore batches of 500');
+	assert.deepStrictEqual((await c.find({}).sort({ _id: -1 }).limit(3).toArray()).map(d => d._id),
+		[9999, 9998, 9997]);
+	assert.deepStrictEqual((await c.find({ _id: { $gte: 5000 } }).sort({ _id: 1 }).skip(1).limit(2)
+		.toArray()).map(d => d._id), [5001, 5002]);
+	assert.deepStrictEqual((await c.find({ k: 0 }).sort({ _id: -1 }).limit(2).toArray()).map(d => d._id),
+		[9991, 9894]);
+	console.log('ok cursor 10000 over getMore batches of 500, _id order both ways');
 
 	const part = c.find({ k: 5 }, { batchSize: 10 });
 	assert.strictEqual((await part.next()).k, 5);
