@@ -6,8 +6,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#define TXN_RETRIES 1000 /* write conflicts retried, as writeConflictRetry */
+/* Write conflicts are retried as MongoDB's writeConflictRetry does: at
+ * once a few times, then backing off (up to 10 ms), for TXN_RETRY_S. */
+#define TXN_RETRY_S 10
+#define TXN_BACKOFF_MAX_US 10000
 
 int ns_of(struct docd_req *r, const char *field, char *ns, bson_t *out)
 {
@@ -70,7 +74,14 @@ int txn_run(struct docd_req *r, txn_fn fn, void *arg, mdl_err *err)
 {
 	WT_SESSION *s = r->session;
 	int rc = MDL_EWRITE_CONFLICT;
-	for (int i = 0; i < TXN_RETRIES && rc == MDL_EWRITE_CONFLICT; i++) {
+	uint64_t until = docd_now_ns() + TXN_RETRY_S * 1000000000ull;
+	for (int i = 0; rc == MDL_EWRITE_CONFLICT; i++) {
+		if (i > 0 && docd_now_ns() > until)
+			break;
+		if (i > 3) {
+			unsigned us = i > 16 ? TXN_BACKOFF_MAX_US : 1u << (i - 3);
+			usleep(us < TXN_BACKOFF_MAX_US ? us : TXN_BACKOFF_MAX_US);
+		}
 		*err = (mdl_err){0};
 		int wrc = s->begin_transaction(s, NULL);
 		if (wrc) {
