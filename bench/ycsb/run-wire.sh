@@ -13,7 +13,7 @@
 # Writes OUT/wire.csv (mojim-ycsb's rows; mode is docd-MODE/wire_WC),
 # OUT/wire-summary.md (ops/s, p50 and p99 per step, and the two targets:
 # 16 threads, YCSB-A in sync, j:true at least 70% of w:1; over the wire at
-# least half of in-process) and PNGs (plot.sh) if gnuplot is there.
+# least half of in-process). No plots yet.
 # Every server it starts it stops, and it removes its /dev/shm folders.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
