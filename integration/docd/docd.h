@@ -3,9 +3,9 @@
  * with the mojim extension (README "Use it from MongoDB clients").
  *
  *   main.c     options, start and stop, signals
- *   engine.c   WiredTiger through libmojim_wt.so; the journal flusher
- *              (group commit: one log_flush(sync=on) for every writer
- *              waiting for j:true) and the checkpointer
+ *   engine.c   WiredTiger through libmojim_wt.so; group commit (one
+ *              log_flush(sync=on) for the writers waiting for j:true),
+ *              the periodic journal flusher and the checkpointer
  *   server.c   the listener and one thread per connection (bounded), each
  *              reading whole messages (mdb_wire.h) and writing replies
  *   reply.c    command replies and MongoDB's error shapes
@@ -64,14 +64,17 @@ struct docd {
 	uint64_t start_ns;
 	/* the journal flusher (engine.c) */
 	pthread_t flusher, checkpointer;
+	WT_SESSION *flush_session;  /* the flusher thread's */
 	int threads_on;
 	pthread_mutex_t flush_lock;
-	pthread_cond_t flush_cond;  /* the flusher waits, writers wait */
-	uint64_t flush_asked;       /* (F) flushes writers asked for */
+	pthread_cond_t done_cond[2];/* writers wait for their flush: by the
+	                             * parity of its generation */
+	pthread_cond_t stop_cond;   /* the two threads sleep their periods */
 	uint64_t flush_started;     /* (F) flushes begun (generation) */
 	uint64_t flush_done;        /* (F) flushes completed (generation) */
 	uint64_t flush_err_gen;     /* (F) the newest generation that failed */
 	int flush_error;            /* (F) the last flush's WiredTiger error */
+	int flushing;               /* (F) a flush is running */
 	int stopping;               /* (F) */
 	/* counters (server.c) */
 	atomic_int conns_open;      /* (S) */
@@ -97,7 +100,7 @@ void engine_close(struct docd *d);
 /* Waits until the log holds everything committed before the call, made
  * durable (through mojim: acknowledged by the mirror in sync modes).
  * Concurrent callers share one flush. 0 or a WiredTiger error. */
-int engine_wait_durable(struct docd *d);
+int engine_wait_durable(struct docd *d, WT_SESSION *s);
 
 /* server.c */
 int server_run(struct docd *d, volatile int *stop, char *err, size_t len);

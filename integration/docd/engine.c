@@ -5,16 +5,24 @@
  * every --journal-commit-interval ms and at once when a writer waits for
  * j:true, and a checkpoint every --syncdelay seconds.
  *
- * Group commit: a writer that needs durability asks for a flush that
- * starts after its commit and waits for it; every writer asking while one
- * flush runs is covered by the next one, so N concurrent j:true writers
- * cost about two log_flush calls, not N. Through mojim, log_flush(sync=on)
- * returns once the mirror acknowledged the log's bytes (modes sync and
- * syncflush), which is what j:true and w:"majority" promise.
+ * Group commit: a writer that needs durability waits for a flush that
+ * starts after its commit. If none is running it runs that flush itself,
+ * on its own session, at once; if one is, it waits, and the first of
+ * those who waited leads the next flush for all of them. So N concurrent
+ * j:true writers cost about two log_flush calls, not N, and a lone writer
+ * costs one, with no hand-off to another thread. (Handing each flush to
+ * the flusher thread, as mongod's JournalFlusher does, cost a wake-up of
+ * that thread per flush: YCSB-A, 16 client threads, j:true, unreplicated,
+ * 24,400 ops/s against 30,700 this way, on 2 shared cores.) The flusher
+ * thread runs the periodic flush, which bounds how long a w:1 write
+ * stays not durable. Through mojim, log_flush(sync=on) returns once the
+ * mirror acknowledged the log's bytes (modes sync and syncflush), which
+ * is what j:true and w:"majority" promise.
  */
 #include "docd.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -58,51 +66,69 @@ static struct timespec after_ms(int ms)
 }
 
 /*
- * Flush generations: flush_asked is the newest generation a writer waits
- * for, flush_done the newest completed. A flush takes generation
- * done + 1 when it starts; a writer asks for started + 1, i.e. a flush
- * that begins after its commit.
+ * Flush generations: flush_started is the newest flush begun, flush_done
+ * the newest completed; flushes never overlap (flushing). A writer waits
+ * for generation started + 1, the first that begins after its commit.
  */
+
+/* (F) One flush, generation flush_started + 1, on session s: called and
+ * returns with flush_lock held. */
+static void flush_once(struct docd *d, WT_SESSION *s)
+{
+	uint64_t gen = ++d->flush_started;
+	d->flushing = 1;
+	pthread_mutex_unlock(&d->flush_lock);
+	int frc = s->log_flush(s, "sync=on");
+	atomic_fetch_add(&d->flushes, 1);
+	pthread_mutex_lock(&d->flush_lock);
+	d->flushing = 0;
+	d->flush_done = gen;
+	if (frc) {
+		d->flush_error = frc;
+		d->flush_err_gen = gen;
+	}
+	/* Wake the writers this flush covered, and one of those waiting for
+	 * the next to lead it; the rest of them sleep on. */
+	pthread_cond_broadcast(&d->done_cond[gen & 1]);
+	pthread_cond_signal(&d->done_cond[(gen + 1) & 1]);
+}
+
 static void *flusher_main(void *arg)
 {
 	struct docd *d = arg;
-	WT_SESSION *s = NULL;
-	int rc = d->conn->open_session(d->conn, NULL, NULL, &s);
 	pthread_mutex_lock(&d->flush_lock);
 	while (!d->stopping) {
-		if (d->flush_asked <= d->flush_done) {
-			struct timespec ts = after_ms(d->cfg.journal_ms);
-			pthread_cond_timedwait(&d->flush_cond, &d->flush_lock, &ts);
-			if (d->stopping)
-				break;
-		}
-		uint64_t gen = ++d->flush_started;
-		pthread_mutex_unlock(&d->flush_lock);
-		int frc = rc ? rc : s->log_flush(s, "sync=on");
-		atomic_fetch_add(&d->flushes, 1);
-		pthread_mutex_lock(&d->flush_lock);
-		d->flush_done = gen;
-		if (frc) {
-			d->flush_error = frc;
-			d->flush_err_gen = gen;
-		}
-		pthread_cond_broadcast(&d->flush_cond);
+		struct timespec ts = after_ms(d->cfg.journal_ms);
+		pthread_cond_timedwait(&d->stop_cond, &d->flush_lock, &ts);
+		if (!d->stopping && !d->flushing)
+			flush_once(d, d->flush_session);
 	}
 	pthread_mutex_unlock(&d->flush_lock);
-	if (s)
-		s->close(s, NULL);
 	return NULL;
 }
 
-int engine_wait_durable(struct docd *d)
+int engine_wait_durable(struct docd *d, WT_SESSION *s)
 {
 	pthread_mutex_lock(&d->flush_lock);
 	uint64_t want = d->flush_started + 1;
-	if (d->flush_asked < want)
-		d->flush_asked = want;
-	pthread_cond_broadcast(&d->flush_cond);
-	while (d->flush_done < want && !d->stopping)
-		pthread_cond_wait(&d->flush_cond, &d->flush_lock);
+	int yielded = 0;
+	while (d->flush_done < want && !d->stopping) {
+		if (!d->flushing && !yielded) {
+			/* Before leading, let writers that are about to commit
+			 * run and join this flush (PostgreSQL's commit_delay, at
+			 * the cost of one yield): on 2 shared cores, YCSB-A with
+			 * 16 threads in sync ran 3,100 flushes instead of 5,400
+			 * and 26,500 ops/s instead of 20,500. */
+			yielded = 1;
+			pthread_mutex_unlock(&d->flush_lock);
+			sched_yield();
+			pthread_mutex_lock(&d->flush_lock);
+		} else if (!d->flushing)
+			flush_once(d, s);
+		else
+			pthread_cond_wait(&d->done_cond[want & 1],
+			                  &d->flush_lock);
+	}
 	/* A failure at or after our generation: not known durable. */
 	int rc = d->flush_done < want ? ESHUTDOWN
 	         : d->flush_err_gen >= want ? d->flush_error : 0;
@@ -118,10 +144,9 @@ static void *checkpointer_main(void *arg)
 		return NULL;
 	pthread_mutex_lock(&d->flush_lock);
 	while (!d->stopping) {
-		/* flush_cond is broadcast by every flush: wait out the whole
-		 * period, not from the last broadcast. */
+		/* Wait out the whole period, whatever wakes us early. */
 		struct timespec ts = after_ms(d->cfg.syncdelay_s * 1000);
-		while (!d->stopping && pthread_cond_timedwait(&d->flush_cond,
+		while (!d->stopping && pthread_cond_timedwait(&d->stop_cond,
 		                                              &d->flush_lock,
 		                                              &ts) != ETIMEDOUT)
 			;
@@ -137,6 +162,16 @@ static void *checkpointer_main(void *arg)
 	pthread_mutex_unlock(&d->flush_lock);
 	s->close(s, NULL);
 	return NULL;
+}
+
+/* (F) Under flush_lock: every thread of this file, and every writer
+ * waiting for a flush, sees stopping. */
+static void stop_threads(struct docd *d)
+{
+	d->stopping = 1;
+	pthread_cond_broadcast(&d->done_cond[0]);
+	pthread_cond_broadcast(&d->done_cond[1]);
+	pthread_cond_broadcast(&d->stop_cond);
 }
 
 int engine_open(struct docd *d, char *err, size_t len)
@@ -167,7 +202,15 @@ int engine_open(struct docd *d, char *err, size_t len)
 	if (cursors_init(d))
 		return snprintf(err, len, "no memory"), -1;
 	pthread_mutex_init(&d->flush_lock, NULL);
-	pthread_cond_init(&d->flush_cond, NULL);
+	pthread_cond_init(&d->done_cond[0], NULL);
+	pthread_cond_init(&d->done_cond[1], NULL);
+	pthread_cond_init(&d->stop_cond, NULL);
+	if ((rc = d->conn->open_session(d->conn, NULL, NULL,
+	                                &d->flush_session)) != 0) {
+		snprintf(err, len, "a session for the journal flusher: %s",
+		         wiredtiger_strerror(rc));
+		return -1;
+	}
 	if (pthread_create(&d->flusher, NULL, flusher_main, d)) {
 		snprintf(err, len, "cannot start the journal flusher");
 		return -1;
@@ -175,8 +218,7 @@ int engine_open(struct docd *d, char *err, size_t len)
 	if (pthread_create(&d->checkpointer, NULL, checkpointer_main, d)) {
 		snprintf(err, len, "cannot start the checkpointer");
 		pthread_mutex_lock(&d->flush_lock);
-		d->stopping = 1;
-		pthread_cond_broadcast(&d->flush_cond);
+		stop_threads(d);
 		pthread_mutex_unlock(&d->flush_lock);
 		pthread_join(d->flusher, NULL);
 		return -1;
@@ -189,8 +231,7 @@ void engine_close(struct docd *d)
 {
 	if (d->threads_on) {
 		pthread_mutex_lock(&d->flush_lock);
-		d->stopping = 1;
-		pthread_cond_broadcast(&d->flush_cond);
+		stop_threads(d);
 		pthread_mutex_unlock(&d->flush_lock);
 		pthread_join(d->flusher, NULL);
 		pthread_join(d->checkpointer, NULL);

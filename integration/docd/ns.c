@@ -56,7 +56,7 @@ void wc_finish(struct docd_req *r, bson_t *out)
 {
 	if (!wc_durable(r->cmd))
 		return;
-	int rc = engine_wait_durable(r->d);
+	int rc = engine_wait_durable(r->d, r->session);
 	if (!rc)
 		return;
 	bson_t e;
