@@ -41,6 +41,7 @@ export PMEM_IS_PMEM_FORCE=1
 mkdir -p "$out"
 csv=$out/wire.csv
 rm -f "$csv"
+# mktemp replaces the X's of its template with random letters.
 tmp=$(mktemp -d /dev/shm/mojim-wire.XXXXXX)
 pids=()
 cleanup() {
