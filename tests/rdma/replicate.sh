@@ -109,5 +109,7 @@ same_log
 # depends on the load (19 were seen with another test beside the guest),
 # so it only has to send several.
 run_mode sync sync 2 300 tcp
-run_mode async async 3 5 rdma
+# async: nobody waits for a batch, so a slow shipper may carry every sync
+# point in one; only one batch is certain.
+run_mode async async 3 1 rdma
 echo "rdma replicate: all modes passed"
