@@ -95,6 +95,7 @@ void cmd_drop(struct docd_req *r, bson_t *out)
 			reply_mdl(out, &e);
 		return;
 	}
+	cursors_kill_ns(r->d, ns);
 	BSON_APPEND_INT32(out, "nIndexesWas", a.nindexes);
 	BSON_APPEND_UTF8(out, "ns", ns);
 	wc_finish(r, out);
@@ -133,6 +134,7 @@ void cmd_dropdatabase(struct docd_req *r, bson_t *out)
 		reply_mdl(out, &e);
 		return;
 	}
+	cursors_kill_db(r->d, r->db);
 	BSON_APPEND_UTF8(out, "dropped", r->db);
 	wc_finish(r, out);
 	reply_ok(out);

@@ -295,6 +295,8 @@ void cmd_renamecollection(struct docd_req *r, bson_t *out)
 		reply_mdl(out, &e);
 		return;
 	}
+	cursors_kill_ns(r->d, from);
+	cursors_kill_ns(r->d, to);
 	wc_finish(r, out);
 	reply_ok(out);
 }

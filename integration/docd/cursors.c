@@ -35,7 +35,8 @@ struct cursor {
 	struct docd_results *rs;
 	size_t pos;
 	uint64_t used_ns;
-	int busy; /* a getMore is reading it */
+	int busy;   /* a getMore is reading it */
+	int killed; /* its collection went while busy: dropped on give_back */
 };
 
 struct docd_cursors {
@@ -259,9 +260,46 @@ static void give_back(struct docd *d, struct cursor *c)
 	c->busy = 0;
 	c->used_ns = docd_now_ns();
 	for (size_t i = 0; i < cs->n; i++)
-		if (cs->v[i] == c && c->pos >= c->rs->n)
+		if (cs->v[i] == c && (c->pos >= c->rs->n || c->killed))
 			drop_at(cs, i);
 	pthread_mutex_unlock(&cs->lock);
+}
+
+/* Whether cursor ns ("db.coll") is ns, or (ns NULL) a collection of db. */
+static int ns_matches(const char *cns, const char *ns, const char *db)
+{
+	if (ns)
+		return !strcmp(cns, ns);
+	size_t n = strlen(db);
+	return !strncmp(cns, db, n) && cns[n] == '.';
+}
+
+static void kill_matching(struct docd *d, const char *ns, const char *db)
+{
+	struct docd_cursors *cs = d->cursors;
+	pthread_mutex_lock(&cs->lock);
+	for (size_t i = 0; i < cs->n;) {
+		struct cursor *c = cs->v[i];
+		if (!ns_matches(c->ns, ns, db)) {
+			i++;
+		} else if (c->busy) {
+			c->killed = 1;
+			i++;
+		} else {
+			drop_at(cs, i);
+		}
+	}
+	pthread_mutex_unlock(&cs->lock);
+}
+
+void cursors_kill_ns(struct docd *d, const char *ns)
+{
+	kill_matching(d, ns, NULL);
+}
+
+void cursors_kill_db(struct docd *d, const char *db)
+{
+	kill_matching(d, NULL, db);
 }
 
 void cmd_getmore(struct docd_req *r, bson_t *out)

@@ -197,6 +197,13 @@ void cursors_free(struct docd *d);
 void cursor_reply(struct docd_req *r, const char *ns,
                   struct docd_results *rs, int64_t batch, int single,
                   bson_t *out);
+/* Forget the cursors of collection ns ("db.coll"), or of every
+ * collection of database db: a getMore after a drop or rename finds no cursor
+ * (43), as MongoDB kills them, instead of the gone collection's documents.
+ * A find that read before the change and registers its cursor after it
+ * keeps it: its documents are that read's. */
+void cursors_kill_ns(struct docd *d, const char *ns);
+void cursors_kill_db(struct docd *d, const char *db);
 void cmd_getmore(struct docd_req *r, bson_t *out);
 void cmd_killcursors(struct docd_req *r, bson_t *out);
 

@@ -10,8 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 run_checks() { # NAME
 	node_run "$here/js/node_crud.js" "$DOCD_URI" >"$T/$1.out" 2>&1 ||
 		fail "$1: $(tail -20 "$T/$1.out")"
-	[ "$(grep -c '^ok ' "$T/$1.out")" -eq 10 ] ||
-		fail "$1: $(grep -c '^ok ' "$T/$1.out") of 10 checks: $(cat "$T/$1.out")"
+	[ "$(grep -c '^ok ' "$T/$1.out")" -eq 11 ] ||
+		fail "$1: $(grep -c '^ok ' "$T/$1.out") of 11 checks: $(cat "$T/$1.out")"
 }
 start_docd "$T/u" --mode unreplicated
 run_checks unreplicated

@@ -1,7 +1,7 @@
 // The Node driver, unmodified, against mojim-docd (node_driver.sh):
 // CRUD, a cursor over 10,000 documents across getMore batches, bulkWrite,
 // a duplicate key (11000), write concerns w:1, j:true and majority, an
-// unknown command (59). Prints one "ok NAME" line per check; any failed
+// unknown command (59), cursors killed by a drop. Prints one "ok NAME" line per check; any failed
 // assertion exits non-zero with the reason.
 'use strict';
 const assert = require('assert');
@@ -107,6 +107,23 @@ async function main() {
 
 	await expectCode(59, () => db.command({ definitelyNotACommand: 1 }));
 	console.log('ok unknown command raises 59');
+
+	// A cursor does not outlive its collection: getMore after a drop or a
+	// rename finds none (43), it does not hand out the gone documents.
+	for (const how of ['drop', 'rename']) {
+		const g = db.collection('gone');
+		await g.insertMany(Array.from({ length: 10 }, (_, i) => ({ _id: i })));
+		const open = g.find({}, { batchSize: 2 }).sort({ _id: 1 });
+		assert.strictEqual((await open.next())._id, 0);
+		assert.strictEqual((await open.next())._id, 1);
+		if (how === 'drop')
+			await g.drop();
+		else
+			await g.rename('moved');
+		await expectCode(43, () => open.next());
+		await db.collection('moved').drop().catch(() => {});
+	}
+	console.log('ok getMore after drop or rename finds no cursor (43)');
 
 	await c.drop();
 	await uq.drop();
