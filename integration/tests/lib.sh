@@ -6,6 +6,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../../tests/proc/lib.sh"
 : "${MOJIM_DOCD:?MOJIM_DOCD must name the mojim-docd binary}"
 JS=$(cd "$(dirname "${BASH_SOURCE[0]}")/js" && pwd)
+# The TSan build: races through WiredTiger's frames are not reported (see
+# the file); other builds ignore TSAN_OPTIONS.
+export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$(dirname "$JS")/tsan-wiredtiger.supp"
 [ -x "$JS/node_modules/.bin/mongosh" ] ||
 	fail "the clients are not installed: npm ci --prefix $JS (scripts/deps.sh does it)"
 
